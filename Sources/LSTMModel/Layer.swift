@@ -1,0 +1,244 @@
+/// An element-wise activation. `hardSigmoid` always carries its slope and offset, because Keras 2
+/// (`0.2x + 0.5`) and Keras 3 (`x/6 + 0.5`) disagree on what the name means.
+public enum Activation: Sendable, Equatable, CustomStringConvertible {
+    case sigmoid
+    /// `clip(slope * x + offset, 0, 1)`.
+    case hardSigmoid(slope: Double, offset: Double)
+    case tanh
+    case relu
+    case linear
+    /// Only valid on a dense layer.
+    case softmax
+
+    /// Keras ≤ 2.x, tf-keras, ONNX and Core ML: `clip(0.2x + 0.5)`.
+    public static let hardSigmoidKeras2 = Activation.hardSigmoid(slope: 0.2, offset: 0.5)
+    /// Keras 3, PyTorch `hardsigmoid`, JAX: `clip(x/6 + 0.5)`.
+    public static let hardSigmoidKeras3 = Activation.hardSigmoid(slope: 1.0 / 6.0, offset: 0.5)
+
+    /// The name stored in the file.
+    public var name: String {
+        switch self {
+        case .sigmoid: "sigmoid"
+        case .hardSigmoid: "hard_sigmoid"
+        case .tanh: "tanh"
+        case .relu: "relu"
+        case .linear: "linear"
+        case .softmax: "softmax"
+        }
+    }
+
+    public var description: String {
+        if case let .hardSigmoid(slope, offset) = self { return "hard_sigmoid(\(slope)x+\(offset))" }
+        return name
+    }
+}
+
+/// The two LSTM output rules. Recorded explicitly in every file, never guessed.
+public enum UseGateVariant: String, Sendable, CaseIterable {
+    /// Every framework's LSTM: `STM_t = V_t * tanh(LTM_t)` (`W_u = I`, `b_u = 0`, not stored).
+    case standard
+    /// The notes as written: `U_t = tanh(W_u (LTM_{t-1} f_t) + b_u)`, `STM_t = U_t * V_t`.
+    case document
+}
+
+/// How the long-term memory feeds the sigmoid gates.
+public enum PeepholeForm: String, Sendable, CaseIterable {
+    case none
+    /// `P_i`, `P_f`, `P_v` of shape `[H]`, multiplied element-wise (TF, ONNX).
+    case diagonal
+    /// `P_i`, `P_f`, `P_v` of shape `[H, H]`, a matrix product (the notes' form).
+    case full
+}
+
+/// Where a GRU applies its reset gate.
+public enum ResetMode: String, Sendable, CaseIterable {
+    /// `r` multiplies `STM_{t-1}` before the candidate's recurrent product (Keras `reset_after=False`).
+    case before
+    /// `r` multiplies the candidate's recurrent product plus `bh_c` (PyTorch, cuDNN, Keras default).
+    case after
+}
+
+/// Whether each gate has one bias vector or two (input-side `b_*` and recurrent-side `bh_*`).
+public enum BiasKind: String, Sendable, CaseIterable {
+    case single
+    /// Kept so that an export reproduces two-bias sources (PyTorch, cuDNN, ONNX) bit for bit.
+    case double
+}
+
+/// How a bidirectional layer combines its two directions.
+public enum MergeMode: String, Sendable, CaseIterable {
+    case concat, sum, mul, ave
+}
+
+/// The recurrent cell kind.
+public enum CellKind: String, Sendable, CaseIterable {
+    case lstm, gru
+}
+
+/// A direction of a recurrent layer. Index 0 is always forward, 1 backward.
+public enum Direction: String, Sendable, CaseIterable {
+    case forward, backward
+}
+
+/// Tensors of one layer (or one direction of a recurrent layer), keyed by document name,
+/// each with the source tensor it came from (provenance).
+public struct ParameterSet: Sendable, Equatable {
+    public var tensors: [TensorRole: Tensor]
+    /// The source tensor name (and slice) each tensor was cut from, e.g. `lstm.weight_ih_l0[0:8, :]`.
+    public var sources: [TensorRole: String]
+
+    public init(tensors: [TensorRole: Tensor] = [:], sources: [TensorRole: String] = [:]) {
+        self.tensors = tensors
+        self.sources = sources
+    }
+
+    /// Reads one tensor, throwing `missingTensor` when absent.
+    public func tensor(_ role: TensorRole) throws(ModelError) -> Tensor {
+        guard let tensor = tensors[role] else {
+            throw ModelError(.missingTensor, "no \(role.rawValue) tensor", keyPath: role.rawValue)
+        }
+        return tensor
+    }
+
+    public subscript(role: TensorRole) -> Tensor? {
+        get { tensors[role] }
+        set { tensors[role] = newValue }
+    }
+}
+
+/// An LSTM or GRU layer: hyperparameters plus one ``ParameterSet`` per direction.
+public struct RecurrentLayer: Sendable, Equatable {
+    public var cell: CellKind
+    /// I: features per time step of this layer's input.
+    public var inputSize: Int
+    /// H: cell (LTM) size.
+    public var hiddenSize: Int
+    /// P: projected STM size (LSTM only), `nil` for none.
+    public var projectionSize: Int?
+    /// `[forward]` or `[forward, backward]`.
+    public var directions: [ParameterSet]
+    /// How two directions are combined; `nil` with one direction.
+    public var mergeMode: MergeMode?
+    public var returnSequences: Bool
+    /// Keras `go_backwards`: read the input reversed and return outputs in that reversed order.
+    public var goBackwards: Bool
+    /// Candidate and output squashing (`N_t`, `U_t`; GRU candidate). Keras `activation`.
+    public var activation: Activation
+    /// Gate activation (`i_t`, `f_t`, `V_t`; GRU `z`, `r`). Keras `recurrent_activation`.
+    public var recurrentActivation: Activation
+    /// LSTM only; GRU layers are always `.standard`.
+    public var useGate: UseGateVariant
+    public var peepholes: PeepholeForm
+    public var bias: BiasKind
+    /// GRU only.
+    public var resetMode: ResetMode?
+    /// TF1 `cell_clip`: `LTM_t` is clipped to `±cellClip` after the remember gate.
+    public var cellClip: Double?
+    /// ONNX `clip`: every gate pre-activation is clipped to `±gateClip`.
+    public var gateClip: Double?
+    /// TF1 `proj_clip`: the projected STM is clipped to `±projectionClip`.
+    public var projectionClip: Double?
+    /// TF1 `forget_bias`: a constant added to the forget gate pre-activation at run time (not stored in `b_f`).
+    public var forgetBias: Double
+
+    public init(
+        cell: CellKind, inputSize: Int, hiddenSize: Int, projectionSize: Int? = nil,
+        directions: [ParameterSet], mergeMode: MergeMode? = nil, returnSequences: Bool = false,
+        goBackwards: Bool = false, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+        useGate: UseGateVariant = .standard, peepholes: PeepholeForm = .none, bias: BiasKind = .single,
+        resetMode: ResetMode? = nil, cellClip: Double? = nil, gateClip: Double? = nil,
+        projectionClip: Double? = nil, forgetBias: Double = 0
+    ) {
+        self.cell = cell
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.projectionSize = projectionSize
+        self.directions = directions
+        self.mergeMode = mergeMode
+        self.returnSequences = returnSequences
+        self.goBackwards = goBackwards
+        self.activation = activation
+        self.recurrentActivation = recurrentActivation
+        self.useGate = useGate
+        self.peepholes = peepholes
+        self.bias = bias
+        self.resetMode = resetMode
+        self.cellClip = cellClip
+        self.gateClip = gateClip
+        self.projectionClip = projectionClip
+        self.forgetBias = forgetBias
+    }
+
+    /// R: the size of `STM` fed back into the gates (P with projection, else H).
+    public var recurrentSize: Int { projectionSize ?? hiddenSize }
+
+    /// Features per time step this layer emits (after merging directions).
+    public var outputSize: Int {
+        directions.count == 2 && (mergeMode ?? .concat) == .concat ? 2 * recurrentSize : recurrentSize
+    }
+}
+
+/// A token-id → vector lookup table `W_e [vocabularySize, embeddingSize]`.
+public struct EmbeddingLayer: Sendable, Equatable {
+    public var vocabularySize: Int
+    public var embeddingSize: Int
+    public var parameters: ParameterSet
+
+    public init(vocabularySize: Int, embeddingSize: Int, parameters: ParameterSet) {
+        self.vocabularySize = vocabularySize
+        self.embeddingSize = embeddingSize
+        self.parameters = parameters
+    }
+}
+
+/// A fully connected layer `y = activation(W_d x + b_d)` with `W_d [units, inputSize]`.
+public struct DenseLayer: Sendable, Equatable {
+    public var inputSize: Int
+    public var units: Int
+    public var activation: Activation
+    public var useBias: Bool
+    public var parameters: ParameterSet
+
+    public init(inputSize: Int, units: Int, activation: Activation, useBias: Bool = true, parameters: ParameterSet) {
+        self.inputSize = inputSize
+        self.units = units
+        self.activation = activation
+        self.useBias = useBias
+        self.parameters = parameters
+    }
+}
+
+/// One layer of a model.
+public enum Layer: Sendable, Equatable {
+    case embedding(EmbeddingLayer)
+    case recurrent(RecurrentLayer)
+    case dense(DenseLayer)
+
+    /// The kind name stored in the file: `embedding`, `lstm`, `gru` or `dense`.
+    public var kindName: String {
+        switch self {
+        case .embedding: "embedding"
+        case .recurrent(let layer): layer.cell.rawValue
+        case .dense: "dense"
+        }
+    }
+
+    /// Features per time step (or per example, after a dense head) this layer emits.
+    public var outputSize: Int {
+        switch self {
+        case .embedding(let layer): layer.embeddingSize
+        case .recurrent(let layer): layer.outputSize
+        case .dense(let layer): layer.units
+        }
+    }
+
+    /// Every parameter set with the direction it belongs to (`nil` for non-recurrent layers).
+    public var parameterSets: [(direction: Direction?, parameters: ParameterSet)] {
+        switch self {
+        case .embedding(let layer): [(nil, layer.parameters)]
+        case .dense(let layer): [(nil, layer.parameters)]
+        case .recurrent(let layer):
+            layer.directions.enumerated().map { index, set in (Direction.allCases[min(index, 1)], set) }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+/// Where a model came from. Written into every file; never includes a timestamp.
+public struct Provenance: Sendable, Equatable {
+    /// `keras`, `pytorch`, `onnx`, `tf1`, `lstmconv` (built in code), …
+    public var sourceFramework: String
+    /// The framework's version as the source file states it, e.g. `3.15.1`.
+    public var sourceFrameworkVersion: String
+    /// The source layout, e.g. `keras.lstm.kernel_in_x_4h.ifco`, `pytorch.lstm.ifgo.two_bias`.
+    public var sourceLayout: String
+    /// Lowercase hex SHA-256 of the source file, empty when there was none.
+    public var sourceSHA256: String
+    /// The converter that wrote the first document file, e.g. `lstmconv 0.1.0`.
+    public var converter: String
+
+    public init(
+        sourceFramework: String = "lstmconv", sourceFrameworkVersion: String = "",
+        sourceLayout: String = "document", sourceSHA256: String = "", converter: String = FormatVersion.converter
+    ) {
+        self.sourceFramework = sourceFramework
+        self.sourceFrameworkVersion = sourceFrameworkVersion
+        self.sourceLayout = sourceLayout
+        self.sourceSHA256 = sourceSHA256
+        self.converter = converter
+    }
+}
+
+/// Versions of the format and of the cell semantics (spec/README.md §1).
+public enum FormatVersion {
+    /// The format name stored in both encodings.
+    public static let formatName = "lstmconv"
+    /// Container major: a reader refuses a newer major.
+    public static let major: UInt16 = 1
+    /// Container minor: additions an older reader of the same major may ignore.
+    public static let minor: UInt16 = 0
+    /// Version of the cell semantics (equations, tensor roles, attribute meanings).
+    public static let schemaVersion: Int64 = 1
+    /// This converter's name and version, recorded in provenance.
+    public static let converter = "lstmconv 0.1.0"
+}
+
+/// A recurrent model: an ordered chain of layers plus provenance.
+public struct Model: Sendable, Equatable {
+    public var layers: [Layer]
+    public var provenance: Provenance
+
+    public init(layers: [Layer], provenance: Provenance = Provenance()) {
+        self.layers = layers
+        self.provenance = provenance
+    }
+
+    /// Every tensor the schema requires, in canonical (file) order.
+    public var expectedSlots: [TensorSlot] {
+        layers.enumerated().flatMap { index, layer in layer.expectedSlots(layerIndex: index) }
+    }
+
+    /// Every stored tensor with its slot and source name, in canonical (file) order.
+    public var storedTensors: [(slot: TensorSlot, tensor: Tensor, source: String?)] {
+        var result: [(TensorSlot, Tensor, String?)] = []
+        for (index, layer) in layers.enumerated() {
+            let sets = layer.parameterSets
+            for slot in layer.expectedSlots(layerIndex: index) {
+                let setIndex = slot.direction == .backward ? 1 : 0
+                guard setIndex < sets.count, let tensor = sets[setIndex].parameters.tensors[slot.role] else { continue }
+                result.append((slot, tensor, sets[setIndex].parameters.sources[slot.role]))
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// A dense, C-ordered tensor whose elements are stored as little-endian bytes of ``dtype``.
+///
+/// `bytes` may be a slice of a memory-mapped file: the binary reader hands tensors out without copying.
+public struct Tensor: Sendable, Equatable {
+    public let dtype: DType
+    public let shape: [Int]
+    /// Exactly `elementCount * dtype.byteWidth` little-endian bytes.
+    public let bytes: Data
+
+    /// Wraps existing bytes, checking that their count matches the shape.
+    public init(dtype: DType, shape: [Int], bytes: Data) throws(ModelError) {
+        guard let count = Tensor.elementCount(of: shape) else {
+            throw ModelError(.invalidHyperparameter, "shape has a negative or overflowing dimension", actualShape: shape)
+        }
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteWidth)
+        guard !overflow, byteCount == bytes.count else {
+            throw ModelError(
+                .byteCountMismatch,
+                "\(dtype.rawValue) tensor of shape \(shape) needs \(overflow ? "too many" : String(byteCount)) bytes, found \(bytes.count)"
+            )
+        }
+        self.dtype = dtype
+        self.shape = shape
+        self.bytes = bytes
+    }
+
+    /// Builds a tensor from `Float` values, narrowing to `dtype` when it is f16 or bf16.
+    public init(_ values: [Float], shape: [Int], dtype: DType = .f32) {
+        precondition(Tensor.elementCount(of: shape) == values.count, "values do not match shape")
+        self.dtype = dtype
+        self.shape = shape
+        self.bytes = Tensor.encode(values.map(Double.init), as: dtype, fromFloat: values)
+    }
+
+    /// Builds a tensor from `Double` values, converting to `dtype`.
+    public init(doubles values: [Double], shape: [Int], dtype: DType = .f64) {
+        precondition(Tensor.elementCount(of: shape) == values.count, "values do not match shape")
+        self.dtype = dtype
+        self.shape = shape
+        self.bytes = Tensor.encode(values, as: dtype, fromFloat: nil)
+    }
+
+    /// Number of elements (product of the shape).
+    public var elementCount: Int { bytes.count / dtype.byteWidth }
+
+    /// CRC-32 of the stored bytes: the per-tensor checksum of both encodings.
+    public var checksum: UInt32 { Checksum.crc32(of: bytes) }
+
+    /// Elements widened (or narrowed, for f64) to `Float`.
+    public func floats() -> [Float] {
+        switch dtype {
+        case .f32: return load(UInt32.self).map { Float(bitPattern: $0) }
+        case .f64: return load(UInt64.self).map { Float(Double(bitPattern: $0)) }
+        case .f16: return load(UInt16.self).map(FloatBits.float(fromHalf:))
+        case .bf16: return load(UInt16.self).map(FloatBits.float(fromBFloat:))
+        }
+    }
+
+    /// Elements widened to `Double` (exact for every dtype).
+    public func doubles() -> [Double] {
+        switch dtype {
+        case .f64: return load(UInt64.self).map { Double(bitPattern: $0) }
+        default: return floats().map(Double.init)
+        }
+    }
+
+    /// The same values stored as another dtype (rounding to nearest even when narrowing).
+    public func converted(to target: DType) -> Tensor {
+        if target == dtype { return self }
+        if dtype == .f64 { return Tensor(doubles: doubles(), shape: shape, dtype: target) }
+        return Tensor(floats(), shape: shape, dtype: target)
+    }
+
+    /// Product of `shape`, or `nil` if a dimension is negative or the product overflows.
+    public static func elementCount(of shape: [Int]) -> Int? {
+        var count = 1
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            if overflow { return nil }
+            count = product
+        }
+        return count
+    }
+
+    private func load<T: FixedWidthInteger>(_: T.Type) -> [T] {
+        let width = MemoryLayout<T>.size
+        var result = [T](repeating: 0, count: bytes.count / width)
+        result.withUnsafeMutableBytes { destination in
+            _ = bytes.copyBytes(to: destination)
+        }
+        return result.map { T(littleEndian: $0) }
+    }
+
+    private static func encode(_ values: [Double], as dtype: DType, fromFloat floats: [Float]?) -> Data {
+        func pack<T: FixedWidthInteger>(_ words: [T]) -> Data {
+            words.map { $0.littleEndian }.withUnsafeBytes { Data($0) }
+        }
+        switch dtype {
+        case .f64: return pack(values.map { $0.bitPattern })
+        case .f32: return pack((floats ?? values.map { Float($0) }).map { $0.bitPattern })
+        case .f16: return pack((floats ?? values.map { Float($0) }).map(FloatBits.half(from:)))
+        case .bf16: return pack((floats ?? values.map { Float($0) }).map(FloatBits.bfloat(from:)))
+        }
+    }
+}

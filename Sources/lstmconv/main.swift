@@ -1,0 +1,3 @@
+import LSTMConvCommands
+
+LSTMConvRoot.main()
