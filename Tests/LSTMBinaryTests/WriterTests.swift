@@ -150,4 +150,25 @@ struct WriterTests {
         #expect(Array(data[0..<8]) == [0x89, 0x4C, 0x53, 0x54, 0x0D, 0x0A, 0x1A, 0x0A])
         #expect(Array(data[12..<16]) == [0x04, 0x03, 0x02, 0x01])
     }
+
+    @Test("bytes that are a slice of a larger buffer read the same")
+    func sliceInput() throws {
+        let encoded = try BinaryWriter.encode(model)
+        let buffer = Data([0xAA, 0xBB, 0xCC]) + encoded + Data([0xDD])
+        let slice = buffer[3..<(3 + encoded.count)]
+        #expect(slice.startIndex == 3)
+        #expect(try BinaryFile.readModel(from: slice) == model)
+        #expect(throws: BinaryFormatError(.trailingBytes)) { try BinaryFile.readModel(from: buffer[3...]) }
+    }
+
+    @Test("empty, missing and directory paths are typed errors")
+    func unreadablePaths() throws {
+        let folder = try ScratchFolder()
+        defer { folder.cleanup() }
+        let empty = folder.file("empty.lstmw")
+        try Data().write(to: empty)
+        #expect(throws: BinaryFormatError(.truncated)) { try BinaryFile(contentsOf: empty) }
+        #expect(throws: BinaryFormatError(.cannotRead)) { try BinaryFile(contentsOf: folder.file("missing.lstmw")) }
+        #expect(throws: BinaryFormatError(.cannotRead)) { try BinaryFile(contentsOf: folder.url) }
+    }
 }
