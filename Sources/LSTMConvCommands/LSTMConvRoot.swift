@@ -8,7 +8,7 @@ public struct LSTMConvRoot: ParsableCommand {
         abstract: "Move LSTM/GRU weights between frameworks, check them, and run them.",
         discussion: "Weights are stored under the gate names of the notes (learn, forget, remember, use). See spec/ for the format.",
         version: FormatVersion.converter,
-        subcommands: [])
+        subcommands: [InspectCommand.self, VerifyCommand.self, ConvertCommand.self])
 
     public init() {}
 }
