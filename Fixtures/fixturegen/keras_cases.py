@@ -387,10 +387,190 @@ def make_case(name, builder, covers, weights_only, scale):
     return case
 
 
+# ---------------------------------------------------------------------------------------------------------
+# tf-keras only: CuDNNLSTM / CuDNNGRU files (Keras 2 layout trap, weight-layouts.md §2.4)
+
+
+def map_cudnn_direction(layer, source_prefix):
+    """CuDNN layers store raw cuDNN blocks: input block k is reinterpreted (C-order reshape, no transpose) as
+    [H, I]; recurrent block k is already [H_out, H_in]; biases are [input gates ; recurrent gates]."""
+    kernel, recurrent_kernel, bias = [np.asarray(w, dtype=np.float32) for w in layer.get_weights()]
+    kname, rname, bname = [f"{source_prefix}/{weight_name(w)}" for w in layer.weights]
+    h = layer.units
+    n_in = kernel.shape[0]
+    lstm = type(layer).__name__ == "CuDNNLSTM"
+    gates = ["i", "f", "n", "v"] if lstm else ["z", "r", "c"]
+    n = len(gates)
+    tensors, sources = {}, {}
+    for k, role in enumerate(gates):
+        a, b = k * h, (k + 1) * h
+        tensors["W_" + role] = gate_matrix(recurrent_kernel[:, a:b], kernel[:, a:b].reshape(h, n_in))
+        sources["W_" + role] = hstack_source(f"{rname}[:, {a}:{b}]", f"{kname}[:, {a}:{b}].reshape({h}, {n_in})")
+        tensors["b_" + role] = np.ascontiguousarray(bias[a:b])
+        sources["b_" + role] = f"{bname}[{a}:{b}]"
+        tensors["bh_" + role] = np.ascontiguousarray(bias[n * h + a:n * h + b])
+        sources["bh_" + role] = f"{bname}[{n * h + a}:{n * h + b}]"
+    return tensors, sources
+
+
+def make_cudnn_case(name, cudnn_class, plain_layer, covers):
+    """Builds a CuDNN model (it builds and saves on CPU but cannot run there), saves it, then lets tf-keras's own
+    legacy-HDF5 loader convert the weights into the equivalent plain layer (`_convert_rnn_weights`) and runs that."""
+    case = f"{PREFIX}_{name}"
+    rng = rng_for(case)
+    K.backend.clear_session()
+    cudnn = getattr(tf.compat.v1.keras.layers, cudnn_class)(4, return_sequences=True)
+    model = seq(K.Input((T, I)), cudnn, L.Dense(2))
+    for layer in model.layers:
+        weights = layer.get_weights()
+        layer.set_weights([uniform(rng, np.shape(w)) for w in weights])
+    folder = fresh_dir(FIXTURES / "keras" / case)
+    model.save(folder / "model.h5")
+    x = float_input(rng)
+    plain = seq(K.Input((T, I)), plain_layer, L.Dense(2))
+    plain.load_weights(str(folder / "model.h5"))  # tf-keras converts CuDNN → plain weights while loading
+    expected = np.asarray(plain.predict(x, verbose=0), dtype=np.float32)
+    save_npy(folder / "input.npy", x)
+    save_npy(folder / "expected.npy", expected)
+
+    tensors, sources = map_cudnn_direction(cudnn, f"model_weights/{cudnn.name}")
+    dense = model.layers[-1]
+    kernel, bias = [np.asarray(w, np.float32) for w in dense.get_weights()]
+    dk, db = [f"model_weights/{dense.name}/{weight_name(w)}" for w in dense.weights]
+    if cudnn_class == "CuDNNLSTM":
+        rec = ours_h5.lstm_layer(I, 4, [tensors], sources=[sources], return_sequences=True, bias="double")
+        layout = "keras.cudnnlstm.raw_cudnn_blocks.ifco.bias_8h"
+    else:
+        rec = ours_h5.gru_layer(I, 4, [tensors], sources=[sources], return_sequences=True, bias="double",
+                                reset="after")
+        layout = "keras.cudnngru.raw_cudnn_blocks.zrh.bias_6h"
+    doc = {"layers": [rec, ours_h5.dense_layer(np.ascontiguousarray(kernel.T), bias,
+                                                sources={"W_d": f"{dk}.T", "b_d": db})]}
+    provenance = {"source_framework": "keras", "source_framework_version": KERAS_VERSION,
+                  "source_layout": layout + "+keras.dense.kernel_in_x_units",
+                  "source_sha256": sha256(folder / "model.h5"), "converter": CONVERTER}
+    ours_h5.write_model(folder / "ours.h5", doc, provenance,
+                        f"Fixture {case}: {covers}. Source model.h5 written by {PACKAGE} {KERAS_VERSION}.")
+    write_json(folder / "case.json", {
+        "case": case, "framework": "keras", "framework_package": PACKAGE, "framework_version": KERAS_VERSION,
+        "keras_generation": 2, "backend": BACKEND, "tensorflow_version": tf.__version__, "covers": covers,
+        "model_class": "Sequential",
+        "files": {"h5": "model.h5", "ours": "ours.h5"},
+        "input": array_info("input.npy", x), "expected": array_info("expected.npy", expected),
+        "output_shape": list(expected.shape),
+        "expected_from": (f"the CuDNN layer cannot run on CPU: expected = {type(plain_layer).__name__} "
+                          "(sigmoid/tanh) with the weights tf-keras's own legacy HDF5 loader converted from model.h5 "
+                          "(hdf5_format._convert_rnn_weights), then model.predict"),
+        "weights": "every weight and bias set explicitly to uniform(-0.5, 0.5) (non-zero), seed from the case name",
+        "tolerance": TOLERANCE,
+        "expected_layers": ours_h5.summary(doc),
+        "keras_layers": [{"name": l.name, "class": type(l).__name__} for l in model.layers],
+        "source_layout": provenance["source_layout"],
+    })
+    print(f"  keras/{case}: output {list(expected.shape)}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# tf-keras only: valid files edited with h5py into layouts Keras writes in other situations, each re-loaded by
+# tf-keras itself (load_model + predict must reproduce expected.npy).
+
+
+def derive_case(source_case, name, covers, edit, rewrite_source=None):
+    import h5py
+    import shutil
+
+    src = FIXTURES / "keras" / source_case
+    case = f"{PREFIX}_{name}"
+    folder = fresh_dir(FIXTURES / "keras" / case)
+    for file in ("model.h5", "input.npy", "expected.npy"):
+        shutil.copy(src / file, folder / file)
+    with h5py.File(folder / "model.h5", "r+") as f:
+        edit(f)
+    x = np.load(folder / "input.npy")
+    expected = np.load(folder / "expected.npy")
+    reloaded = K.models.load_model(folder / "model.h5", compile=False)
+    err = float(np.max(np.abs(reloaded.predict(x, verbose=0) - expected)))
+    if err > 1e-6:
+        raise AssertionError(f"{case}: tf-keras reloads the edited file with error {err}")
+    source = json.loads((src / "case.json").read_text())
+    model_doc, provenance = ours_h5.read_model(src / "ours.h5")
+    provenance["source_sha256"] = sha256(folder / "model.h5")
+    if rewrite_source:
+        for layer in model_doc["layers"]:
+            sets = layer["sources"] if isinstance(layer["sources"], list) else [layer["sources"]]
+            for sources in sets:
+                for role in sources:
+                    sources[role] = rewrite_source(sources[role])
+    ours_h5.write_model(folder / "ours.h5", model_doc, provenance,
+                        f"Fixture {case}: {covers}. Derived from {source_case} by an h5py edit of model.h5.")
+    source.update({
+        "case": case, "covers": covers, "files": {"h5": "model.h5", "ours": "ours.h5"},
+        "derived_from": source_case,
+        "expected_from": f"expected.npy of {source_case}; tf-keras {KERAS_VERSION} load_model(model.h5) of the edited "
+                         f"file reproduces it (max |Δ| {err:.1e})",
+    })
+    source.pop("numpy_reference_check", None)
+    write_json(folder / "case.json", source)
+    print(f"  keras/{case}: derived from {source_case}")
+
+
+def split_attribute(obj, name):
+    """Stores a string-list attribute as name0, name1 (what Keras does above 64 KB; here forced)."""
+    values = list(obj.attrs[name])
+    del obj.attrs[name]
+    half = max(1, len(values) // 2)
+    chunks = [values[:half], values[half:]] if len(values) > 1 else [values]
+    for index, chunk in enumerate(chunks):
+        obj.attrs.create(f"{name}{index}", np.array(chunk, dtype="S"))
+
+
+def edit_split_attributes(f):
+    group = f["model_weights"]
+    split_attribute(group, "layer_names")
+    for layer in list(group.attrs.get("layer_names0", [])) + list(group.attrs.get("layer_names1", [])):
+        layer = layer.decode() if isinstance(layer, bytes) else layer
+        if len(group[layer].attrs["weight_names"]) > 1:
+            split_attribute(group[layer], "weight_names")
+
+
+def edit_no_cell_level(f):
+    """Moves <layer>/<layer>/lstm_cell/<w> to <layer>/<layer>/<w> (multi-backend Keras 2 naming, no cell scope)."""
+    group = f["model_weights"]
+    for layer in group.attrs["layer_names"]:
+        layer = layer.decode() if isinstance(layer, bytes) else layer
+        names = [n.decode() if isinstance(n, bytes) else n for n in group[layer].attrs["weight_names"]]
+        new_names = []
+        for n in names:
+            parts = n.split("/")
+            if len(parts) == 3 and parts[1].endswith("_cell"):
+                new = f"{parts[0]}/{parts[2]}"
+                group[layer].move(n, new)
+                new_names.append(new)
+            else:
+                new_names.append(n)
+        for n in names:
+            parts = n.split("/")
+            if len(parts) == 3 and parts[1].endswith("_cell") and parts[0] + "/" + parts[1] in group[layer]:
+                del group[layer][parts[0] + "/" + parts[1]]
+        group[layer].attrs["weight_names"] = np.array(new_names, dtype="S")
+
+
 def main():
     print(f"Keras fixtures with {PACKAGE} {KERAS_VERSION} (backend {BACKEND}, TensorFlow {tf.__version__})")
     for entry in CASES:
         make_case(*entry)
+    if FLAVOUR == "tf_keras":
+        make_cudnn_case("cudnn_lstm", "CuDNNLSTM", L.LSTM(4, return_sequences=True),
+                        "CuDNNLSTM (bias 8H, raw cuDNN kernel blocks) return_sequences → Dense")
+        make_cudnn_case("cudnn_gru", "CuDNNGRU", L.GRU(4, return_sequences=True, reset_after=True),
+                        "CuDNNGRU (bias 6H, raw cuDNN kernel blocks) return_sequences → Dense")
+        derive_case("tfk_stacked_lstm_dense", "split_attributes",
+                    "layer_names and weight_names stored as split attributes name0, name1 (HDF5 header-limit form)",
+                    edit_split_attributes)
+        derive_case("tfk_stacked_lstm_dense", "no_cell_level",
+                    "weights stored without the lstm_cell scope (<layer>/<layer>/kernel:0, as multi-backend Keras 2 "
+                    "and CuDNN layers name them)", edit_no_cell_level,
+                    rewrite_source=lambda text: text.replace("/lstm_cell/", "/"))
 
 
 if __name__ == "__main__":
