@@ -287,7 +287,9 @@ def _write_tensor(group, name, array, source):
     if kind == "bf16":
         h5type = _bf16_h5type()
         space = h5py.h5s.create_simple(array.shape)
-        dataset_id = h5py.h5d.create(group.id, name.encode(), h5type, space)
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_obj_track_times(False)  # no timestamps: same input, same bytes
+        dataset_id = h5py.h5d.create(group.id, name.encode(), h5type, space, dcpl=dcpl)
         dataset_id.write(h5py.h5s.ALL, h5py.h5s.ALL, array.view(np.uint16), mtype=h5type)
         dataset = h5py.Dataset(dataset_id)
     else:
