@@ -1,0 +1,5 @@
+import ArgumentParser
+import LSTMConv
+
+extension DType: ExpressibleByArgument {}
+extension Encoding: ExpressibleByArgument {}

@@ -1,0 +1,81 @@
+import LSTMModel
+
+/// A gate of the document model, and the tensors it owns.
+public enum DocumentGate: String, Sendable, CaseIterable {
+    /// Learn gate candidate `N_t` (framework g / c / j).
+    case n
+    /// Learn gate input factor `i_t`.
+    case i
+    /// Forget gate `f_t`.
+    case f
+    /// Use gate sigmoid `V_t` (framework o).
+    case v
+    /// GRU update gate.
+    case z
+    /// GRU reset gate.
+    case r
+    /// GRU candidate (framework n / h).
+    case c
+
+    /// The gate's weight matrix `W_g [H, R+I]`.
+    public var weight: TensorRole {
+        switch self {
+        case .n: .W_n
+        case .i: .W_i
+        case .f: .W_f
+        case .v: .W_v
+        case .z: .W_z
+        case .r: .W_r
+        case .c: .W_c
+        }
+    }
+
+    /// The gate's (input-side) bias `b_g`.
+    public var bias: TensorRole {
+        switch self {
+        case .n: .b_n
+        case .i: .b_i
+        case .f: .b_f
+        case .v: .b_v
+        case .z: .b_z
+        case .r: .b_r
+        case .c: .b_c
+        }
+    }
+
+    /// The gate's recurrent-side second bias `bh_g` (two-bias sources).
+    public var secondBias: TensorRole {
+        switch self {
+        case .n: .bh_n
+        case .i: .bh_i
+        case .f: .bh_f
+        case .v: .bh_v
+        case .z: .bh_z
+        case .r: .bh_r
+        case .c: .bh_c
+        }
+    }
+
+    /// The peephole tensor for sigmoid gates that have one.
+    public var peephole: TensorRole? {
+        switch self {
+        case .i: .P_i
+        case .f: .P_f
+        case .v: .P_v
+        default: nil
+        }
+    }
+
+    /// The notes' wording, for summaries and the spec.
+    public var title: String {
+        switch self {
+        case .n: "learn (N_t)"
+        case .i: "learn (i_t)"
+        case .f: "forget (f_t)"
+        case .v: "use (V_t)"
+        case .z: "update (z_t)"
+        case .r: "reset (r_t)"
+        case .c: "candidate (c_t)"
+        }
+    }
+}

@@ -1,0 +1,69 @@
+/// The error every importer throws: a stable ``Code`` plus the file, layer or dataset, and expected vs found.
+public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A stable, comparable error kind.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        /// The file is not a kind any importer reads.
+        public static let unrecognizedSource = Code(name: "unrecognized source")
+        /// A container (zip, HDF5, pickle, safetensors header) is malformed or truncated.
+        public static let malformedSource = Code(name: "malformed source")
+        /// Architecture information is missing (e.g. no `model_config`, no `config.json`).
+        public static let missingConfig = Code(name: "missing config")
+        /// A layer or module kind the importer cannot represent.
+        public static let unsupportedLayer = Code(name: "unsupported layer")
+        /// The model is not a single chain (branches, several candidate modules, …).
+        public static let unsupportedTopology = Code(name: "unsupported topology")
+        /// A required weight is absent.
+        public static let missingTensor = Code(name: "missing tensor")
+        /// A weight's shape disagrees with the layer's configuration.
+        public static let shapeMismatch = Code(name: "shape mismatch")
+        /// A dtype the format cannot hold.
+        public static let unsupportedDType = Code(name: "unsupported dtype")
+        /// A pickle asked for a global or call outside the allow-list. Nothing was executed.
+        public static let forbiddenPickle = Code(name: "forbidden pickle content")
+        /// An archive entry would expand beyond the limit (zip bomb).
+        public static let archiveLimit = Code(name: "archive limit exceeded")
+        /// Several recurrent modules match and none was chosen.
+        public static let ambiguousModule = Code(name: "ambiguous module")
+        /// No recurrent weights were found.
+        public static let noRecurrentWeights = Code(name: "no recurrent weights")
+        /// The imported model failed semantic validation.
+        public static let invalidModel = Code(name: "invalid model")
+        public var description: String { name }
+    }
+
+    public var code: Code
+    public var message: String
+    /// The source file.
+    public var file: String?
+    /// The layer, module, dataset, key or tensor concerned.
+    public var location: String?
+    /// Byte offset, for container formats.
+    public var offset: Int?
+
+    public init(_ code: Code, _ message: String, file: String? = nil, location: String? = nil, offset: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.file = file
+        self.location = location
+        self.offset = offset
+    }
+
+    public static func == (lhs: ImportError, rhs: ImportError) -> Bool { lhs.code == rhs.code }
+
+    /// The same error with the file filled in (if not already set).
+    public func inFile(_ path: String) -> ImportError {
+        var copy = self
+        if copy.file == nil { copy.file = path }
+        return copy
+    }
+
+    public var description: String {
+        var text = ""
+        if let file { text += "\(file): " }
+        text += "\(code)"
+        if let location { text += " at \(location)" }
+        if let offset { text += " (offset \(offset))" }
+        return text + ": " + message
+    }
+}

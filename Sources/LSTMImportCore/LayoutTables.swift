@@ -1,0 +1,51 @@
+import LSTMModel
+
+/// Layout tables of frameworks lstmconv documents but does not import yet (ONNX, TF1).
+/// Importable frameworks keep their table next to their reader (`LSTMImportPyTorch`, `LSTMImportKeras`).
+public enum DocumentedLayouts {
+    /// ONNX `LSTM` (one direction's slice `[d]` of each input).
+    public static let onnxLSTM = FusedLayout(
+        id: "onnx.lstm", title: "ONNX LSTM", cell: .lstm,
+        gates: [("i", .i), ("o", .v), ("f", .f), ("c", .n)],
+        tensors: [
+            SourceTensor("W[d]", shape: "[4H, I]", part: .inputColumns, fusedAxis: 0),
+            SourceTensor("R[d]", shape: "[4H, H]", part: .recurrentColumns, fusedAxis: 0),
+            SourceTensor("B[d]", shape: "[8H]", part: .biasThenSecondBias, fusedAxis: 0),
+            SourceTensor("P[d]", shape: "[3H]", part: .peepholes, fusedAxis: 0, peepholeOrder: [.i, .v, .f]),
+        ],
+        notes: [
+            "Peepholes are diagonal; `P[d]` is ordered i, o, f (not the gate order).",
+            "ONNX `clip` is stored as `gate_clip` (pre-activation clip); there is no projection.",
+        ])
+
+    /// ONNX `GRU`.
+    public static let onnxGRU = FusedLayout(
+        id: "onnx.gru", title: "ONNX GRU", cell: .gru,
+        gates: [("z", .z), ("r", .r), ("h", .c)],
+        tensors: [
+            SourceTensor("W[d]", shape: "[3H, I]", part: .inputColumns, fusedAxis: 0),
+            SourceTensor("R[d]", shape: "[3H, H]", part: .recurrentColumns, fusedAxis: 0),
+            SourceTensor("B[d]", shape: "[6H]", part: .biasThenSecondBias, fusedAxis: 0),
+        ],
+        notes: ["`linear_before_reset=1` is `reset = after`; `0` (the default) is `reset = before`."])
+
+    /// TensorFlow 1 `LSTMCell` / `BasicLSTMCell` / `LSTMBlockCell`.
+    public static let tf1LSTM = FusedLayout(
+        id: "tf1.lstm", title: "TensorFlow 1 LSTMCell", cell: .lstm,
+        gates: [("i", .i), ("j", .n), ("f", .f), ("o", .v)],
+        tensors: [
+            SourceTensor("lstm_cell/kernel", shape: "[I + R, 4H]", part: .inputThenRecurrentRows, fusedAxis: 1, transform: .transpose),
+            SourceTensor("lstm_cell/bias", shape: "[4H]", part: .bias, fusedAxis: 0),
+            SourceTensor("lstm_cell/w_i_diag", shape: "[H]", part: .peepholes, fusedAxis: 0, peepholeOrder: [.i]),
+            SourceTensor("lstm_cell/w_f_diag", shape: "[H]", part: .peepholes, fusedAxis: 0, peepholeOrder: [.f]),
+            SourceTensor("lstm_cell/w_o_diag", shape: "[H]", part: .peepholes, fusedAxis: 0, peepholeOrder: [.v]),
+            SourceTensor("lstm_cell/projection/kernel", shape: "[H, P]", part: .projection, fusedAxis: 0, transform: .transpose),
+        ],
+        notes: [
+            "`forget_bias` (default 1.0) is added at run time and is not in the checkpoint: it is stored as the layer attribute `forget_bias`, never folded into `b_f`.",
+            "`cell_clip` → `cell_clip`, `proj_clip` → `projection_clip`. Peepholes and projection are optional.",
+        ])
+
+    /// Every documented-only table, in spec order.
+    public static let all: [FusedLayout] = [onnxLSTM, onnxGRU, tf1LSTM]
+}
