@@ -47,8 +47,9 @@ func capturingStandardError(_ body: () throws -> Void) throws -> String {
             }
         }
         #expect(text.contains("capture-probe"), "the capture itself works")
+        // Only HDF5's own lines are looked for: Swift Testing may write progress to stderr meanwhile.
         #expect(!text.contains("HDF5-DIAG"), "\(text)")
-        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "capture-probe", "\(text)")
+        #expect(!text.contains("major: "), "\(text)")
     }
 
     /// Many threads reading and writing at once through the one lock give the same results as one thread.
