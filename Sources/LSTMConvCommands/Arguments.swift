@@ -1,5 +1,7 @@
 import ArgumentParser
-import LSTMConv
+import LSTMImport
 
 extension DType: ExpressibleByArgument {}
 extension Encoding: ExpressibleByArgument {}
+extension Engine: ExpressibleByArgument {}
+extension SourceFormat: ExpressibleByArgument {}
