@@ -178,6 +178,7 @@ import Testing
         #expect(throws: HDF5Error(.wrongType)) { try lstm.dataset("vlen:0").readFloats() }
         #expect(try lstm.dataset("vlen:0").datatype.typeClass == .variableLength)
         #expect(throws: HDF5Error(.missingData)) { try lstm.dataset("empty:0").readFloats() }
+        #expect(throws: HDF5Error(.missingData)) { try lstm.dataset("partial:0").readFloats() }
     }
 
     @Test func linksAreListedButNeverFollowed() throws {

@@ -434,6 +434,8 @@ def write_keras_like(path):
         vlen[0] = np.arange(3, dtype=np.float32)
         vlen[1] = np.arange(2, dtype=np.float32)
         lstm.create_dataset("empty:0", shape=(2, 2), dtype="<f4")  # never written: no storage
+        partial = lstm.create_dataset("partial:0", shape=(4, 4), dtype="<f4", chunks=(2, 4))
+        partial[0:2, :] = 1.0  # one of two chunks written: the other would read as fill values
         weights["alias"] = h5py.SoftLink("/model_weights/lstm")
         weights["elsewhere"] = h5py.ExternalLink("other.h5", "/x")
         weights.attrs["layer_names"] = np.array([b"lstm"])
