@@ -62,7 +62,7 @@ public enum PyTorchImporter {
         let digest = FileDigest.sha256Hex(of: data)
         let prefix = data.prefix(64)
         let fileExtension = url.pathExtension.lowercased()
-        do {
+        do throws(ImportError) {
             let dict: StateDict
             if Safetensors.looksLikeSafetensors(prefix) || fileExtension == "safetensors" {
                 dict = try Safetensors.read(data, limits: limits)
@@ -84,7 +84,7 @@ public enum PyTorchImporter {
     /// Imports the recurrent module (and optional head) of a PyTorch file.
     public static func importFile(at url: URL, options: PyTorchImportOptions = PyTorchImportOptions()) throws(ImportError) -> ImportResult {
         let (dict, digest) = try readStateDict(at: url, limits: options.limits)
-        do {
+        do throws(ImportError) {
             return try importStateDict(dict, options: options, sourceSHA256: digest)
         } catch {
             throw error.inFile(url.path)

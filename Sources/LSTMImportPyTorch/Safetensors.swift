@@ -58,6 +58,12 @@ public enum Safetensors {
             throw ImportError(.malformedSource, "the header is not a safetensors JSON header: \(Self.describe(error))", offset: 8)
         }
 
+        // The format disallows duplicate keys; a JSON decoder silently keeps one, so count the raw keys.
+        var seen = Set<String>()
+        for key in topLevelKeys(Data(headerBytes)) where !seen.insert(key).inserted {
+            throw ImportError(.malformedSource, "the header names `\(key)` twice (duplicate keys are not allowed)", location: key, offset: 8)
+        }
+
         // Every entry: known dtype, sane shape, offsets that agree with shape × dtype.
         var infos: [(name: String, info: Info, bytes: Int)] = []
         for (name, info) in header.tensors {
@@ -127,6 +133,37 @@ public enum Safetensors {
             }
         }
         return StateDict(format: .safetensors, entries: entries, metadata: header.metadata)
+    }
+
+    /// The keys of the top-level JSON object, in order, duplicates included. Assumes valid JSON.
+    static func topLevelKeys(_ json: Data) -> [String] {
+        let bytes = [UInt8](json)
+        var keys: [String] = []
+        var depth = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: "\""):
+                let start = index
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                guard depth == 1 else { break }
+                var next = index + 1
+                while next < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[next]) { next += 1 }
+                if next < bytes.count, bytes[next] == UInt8(ascii: ":"), index < bytes.count {
+                    let token = Data(bytes[start...index])
+                    keys.append((try? JSONDecoder().decode(String.self, from: token)) ?? String(decoding: token, as: UTF8.self))
+                }
+            default: break
+            }
+            index += 1
+        }
+        return keys
     }
 
     static func describe(_ error: any Error) -> String {

@@ -194,7 +194,7 @@ struct RecurrentModule: Sendable {
                     guard value.shape == shape else {
                         throw ImportError(
                             .shapeMismatch,
-                            "expected \(formula) = \(shape) for a \(cell == .lstm ? "LSTM" : "GRU") with I=\(inputSize) H=\(hiddenSize)"
+                            "expected \(formula) = \(shape) for an \(cell == .lstm ? "LSTM" : "GRU") with I=\(inputSize) H=\(hiddenSize)"
                                 + (projectionSize.map { " P=\($0)" } ?? "") + " D=\(directionCount), found \(value.shape)",
                             location: key)
                     }

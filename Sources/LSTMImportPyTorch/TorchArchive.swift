@@ -33,7 +33,7 @@ public enum TorchArchive {
 
     /// Whether the zip at `url` is a `torch.save` archive (has exactly one `<name>/data.pkl`).
     public static func isTorchArchive(at url: URL) -> Bool {
-        guard let archive = try? Archive(url: url, accessMode: .read) else { return false }
+        guard let archive = try? Archive(url: url, accessMode: .read, pathEncoding: nil) else { return false }
         return archive.contains { isPicklePath($0.path) }
     }
 
@@ -116,17 +116,20 @@ public enum TorchArchive {
             guard !needed.overflow, needed.partialValue <= limits.maxEntryBytes else {
                 throw ImportError(.archiveLimit, "storage \(key) declares \(storage.count) elements, over the limit", location: path)
             }
-            let bytes = try reader.read(entry, cap: limits.maxEntryBytes)
-            guard bytes.count >= needed.partialValue else {
-                throw ImportError(
-                    .malformedSource,
-                    "storage \(key) holds \(bytes.count) bytes, shorter than its declared \(storage.count) \(storage.elementType.name) elements (\(needed.partialValue) bytes)",
-                    location: path)
-            }
-            storageBytes[key] = bytes
+            storageBytes[key] = try reader.read(entry, cap: limits.maxEntryBytes)
         }
+        // Tensors first, so that a short storage is reported with the tensor that needs the missing bytes.
         let flat = try flatten(root0)
         let materialised = try materialise(flat, storages: storageBytes, bigEndian: bigEndian, limits: limits)
+        for (key, storage) in storages.sorted(by: { $0.key < $1.key }) {
+            let size = storageBytes[key]?.count ?? 0
+            guard size == storage.count * storage.elementType.width else {
+                throw ImportError(
+                    .malformedSource,
+                    "storage \(key) holds \(size) bytes, its declaration says \(storage.count) \(storage.elementType.name) elements (\(storage.count * storage.elementType.width) bytes)",
+                    location: root + "data/" + key)
+            }
+        }
         return StateDict(format: .torchZip, entries: materialised, metadata: metadata)
     }
 
@@ -138,6 +141,11 @@ public enum TorchArchive {
         }
         guard entry.compressedSize <= UInt64(fileSize) else {
             throw ImportError(.malformedSource, "entry declares \(entry.compressedSize) compressed bytes in a \(fileSize)-byte file", location: entry.path)
+        }
+        if !entry.isCompressed, declared != entry.compressedSize {
+            throw ImportError(
+                .malformedSource, "stored entry declares \(declared) bytes uncompressed but \(entry.compressedSize) stored",
+                location: entry.path)
         }
         if entry.isCompressed, declared > 1 << 20,
             declared / max(entry.compressedSize, 1) > UInt64(limits.maxCompressionRatio)
@@ -165,7 +173,7 @@ public enum TorchArchive {
                 throw ImportError(.archiveLimit, "entry of \(declared) bytes is over the limit of \(min(cap, limits.maxTotalBytes - total))", location: entry.path)
             }
             var output = Data()
-            output.reserveCapacity(min(declared, 64 << 20))
+            output.reserveCapacity(min(declared, 1 << 20))
             let checksum: UInt32
             do {
                 checksum = try archive.extract(entry, skipCRC32: false) { chunk in
