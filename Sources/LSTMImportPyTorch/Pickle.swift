@@ -264,14 +264,16 @@ struct Unpickler {
         return .tuple(items, depth: depth)
     }
 
-    private func grow(_ depth: inout Int, with child: PickleValue) throws(ImportError) {
-        depth = max(depth, child.depth + 1)
-        guard depth <= Self.maxDepth else { throw malformed("nesting deeper than \(Self.maxDepth)") }
+    /// The depth of a container after adding `child` (read before writing: a list may be appended to itself).
+    private func grown(_ depth: Int, with child: PickleValue) throws(ImportError) -> Int {
+        let childDepth = child.depth
+        guard childDepth < Self.maxDepth else { throw malformed("nesting deeper than \(Self.maxDepth)") }
+        return max(depth, childDepth + 1)
     }
 
     private func append(_ items: [PickleValue], to target: PickleValue) throws(ImportError) {
         guard case .list(let list) = target else { throw malformed("APPEND to a \(target.kind), not a list") }
-        for item in items { try grow(&list.depth, with: item) }
+        for item in items { list.depth = try grown(list.depth, with: item) }
         list.items += items
     }
 
@@ -279,8 +281,8 @@ struct Unpickler {
         guard case .dict(let dict) = target else { throw malformed("SETITEM on a \(target.kind), not a dict") }
         guard items.count % 2 == 0 else { throw malformed("SETITEMS with an odd number of items") }
         for index in stride(from: 0, to: items.count, by: 2) {
-            try grow(&dict.depth, with: items[index])
-            try grow(&dict.depth, with: items[index + 1])
+            dict.depth = try grown(dict.depth, with: items[index])
+            dict.depth = try grown(dict.depth, with: items[index + 1])
             dict.items.append((items[index], items[index + 1]))
         }
     }
