@@ -11,6 +11,7 @@ their output that are described below; nothing here is ever unpickled by the tes
 - lying_bomb.pt             lstm_nobias/model.pt with data/0 replaced by 64 MiB of zeros, deflated, while the local
                             and central headers still declare the original (small) size: extraction must stop at
                             the declared size.
+- torchscript.pt           torch.jit.save(torch.jit.script(nn.LSTM(3, 4))): a TorchScript archive, refused with advice.
 - lstm_nobias/, gru_float64/  model.pt, model.safetensors, input.npy, expected.npy (PyTorch's forward output,
                             batch_first, zero initial states) for nn.LSTM(bias=False) and a float64 nn.GRU.
 """
@@ -126,12 +127,19 @@ def checkpoint() -> None:
     torch.save({"epoch": 3, "model": model.state_dict(), "optimizer": optimizer.state_dict()}, HERE / "checkpoint.pt")
 
 
+def torchscript() -> None:
+    model = torch.nn.LSTM(3, 4)
+    randomize(model, "torchscript")
+    torch.jit.save(torch.jit.script(model), str(HERE / "torchscript.pt"))
+
+
 def main() -> None:
     forward_case("lstm_nobias", torch.nn.LSTM(4, 5, num_layers=2, bias=False, batch_first=True), 4)
     forward_case("gru_float64", torch.nn.GRU(3, 4, bidirectional=True, batch_first=True), 3, dtype=torch.float64)
     big_endian()
     lying_bomb()
     checkpoint()
+    torchscript()
 
 
 if __name__ == "__main__":

@@ -509,7 +509,9 @@ struct Unpickler {
         }
         if module == "torch", let dtype = TorchElementType.dtypes[name] { return .global(.dtype(dtype), name: fullName) }
         var message = "global `\(fullName)` is not on the allow-list of a state_dict pickle; nothing was executed"
-        if module == "__main__" || module.hasPrefix("torch.nn") || module.hasPrefix("torch.jit") {
+        if module.hasPrefix("__torch__") {
+            message += ". This is a TorchScript archive (`torch.jit.save`); save `model.state_dict()` with `torch.save` instead"
+        } else if module == "__main__" || module.hasPrefix("torch.nn") || module.hasPrefix("torch.jit") {
             message += ". This looks like a whole pickled model (`torch.save(model)`); save `model.state_dict()` instead"
         }
         throw ImportError(.forbiddenPickle, message, location: fullName, offset: offset)

@@ -38,13 +38,18 @@ public enum PyTorchImporter {
     /// ``TorchArchive/isTorchArchive(at:)``, since `.keras` files are zips too).
     public static func looksLikeZip(_ prefix: Data) -> Bool { TorchArchive.looksLikeZip(prefix) }
 
-    /// Whether the file at `url` is something this importer reads: safetensors, a `torch.save` zip, or a
-    /// legacy `torch.save` stream.
+    /// Whether the file at `url` is for this importer: safetensors content, a `torch.save` zip, a legacy
+    /// `torch.save` stream, a `.pt`/`.pth`/`.bin` pickle, or any `.safetensors` file (so that a damaged header
+    /// is reported by the safetensors reader with its precise error rather than as an unknown file).
     public static func canRead(_ url: URL) -> Bool {
         guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
         defer { try? handle.close() }
         let prefix = (try? handle.read(upToCount: 64)) ?? Data()
-        if Safetensors.looksLikeSafetensors(prefix) || TorchArchive.looksLikeLegacy(prefix) { return true }
+        let fileExtension = url.pathExtension.lowercased()
+        if Safetensors.looksLikeSafetensors(prefix) || TorchArchive.looksLikeLegacy(prefix) || fileExtension == "safetensors" {
+            return true
+        }
+        if TorchArchive.looksLikePickle(prefix) { return ["pt", "pth", "bin", "ckpt", "pkl"].contains(fileExtension) }
         return TorchArchive.looksLikeZip(prefix) && TorchArchive.isTorchArchive(at: url)
     }
 

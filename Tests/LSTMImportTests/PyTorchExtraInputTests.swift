@@ -54,4 +54,35 @@ import Testing
         let float64 = try PyTorchImporter.importFile(at: Self.root.appendingPathComponent("gru_float64/model.safetensors"))
         #expect(float64.model.storedTensors.allSatisfy { $0.tensor.dtype == .f64 })
     }
+
+    @Test func torchScriptArchivesAreRefusedWithAdvice() {
+        do {
+            _ = try PyTorchImporter.importFile(at: Self.root.appendingPathComponent("torchscript.pt"))
+            Issue.record("a TorchScript archive was accepted")
+        } catch {
+            #expect(error.code == .forbiddenPickle, "\(error)")
+            #expect(error.description.contains("TorchScript") && error.description.contains("state_dict()"), "\(error)")
+        }
+    }
+
+    /// A bare hostile pickle named `.pt` (no zip) is still read by the restricted unpickler, never executed.
+    @Test func bareHostilePicklesAreRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-pytorch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("evil.pt")
+        try Data([0x80, 0x02] + Array("cposix\nsystem\nX\u{4}\0\0\0trueR.".utf8)).write(to: url)
+        #expect(PyTorchImporter.canRead(url))
+        do {
+            _ = try PyTorchImporter.importFile(at: url)
+            Issue.record("a hostile bare pickle was accepted")
+        } catch {
+            #expect(error.code == .forbiddenPickle && error.description.contains("posix.system"), "\(error)")
+        }
+        // A damaged .safetensors file is still claimed by this importer, so its error is the precise one.
+        let damaged = folder.appendingPathComponent("damaged.safetensors")
+        try Data([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7b]).write(to: damaged)
+        #expect(PyTorchImporter.canRead(damaged))
+        #expect(throws: ImportError(.malformedSource, "")) { try PyTorchImporter.importFile(at: damaged) }
+    }
 }
