@@ -46,23 +46,15 @@ public enum PyTorchLayouts {
     /// Every PyTorch table, in spec order.
     public static let all: [FusedLayout] = [lstm, gru]
 
-    /// The PyTorch section of `spec/mappings.md`, rendered from the tables.
+    /// The PyTorch tables as Markdown (the generated part of `spec/mappings-pytorch.md`), plus the head rule.
     public static var markdown: String {
-        var lines = [
-            "## PyTorch",
-            "",
-            "Read from `torch.save(model.state_dict())` archives (`.pt`, `.pth`) and `.safetensors` files. Keys are",
-            "grouped by module prefix (`encoder.rnn.weight_ih_l0` → module `encoder.rnn`); the cell kind, layer count,",
-            "directions, projection and sizes are inferred from names and shapes and cross-checked against every tensor.",
-            "Every cut is byte-exact: f16 and bf16 weights stay f16 and bf16.",
-            "",
-        ]
-        for layout in all {
-            lines.append(layout.markdown)
-            lines.append("")
-        }
-        lines.append("A `Linear` head chosen with `--head PREFIX` becomes a `dense` layer: `W_d = <prefix>.weight` `[out, in]` as stored,")
-        lines.append("`b_d = <prefix>.bias` when present, activation `linear`.")
-        return lines.joined(separator: "\n")
+        var sections = all.map(\.markdown)
+        sections.append(
+            "### PyTorch nn.Linear head (`--head PREFIX`)\n\n"
+                + "| source tensor | shape | document tensor | transform |\n|---|---|---|---|\n"
+                + "| `<prefix>.weight` | [out, in] | `W_d` [units, input_size] | copy |\n"
+                + "| `<prefix>.bias` (optional) | [out] | `b_d` | copy |\n\n"
+                + "- Activation `linear`; `in` must equal the recurrent module's output width `D·R`.")
+        return sections.joined(separator: "\n\n")
     }
 }
