@@ -42,11 +42,11 @@ let package = Package(
         .systemLibrary(
             name: "CCBLAS", pkgConfig: blasPkgConfig,
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
-        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLSTMZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - The schema and its two encodings
         /// The logical model: layers, document gate tensors, validation, checksums.
-        .target(name: "LSTMModel", dependencies: ["CZlib"], swiftSettings: strict),
+        .target(name: "LSTMModel", dependencies: ["CLSTMZlib"], swiftSettings: strict),
         /// The `.lstmw` binary container.
         .target(name: "LSTMBinary", dependencies: ["LSTMModel"], swiftSettings: strict),
         /// The only module that calls libhdf5: one funnel, one lock, handles closed in deinit.

@@ -1,4 +1,4 @@
-import CZlib
+import CLSTMZlib
 import Foundation
 
 /// The per-tensor and header checksum of the format: CRC-32 (ISO-HDLC, as zlib and PNG compute it).
@@ -14,7 +14,7 @@ public enum Checksum {
                 var base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
                 while remaining > 0, let pointer = base {
                     let chunk = min(remaining, Int(UInt32.max >> 1))
-                    crc = CZlib.crc32(crc, pointer, uInt(chunk))
+                    crc = CLSTMZlib.crc32(crc, pointer, uInt(chunk))
                     base = pointer + chunk
                     remaining -= chunk
                 }

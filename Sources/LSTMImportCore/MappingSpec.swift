@@ -1,0 +1,29 @@
+/// Renders the layout tables into the generated part of `spec/mappings.md`.
+///
+/// The spec file holds the rendered text between ``beginMarker`` and ``endMarker``; a test re-renders the
+/// tables the importers actually use and requires the spec to match, so the spec cannot drift from the code.
+public enum MappingSpec {
+    public static let beginMarker = "<!-- BEGIN GENERATED TABLES (swift test regenerates with RECORD_SPEC=1) -->"
+    public static let endMarker = "<!-- END GENERATED TABLES -->"
+
+    /// The generated block for `layouts`, markers included.
+    public static func render(_ layouts: [FusedLayout]) -> String {
+        ([beginMarker, ""] + layouts.map { $0.markdown + "\n" } + [endMarker]).joined(separator: "\n")
+    }
+
+    /// Replaces the generated block inside `document` (or appends it when absent).
+    public static func replacingGeneratedBlock(in document: String, with block: String) -> String {
+        guard let begin = document.range(of: beginMarker), let end = document.range(of: endMarker),
+              begin.lowerBound < end.lowerBound else {
+            return document + "\n" + block + "\n"
+        }
+        return document.replacingCharacters(in: begin.lowerBound..<end.upperBound, with: block)
+    }
+
+    /// The generated block currently inside `document`, markers included, or `nil`.
+    public static func generatedBlock(in document: String) -> String? {
+        guard let begin = document.range(of: beginMarker), let end = document.range(of: endMarker),
+              begin.lowerBound < end.lowerBound else { return nil }
+        return String(document[begin.lowerBound..<end.upperBound])
+    }
+}
