@@ -71,9 +71,11 @@ final class KerasH5 {
     func stringListAttribute(_ name: String, of group: HDF5Group, at path: String) throws(ImportError) -> [String]? {
         try run("\(path)@\(name)", missing: .missingConfig) { () throws(HDF5Error) -> [String]? in
             let attributes = group.attributes
-            guard try attributes.contains(name) || attributes.contains("\(name)0") else { return nil }
+            let plain = try attributes.contains(name)
+            let split = try attributes.contains("\(name)0")
+            guard plain || split else { return nil }
             // h5py writes an empty list as a float64 array of length 0.
-            if try attributes.contains(name) {
+            if plain {
                 let attribute = try attributes.attribute(name)
                 if attribute.datatype.typeClass != .string { return attribute.shape.reduce(1, *) == 0 ? [] : nil }
             }

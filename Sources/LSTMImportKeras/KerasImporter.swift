@@ -100,7 +100,8 @@ public enum KerasImporter {
         if hasZipSignature(header) {
             let archive = try KerasArchive(url: url)
             return try archive.withWeights { (h5: KerasH5) throws(ImportError) -> ImportResult in
-                let config = try external ?? archive.config()
+                let config: KerasModelConfig
+                if let external { config = external } else { config = try archive.config() }
                 let version = archive.kerasVersion ?? config.kerasVersion
                 let store = try KerasVarsStore(h5: h5, layers: config.layers, formatLabel: ".keras archive")
                 return try finish(config: config, store: store, version: version, backend: config.backend, digest: digest)
@@ -136,8 +137,10 @@ public enum KerasImporter {
                 config = try KerasModelConfig.parse(JSONValue.parse(Data(text.utf8), what: "the `model_config` attribute"))
             }
             let weightsGroup = try h5.group("model_weights")
-            let version = try rootVersion ?? h5.stringAttribute("keras_version", of: weightsGroup, at: "model_weights") ?? config.kerasVersion
-            let backend = try rootBackend ?? h5.stringAttribute("backend", of: weightsGroup, at: "model_weights") ?? config.backend
+            let groupVersion = try h5.stringAttribute("keras_version", of: weightsGroup, at: "model_weights")
+            let groupBackend = try h5.stringAttribute("backend", of: weightsGroup, at: "model_weights")
+            let version = rootVersion ?? groupVersion ?? config.kerasVersion
+            let backend = rootBackend ?? groupBackend ?? config.backend
             try refuseKeras1(version)
             let store = try KerasLegacyStore(h5: h5, rootPath: "model_weights")
             return try finish(config: config, store: store, version: version, backend: backend, digest: digest)
