@@ -65,6 +65,9 @@ struct KerasModelConfig: Sendable {
         return KerasLayerConfig(className: className, name: name, config: config)
     }
 
+    /// Keras layers whose only purpose is to join several branches.
+    static let mergeClasses: Set<String> = ["Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot"]
+
     /// Orders the layers of a Functional config from its input to its output, refusing anything that is
     /// not one chain (several inputs or outputs, branches, merges, shared layers, unreachable layers).
     static func chain(of body: JSONValue, _ list: [JSONValue]) throws(ImportError) -> [KerasLayerConfig] {
@@ -80,7 +83,15 @@ struct KerasModelConfig: Sendable {
                 return names
             }
         }
-        // An unsupported layer is the more useful message when it is also what breaks the chain.
+        // A merge layer is the place a graph stops being a chain: say so, naming it and its inputs.
+        for layer in layers where mergeClasses.contains(layer.className) {
+            let sources = (inbound[layer.name] ?? []).flatMap { $0 }
+            throw ImportError(
+                .unsupportedTopology,
+                "layer \(layer.label) merges \(sources.count) tensors (from \(sources.joined(separator: ", "))): the model is not a single chain",
+                location: layer.name)
+        }
+        // Otherwise an unsupported layer is the more useful message when it is also what breaks the chain.
         for layer in layers { try KerasLayerKind.check(layer) }
 
         var inputs: [String] = []

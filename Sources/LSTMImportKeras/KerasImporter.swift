@@ -107,6 +107,9 @@ public enum KerasImporter {
                 return try finish(config: config, store: store, version: version, backend: config.backend, digest: digest)
             }
         }
+        guard !data.isEmpty else {
+            throw ImportError(.unrecognizedSource, "the file is empty (0 bytes); expected a Keras .h5 or .keras file", offset: 0)
+        }
         guard hasHDF5Signature(header) || (data.count > 520 && hdf5AtUserBlock(data)) else {
             throw ImportError(
                 .unrecognizedSource,

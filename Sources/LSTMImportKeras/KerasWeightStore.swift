@@ -86,7 +86,13 @@ struct KerasLegacyStore: KerasWeightStore {
                 guard found[role] == nil else {
                     throw ImportError(.malformedSource, "layer \(layer.label) lists the weight `\(role)` twice", location: "\(groupPath)/\(name)")
                 }
-                found[role] = try h5.tensor("\(groupPath)/\(name)")
+                do {
+                    found[role] = try h5.tensor("\(groupPath)/\(name)")
+                } catch where error.code == .missingTensor {
+                    throw ImportError(
+                        .missingTensor, "layer \(layer.label): weight_names lists `\(name)` but the file has no such dataset",
+                        location: "\(groupPath)/\(name)")
+                }
             }
             result[part] = found
         }
@@ -176,7 +182,14 @@ struct KerasVarsStore: KerasWeightStore {
         func vars(_ group: String, _ names: [String]) throws(ImportError) -> [String: FoundTensor] {
             var found: [String: FoundTensor] = [:]
             for (index, name) in names.enumerated() {
-                found[name] = try h5.tensor("\(group)/vars/\(index)")
+                let path = "\(group)/vars/\(index)"
+                do {
+                    found[name] = try h5.tensor(path)
+                } catch where error.code == .missingTensor {
+                    throw ImportError(
+                        .missingTensor, "layer \(layer.label): expected its `\(name)` as dataset `\(path)`, which the file does not have",
+                        location: path)
+                }
             }
             return found
         }
