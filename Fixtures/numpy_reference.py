@@ -137,7 +137,10 @@ class LSTMCell:
             ltm = np.clip(ltm, -layer["cell_clip"], layer["cell_clip"])
 
         # Use gate: V_t, U_t, STM_t.
-        use_v = activate(gate, self._gate_input("v", stm_prev, event) + self._peephole("P_v", ltm))
+        # P_v reads the new LTM_t. ("_peephole_v_reads": "previous" exists only so the fixture generator can
+        # measure how much that choice matters; no stored file uses it.)
+        ltm_for_v = ltm_prev if layer.get("_peephole_v_reads") == "previous" else ltm
+        use_v = activate(gate, self._gate_input("v", stm_prev, event) + self._peephole("P_v", ltm_for_v))
         if layer["use_gate"] == "document":
             use_u = activate(squash, forget_output @ self.p["W_u"].T + self.p["b_u"])
         else:

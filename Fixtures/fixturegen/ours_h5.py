@@ -23,15 +23,19 @@ import os
 import zlib
 
 import h5py
-import ml_dtypes
 import numpy as np
+
+try:  # bfloat16 arrays; optional so that reading and checking works with only numpy + h5py (as in CI)
+    import ml_dtypes
+except ImportError:  # pragma: no cover
+    ml_dtypes = None
 
 FORMAT_NAME = "lstmconv"
 FORMAT_MAJOR = 1
 FORMAT_MINOR = 0
 SCHEMA_VERSION = 1
 
-BF16 = np.dtype(ml_dtypes.bfloat16)
+BF16 = np.dtype(ml_dtypes.bfloat16) if ml_dtypes else None
 
 # TensorRole declaration order (canonical order).
 ROLE_ORDER = [
@@ -236,7 +240,7 @@ def dtype_name(array):
         return "f64"
     if dt == np.float16:
         return "f16"
-    if dt == BF16:
+    if BF16 is not None and dt == BF16:
         return "bf16"
     raise TypeError(f"unsupported tensor dtype {dt}")
 
@@ -244,7 +248,7 @@ def dtype_name(array):
 def little_endian_bytes(array):
     """The tensor's bytes as the format stores them: little-endian, C order."""
     array = np.ascontiguousarray(array)
-    if array.dtype == BF16:
+    if BF16 is not None and array.dtype == BF16:
         return array.view(np.uint16).astype("<u2").tobytes()
     return array.astype(array.dtype.newbyteorder("<")).tobytes()
 
@@ -287,7 +291,9 @@ def _write_tensor(group, name, array, source):
     if kind == "bf16":
         h5type = _bf16_h5type()
         space = h5py.h5s.create_simple(array.shape)
-        dataset_id = h5py.h5d.create(group.id, name.encode(), h5type, space)
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_obj_track_times(False)  # no timestamps: same input, same bytes
+        dataset_id = h5py.h5d.create(group.id, name.encode(), h5type, space, dcpl=dcpl)
         dataset_id.write(h5py.h5s.ALL, h5py.h5s.ALL, array.view(np.uint16), mtype=h5type)
         dataset = h5py.Dataset(dataset_id)
     else:
@@ -395,11 +401,14 @@ def _read_tensor(dataset, where):
     if kind == "bf16":
         raw = np.empty(dataset.shape, dtype=np.uint16)
         dataset.id.read(h5py.h5s.ALL, h5py.h5s.ALL, raw, mtype=t)
-        array = raw.view(BF16)
+        checksum = zlib.crc32(raw.astype("<u2").tobytes()) & 0xFFFFFFFF
+        # Without ml_dtypes, widen exactly to float32 (bf16 bits are the top half of a float32).
+        array = raw.view(BF16) if BF16 is not None else (raw.astype(np.uint32) << 16).view(np.float32)
     else:
         array = dataset[()].astype({"f32": np.float32, "f64": np.float64, "f16": np.float16}[kind])
+        checksum = crc32(array)
     stored = _read_attr(dataset, "crc32", "u32", where)
-    if stored != crc32(array):
+    if stored != checksum:
         raise ValueError(f"{where}: crc32 mismatch")
     return array, _read_attr(dataset, "source", "string", where)
 

@@ -262,6 +262,26 @@ def strided_case(case, covers):
                            "(the format has no strides)"}})
 
 
+def parameters_dict_case(case, covers):
+    """torch.save of a plain dict of nn.Parameter objects (pickle uses torch._utils._rebuild_parameter)."""
+    rng = rng_for(case)
+    module = nn.GRU(4, 5, batch_first=True)
+    randomize(module, rng)
+    x = uniform(rng, (B, T, 4), -1.0, 1.0)
+    with torch.no_grad():
+        y, _ = module(torch.from_numpy(x))
+    params = dict(module.named_parameters())
+    assert all(isinstance(v, nn.Parameter) for v in params.values())
+    sd = module.state_dict()
+    doc = {"layers": map_rnn(sd, "", "gru", 1, False, 4, 5)}
+    info = {"class": "GRU", "prefix": "", "input_size": 4, "hidden_size": 5, "num_layers": 1,
+            "bidirectional": False, "proj_size": 0, "batch_first": True}
+    save_case(case, covers, info, params, sd, x, y.numpy().astype(np.float32), doc, [layout_name("gru")],
+              {"expected_from": "output sequence of GRU.forward (batch_first)",
+               "pickle_note": "model.pt holds dict(module.named_parameters()): a plain dict (not OrderedDict) of "
+                              "nn.Parameter, rebuilt through torch._utils._rebuild_parameter"})
+
+
 def low_precision_case(case, covers, kind, dtype):
     """The state_dict is saved in float16/bfloat16; expected is computed in float32 from the rounded weights."""
     rng = rng_for(case)
@@ -312,6 +332,8 @@ def main():
                   "Linear head head.* applied to every step", "gru", 4, 5, 2, 2, "every_step")
     strided_case("lstm_strided", "non-contiguous saved tensor (transposed storage) and views with a storage offset "
                  "into a shared storage")
+    parameters_dict_case("gru_parameters_dict", "plain dict of nn.Parameter (torch._utils._rebuild_parameter in "
+                         "the pickle) instead of a state_dict")
     low_precision_case("lstm_float16", "nn.LSTM state_dict stored as float16", "lstm", torch.float16)
     low_precision_case("gru_bfloat16", "nn.GRU state_dict stored as bfloat16", "gru", torch.bfloat16)
 

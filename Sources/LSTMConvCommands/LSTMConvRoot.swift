@@ -8,7 +8,10 @@ public struct LSTMConvRoot: ParsableCommand {
         abstract: "Move LSTM/GRU weights between frameworks, check them, and run them.",
         discussion: "Weights are stored under the gate names of the notes (learn, forget, remember, use). See spec/ for the format.",
         version: FormatVersion.converter,
-        subcommands: [])
+        subcommands: [
+            ImportCommand.self, InspectCommand.self, VerifyCommand.self, ConvertCommand.self, RunCommand.self,
+            ValidateCommand.self,
+        ])
 
     public init() {}
 }

@@ -1,0 +1,155 @@
+import LSTMModel
+
+/// The float32 engine on CBLAS. Same semantics and API as ``ReferenceEngine``; agrees with it to 1e-5.
+///
+/// Internally every sequence is time-major (`[T, B, F]`), so that one time step of a batch is one contiguous
+/// block: the input projection of all steps is one GEMM and each step's recurrent product is one more.
+public struct FastEngine: ForwardPass {
+    public let model: Model
+    private let layers: [FastLayer]
+
+    /// Validates `model`, then stacks and transposes its weights once.
+    public init(_ model: Model) throws(EngineError) {
+        self.model = try validatedModel(model)
+        var layers: [FastLayer] = []
+        for (index, layer) in model.layers.enumerated() {
+            do {
+                layers.append(try FastLayer(layer))
+            } catch {
+                throw EngineError(.invalidModel, "cannot read the layer's tensors", keyPath: "layer_\(index)", underlying: error)
+            }
+        }
+        self.layers = layers
+    }
+
+    public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
+        let checked = try checkInput(input, model: model)
+        let B = checked.batch
+        try checkInitialStates(initialStates, model: model, batch: B)
+
+        var flow: Flow
+        switch checked {
+        case .tokens(let ids, _, let T):
+            flow = .tokens(ids: ids, T: T)
+        case .sequence(let input, _, let T, let F):
+            guard T.multipliedReportingOverflow(by: B).partialValue <= Int(Int32.max) else {
+                throw EngineError(.invalidInput, "batch × time is too large for BLAS", keyPath: "input", actualShape: input.shape)
+            }
+            flow = .sequence(timeMajor(input.floats, B: B, T: T, F: F), T: T, F: F)
+        case .vectors(let input, _, let F):
+            flow = .vectors(input.floats, F: F)
+        }
+
+        var finalStates: [StateKey: CellState] = [:]
+        for (index, layer) in layers.enumerated() {
+            switch (layer, flow) {
+            case (.embedding(let table, let size), .tokens(let ids, let T)):
+                // Time-major rows of W_e.
+                var values = [Float](repeating: 0, count: T * B * size)
+                for t in 0..<T {
+                    for b in 0..<B {
+                        let id = ids[b * T + t]
+                        values.replaceSubrange(((t * B + b) * size)..<((t * B + b + 1) * size), with: table[(id * size)..<((id + 1) * size)])
+                    }
+                }
+                flow = .sequence(values, T: T, F: size)
+            case (.dense(let dense), .sequence(let values, let T, _)):
+                flow = .sequence(denseRows(dense, input: values, rows: T * B), T: T, F: dense.units)
+            case (.dense(let dense), .vectors(let values, _)):
+                flow = .vectors(denseRows(dense, input: values, rows: B), F: dense.units)
+            case (.recurrent(let layer, let settings, let cells), .sequence(let values, let T, _)):
+                var outputs: [[Float]] = []
+                var finals: [[Float]] = []
+                for (d, cell) in cells.enumerated() {
+                    let key = StateKey(layer: index, direction: Direction.allCases[d])
+                    var stm = initialStates[key].map { $0.STM.scalars.map(Float.init) }
+                        ?? [Float](repeating: 0, count: B * layer.recurrentSize)
+                    var ltm = layer.cell == .gru
+                        ? []
+                        : initialStates[key]?.LTM.map { $0.scalars.map(Float.init) }
+                            ?? [Float](repeating: 0, count: B * layer.hiddenSize)
+                    var output = [Float](repeating: 0, count: T * B * layer.recurrentSize)
+                    let run = DirectionRun(
+                        cell: cell, settings: settings,
+                        order: StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards), batch: B)
+                    run.run(input: values, output: &output, stm: &stm, ltm: &ltm)
+                    finalStates[key] = CellState(
+                        STM: NDArray(unchecked: [B, layer.recurrentSize], stm.map(Double.init)),
+                        LTM: layer.cell == .gru ? nil : NDArray(unchecked: [B, layer.hiddenSize], ltm.map(Double.init)))
+                    outputs.append(output)
+                    finals.append(stm)
+                }
+                let R = layer.recurrentSize
+                if layer.returnSequences {
+                    flow = .sequence(merge(outputs, rows: T * B, width: R, mode: layer.mergeMode), T: T, F: layer.outputSize)
+                } else {
+                    flow = .vectors(merge(finals, rows: B, width: R, mode: layer.mergeMode), F: layer.outputSize)
+                }
+            case (.recurrent, _):
+                throw EngineError(.invalidInput, "a recurrent layer needs a sequence; the previous layer returns vectors", keyPath: "layer_\(index)")
+            default:
+                throw EngineError(.invalidInput, "the layer cannot take the previous layer's output", keyPath: "layer_\(index)")
+            }
+        }
+
+        let output: NDArray<Double>
+        switch flow {
+        case .sequence(let values, let T, let F):
+            output = NDArray(unchecked: [B, T, F], batchMajor(values, B: B, T: T, F: F))
+        case .vectors(let values, let F):
+            output = NDArray(unchecked: [B, F], values.map(Double.init))
+        case .tokens(let ids, let T):
+            output = NDArray(unchecked: [B, T], ids.map(Double.init))
+        }
+        return ForwardResult(output: output, finalStates: finalStates, precision: .f32)
+    }
+}
+
+/// What flows between layers: time-major sequences `[T, B, F]` or vectors `[B, F]`.
+private enum Flow {
+    case tokens(ids: [Int], T: Int)
+    case sequence([Float], T: Int, F: Int)
+    case vectors([Float], F: Int)
+}
+
+/// `[B, T, F]` → `[T, B, F]`.
+private func timeMajor(_ values: [Float], B: Int, T: Int, F: Int) -> [Float] {
+    if B == 1 || T == 1 { return values }
+    var result = [Float](repeating: 0, count: values.count)
+    for b in 0..<B {
+        for t in 0..<T {
+            result.replaceSubrange(((t * B + b) * F)..<((t * B + b + 1) * F), with: values[((b * T + t) * F)..<((b * T + t + 1) * F)])
+        }
+    }
+    return result
+}
+
+/// `[T, B, F]` → `[B, T, F]`, widened to float64.
+private func batchMajor(_ values: [Float], B: Int, T: Int, F: Int) -> [Double] {
+    var result = [Double](repeating: 0, count: values.count)
+    for t in 0..<T {
+        for b in 0..<B {
+            let source = (t * B + b) * F, target = (b * T + t) * F
+            for k in 0..<F { result[target + k] = Double(values[source + k]) }
+        }
+    }
+    return result
+}
+
+/// Merges one or two directions' `[rows, width]` arrays (spec/engine.md §5).
+private func merge(_ parts: [[Float]], rows: Int, width: Int, mode: MergeMode?) -> [Float] {
+    guard parts.count == 2 else { return parts.first ?? [] }
+    let forward = parts[0], backward = parts[1]
+    switch mode ?? .concat {
+    case .concat:
+        var result = [Float](repeating: 0, count: 2 * rows * width)
+        for row in 0..<rows {
+            result.replaceSubrange((2 * row * width)..<((2 * row + 1) * width), with: forward[(row * width)..<((row + 1) * width)])
+            result.replaceSubrange(((2 * row + 1) * width)..<((2 * row + 2) * width), with: backward[(row * width)..<((row + 1) * width)])
+        }
+        return result
+    case .sum: return zip(forward, backward).map { $0 + $1 }
+    case .mul: return zip(forward, backward).map { $0 * $1 }
+    case .ave: return zip(forward, backward).map { ($0 + $1) * 0.5 }
+    }
+}

@@ -1,0 +1,186 @@
+import LSTMModel
+
+// The fast engine's prepared weights: every gate of a direction stacked and transposed once, so that one
+// GEMM computes all gates (spec/engine.md §7).
+
+/// The float32 settings the fused loops read.
+struct FastSettings: Sendable {
+    let activation: LaneActivation
+    let recurrentActivation: LaneActivation
+    let gateClip: Float?
+    let cellClip: Float?
+    let projectionClip: Float?
+    let resetMode: ResetMode
+    let document: Bool
+    let peepholes: PeepholeForm
+
+    init(_ layer: RecurrentLayer) {
+        activation = LaneActivation(layer.activation)
+        recurrentActivation = LaneActivation(layer.recurrentActivation)
+        gateClip = layer.gateClip.map(Float.init)
+        cellClip = layer.cellClip.map(Float.init)
+        projectionClip = layer.projectionClip.map(Float.init)
+        resetMode = layer.resetMode ?? .after
+        document = layer.cell == .lstm && layer.useGate == .document
+        peepholes = layer.cell == .lstm ? layer.peepholes : .none
+    }
+}
+
+/// One direction's weights in a single float32 buffer, located by offsets.
+///
+/// Gate order in the stacked matrices: LSTM `i, f, N, V`; GRU `z, r, c`. `G` gates of width `H`.
+struct FastCell: Sendable {
+    /// Number of stacked gates: 4 (LSTM) or 3 (GRU).
+    let gates: Int
+    let H: Int, R: Int, I: Int
+    /// Projection size, or `nil`.
+    let P: Int?
+    let storage: [Float]
+    /// `W_x^T [I, G·H]`: the `E` column block of every gate, transposed.
+    let wxT: Int
+    /// `W_h^T [R, G·H]`: the `STM` column block of every gate, transposed.
+    let whT: Int
+    /// `[G·H]`: what the input projection starts from. LSTM: `b + bh`, plus `forget_bias` on `f`.
+    /// GRU: `b + bh` for `z`, `r`; `b_c (+ bh_c)` for `c` with reset before, `b_c` alone with reset after.
+    let bias: Int
+    /// GRU reset after: `bh_c [H]` (zeros for a single-bias layer).
+    let bhCandidate: Int?
+    /// Diagonal peepholes `[3H]`: `P_i, P_f, P_v`.
+    let peepholeDiagonal: Int?
+    /// Full peepholes `[P_i; P_f]^T [H, 2H]` and `P_v^T [H, H]`.
+    let peepholeInputForgetT: Int?, peepholeUseT: Int?
+    /// Document variant: `W_u^T [H, H]`, `b_u [H]`.
+    let wuT: Int?, bu: Int?
+    /// Projection `W_p^T [H, P]`.
+    let wpT: Int?
+
+    init(_ set: ParameterSet, layer: RecurrentLayer) throws(ModelError) {
+        H = layer.hiddenSize
+        R = layer.recurrentSize
+        I = layer.inputSize
+        P = layer.projectionSize
+        let two = layer.bias == .double
+        let roles: [(W: TensorRole, b: TensorRole, bh: TensorRole)] = layer.cell == .lstm
+            ? [(.W_i, .b_i, .bh_i), (.W_f, .b_f, .bh_f), (.W_n, .b_n, .bh_n), (.W_v, .b_v, .bh_v)]
+            : [(.W_z, .b_z, .bh_z), (.W_r, .b_r, .bh_r), (.W_c, .b_c, .bh_c)]
+        gates = roles.count
+        let width = gates * H
+        var storage: [Float] = []
+
+        func append(_ values: [Float]) -> Int {
+            let offset = storage.count
+            storage += values
+            return offset
+        }
+        /// `matrix [rows, columns]` → its transpose `[columns, rows]`.
+        func transposed(_ matrix: [Float], rows: Int, columns: Int) -> [Float] {
+            var result = [Float](repeating: 0, count: matrix.count)
+            for row in 0..<rows {
+                for column in 0..<columns { result[column * rows + row] = matrix[row * columns + column] }
+            }
+            return result
+        }
+
+        var wx = [Float](repeating: 0, count: I * width)
+        var wh = [Float](repeating: 0, count: R * width)
+        var bias = [Float](repeating: 0, count: width)
+        var bhCandidate: [Float]?
+        for (g, role) in roles.enumerated() {
+            let W = try set.tensor(role.W).floats()  // [H, R + I]
+            for j in 0..<H {
+                let row = j * (R + I)
+                for k in 0..<R { wh[k * width + g * H + j] = W[row + k] }
+                for k in 0..<I { wx[k * width + g * H + j] = W[row + R + k] }
+            }
+            let b = try set.tensor(role.b).doubles()
+            let bh = two ? try set.tensor(role.bh).doubles() : [Double](repeating: 0, count: H)
+            let isCandidate = layer.cell == .gru && g == 2
+            let isForget = layer.cell == .lstm && g == 1
+            for j in 0..<H {
+                // Sums in float64, rounded once.
+                var value = b[j]
+                if isCandidate && layer.resetMode == .after {
+                    // bh_c is multiplied by r: it stays on the recurrent side.
+                } else {
+                    value += bh[j]
+                }
+                if isForget { value += layer.forgetBias }
+                bias[g * H + j] = Float(value)
+            }
+            if isCandidate && layer.resetMode == .after { bhCandidate = bh.map(Float.init) }
+        }
+        wxT = append(wx)
+        whT = append(wh)
+        self.bias = append(bias)
+        self.bhCandidate = bhCandidate.map(append)
+
+        if layer.cell == .lstm, layer.peepholes != .none {
+            let P_i = try set.tensor(.P_i).floats()
+            let P_f = try set.tensor(.P_f).floats()
+            let P_v = try set.tensor(.P_v).floats()
+            if layer.peepholes == .diagonal {
+                peepholeDiagonal = append(P_i + P_f + P_v)
+                (peepholeInputForgetT, peepholeUseT) = (nil, nil)
+            } else {
+                peepholeDiagonal = nil
+                // [P_i; P_f] is [2H, H]; its transpose [H, 2H] lets LTM [B, H] · it land on the i, f columns.
+                peepholeInputForgetT = append(transposed(P_i + P_f, rows: 2 * H, columns: H))
+                peepholeUseT = append(transposed(P_v, rows: H, columns: H))
+            }
+        } else {
+            (peepholeDiagonal, peepholeInputForgetT, peepholeUseT) = (nil, nil, nil)
+        }
+        if layer.cell == .lstm, layer.useGate == .document {
+            wuT = append(transposed(try set.tensor(.W_u).floats(), rows: H, columns: H))
+            bu = append(try set.tensor(.b_u).floats())
+        } else {
+            (wuT, bu) = (nil, nil)
+        }
+        if let P = layer.projectionSize {
+            wpT = append(transposed(try set.tensor(.W_p).floats(), rows: P, columns: H))
+        } else {
+            wpT = nil
+        }
+        self.storage = storage
+    }
+}
+
+/// A dense layer's `W_d^T [F, units]` and bias.
+struct FastDense: Sendable {
+    let inputs: Int, units: Int
+    let wdT: [Float]
+    let bias: [Float]
+    let activation: Activation
+
+    init(_ layer: DenseLayer) throws(ModelError) {
+        inputs = layer.inputSize
+        units = layer.units
+        let W = try layer.parameters.tensor(.W_d).floats()
+        var transposed = [Float](repeating: 0, count: W.count)
+        for unit in 0..<units {
+            for feature in 0..<inputs { transposed[feature * units + unit] = W[unit * inputs + feature] }
+        }
+        wdT = transposed
+        bias = layer.useBias ? try layer.parameters.tensor(.b_d).floats() : [Float](repeating: 0, count: units)
+        activation = layer.activation
+    }
+}
+
+enum FastLayer: Sendable {
+    case embedding(table: [Float], size: Int)
+    case recurrent(RecurrentLayer, FastSettings, [FastCell])
+    case dense(FastDense)
+
+    init(_ layer: Layer) throws(ModelError) {
+        switch layer {
+        case .embedding(let embedding):
+            self = .embedding(table: try embedding.parameters.tensor(.W_e).floats(), size: embedding.embeddingSize)
+        case .dense(let dense):
+            self = .dense(try FastDense(dense))
+        case .recurrent(let recurrent):
+            var cells: [FastCell] = []
+            for set in recurrent.directions { cells.append(try FastCell(set, layer: recurrent)) }
+            self = .recurrent(recurrent, FastSettings(recurrent), cells)
+        }
+    }
+}

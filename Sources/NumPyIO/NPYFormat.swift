@@ -1,0 +1,204 @@
+import Foundation
+
+// The `.npy` format (NumPy NEP 1): magic `\x93NUMPY`, version, header length (u16 LE for 1.0, u32 LE for 2.0
+// and 3.0), a Python-literal header padded with spaces to a multiple of 64 bytes and ended by `\n`, then data.
+
+extension NumPyArray {
+    /// The longest header this reader accepts (NumPy's own default limit is 10 000 bytes).
+    public static let maximumHeaderLength = 1 << 20
+
+    /// Decodes a `.npy` file's bytes.
+    public init(npyData data: Data) throws(NumPyError) {
+        let bytes = [UInt8](data)
+        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+        guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
+            throw NumPyError(.badMagic, "expected the magic string \\x93NUMPY", offset: 0)
+        }
+        let major = bytes[6], minor = bytes[7]
+        let lengthBytes: Int
+        switch (major, minor) {
+        case (1, 0): lengthBytes = 2
+        case (2, 0), (3, 0): lengthBytes = 4
+        default: throw NumPyError(.unsupportedVersion, "version \(major).\(minor); supported are 1.0, 2.0 and 3.0", offset: 6)
+        }
+        guard bytes.count >= 8 + lengthBytes else {
+            throw NumPyError(.truncated, "the file ends inside the header length", offset: 8)
+        }
+        var headerLength = 0
+        for k in 0..<lengthBytes { headerLength |= Int(bytes[8 + k]) << (8 * k) }
+        let headerStart = 8 + lengthBytes
+        guard headerLength <= Self.maximumHeaderLength else {
+            throw NumPyError(.badHeader, "header length \(headerLength) exceeds \(Self.maximumHeaderLength)", offset: 8)
+        }
+        guard bytes.count >= headerStart + headerLength else {
+            throw NumPyError(.truncated, "the file ends inside the \(headerLength)-byte header", offset: headerStart)
+        }
+        let headerBytes = bytes[headerStart..<(headerStart + headerLength)]
+        // 1.0 and 2.0 headers are latin-1, 3.0 headers UTF-8.
+        let text: String
+        if major == 3 {
+            guard let decoded = String(bytes: headerBytes, encoding: .utf8) else {
+                throw NumPyError(.badHeader, "a 3.0 header must be UTF-8", offset: headerStart)
+            }
+            text = decoded
+        } else {
+            text = String(headerBytes.map { Character(Unicode.Scalar($0)) })
+        }
+        var parser = PythonLiteralParser(text, headerOffset: headerStart)
+        let header = try NPYHeader(try parser.parseAll(), offset: headerStart)
+
+        let dataStart = headerStart + headerLength
+        guard let count = NumPyArray.elementCount(of: header.shape) else {
+            throw NumPyError(.badHeader, "shape \(header.shape) has a negative or overflowing dimension", offset: headerStart)
+        }
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: header.dtype.byteWidth)
+        let available = bytes.count - dataStart
+        guard !overflow, byteCount <= available else {
+            throw NumPyError(
+                .truncated,
+                "shape \(header.shape) of \(header.dtype.rawValue) needs \(overflow ? "too many" : String(byteCount)) bytes, the file has \(available)",
+                offset: dataStart)
+        }
+        let payload = bytes[dataStart..<(dataStart + byteCount)]
+        let storage: Storage
+        switch header.dtype {
+        case .float32: storage = .float32(ElementCoding.decode(payload, UInt32.self, header.byteOrder).map(Float.init(bitPattern:)))
+        case .float64: storage = .float64(ElementCoding.decode(payload, UInt64.self, header.byteOrder).map(Double.init(bitPattern:)))
+        case .int32: storage = .int32(ElementCoding.decode(payload, UInt32.self, header.byteOrder).map { Int32(bitPattern: $0) })
+        case .int64: storage = .int64(ElementCoding.decode(payload, UInt64.self, header.byteOrder).map { Int64(bitPattern: $0) })
+        }
+        try self.init(shape: header.shape, storage: storage)
+    }
+
+    /// Reads a `.npy` file.
+    public init(contentsOf url: URL) throws(NumPyError) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw NumPyError(.io, "cannot read the file", path: url.path, underlying: error as NSError)
+        }
+        do {
+            try self.init(npyData: data)
+        } catch {
+            throw error.located(url.path)
+        }
+    }
+
+    /// Encodes the array as `.npy` bytes, exactly as `numpy.save` lays them out (version 1.0 unless the header
+    /// needs 2.0; header padded so the data starts on a 64-byte boundary).
+    public func npyData(byteOrder: ByteOrder = .little) -> Data {
+        let orderMark = byteOrder == .little ? "<" : ">"
+        let shapeText: String
+        switch shape.count {
+        case 0: shapeText = "()"
+        case 1: shapeText = "(\(shape[0]),)"
+        default: shapeText = "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        }
+        var header = "{'descr': '\(orderMark)\(dtype.typeCode)', 'fortran_order': False, 'shape': \(shapeText), }"
+        // NumPy leaves room to grow the first axis in place (numpy.lib.format.GROWTH_AXIS_MAX_DIGITS = 21).
+        if let first = shape.first { header += String(repeating: " ", count: max(0, 21 - String(first).count)) }
+        let headerLength = header.utf8.count + 1  // + "\n"
+        var version: UInt8 = 1
+        var lengthBytes = 2
+        var padding = 64 - ((8 + lengthBytes + headerLength) % 64)
+        if headerLength + padding > 65_535 {  // does not fit a 1.0 length field
+            version = 2
+            lengthBytes = 4
+            padding = 64 - ((8 + lengthBytes + headerLength) % 64)
+        }
+        let total = headerLength + padding
+        var data = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, version, 0])
+        for k in 0..<lengthBytes { data.append(UInt8((total >> (8 * k)) & 0xFF)) }
+        data.append(contentsOf: Array(header.utf8))
+        data.append(contentsOf: [UInt8](repeating: 0x20, count: padding))
+        data.append(0x0A)
+        switch storage {
+        case .float32(let values): data.append(ElementCoding.encode(values.map(\.bitPattern), byteOrder))
+        case .float64(let values): data.append(ElementCoding.encode(values.map(\.bitPattern), byteOrder))
+        case .int32(let values): data.append(ElementCoding.encode(values.map { UInt32(bitPattern: $0) }, byteOrder))
+        case .int64(let values): data.append(ElementCoding.encode(values.map { UInt64(bitPattern: $0) }, byteOrder))
+        }
+        return data
+    }
+
+    /// Writes the array as a `.npy` file: to a temporary file beside `url`, then renamed into place.
+    ///
+    /// - Throws: ``NumPyError/Code/fileExists`` when `url` exists and `overwrite` is false.
+    public func write(to url: URL, overwrite: Bool = false, byteOrder: ByteOrder = .little) throws(NumPyError) {
+        try AtomicFile.write(npyData(byteOrder: byteOrder), to: url, overwrite: overwrite)
+    }
+}
+
+/// The three header keys NumPy requires.
+struct NPYHeader {
+    let dtype: NumPyDType
+    let byteOrder: ByteOrder
+    let shape: [Int]
+
+    init(_ literal: PythonLiteral, offset: Int) throws(NumPyError) {
+        guard case .dict(let entries) = literal else {
+            throw NumPyError(.badHeader, "the header is not a dictionary", offset: offset)
+        }
+        func value(_ key: String) throws(NumPyError) -> PythonLiteral {
+            guard let entry = entries.first(where: { $0.key == key }) else {
+                throw NumPyError(.badHeader, "the header lacks \"\(key)\"", offset: offset)
+            }
+            return entry.value
+        }
+        if let extra = entries.first(where: { !["descr", "fortran_order", "shape"].contains($0.key) }) {
+            throw NumPyError(.badHeader, "unexpected header key \"\(extra.key)\"", offset: offset)
+        }
+        guard case .string(let descr) = try value("descr") else {
+            throw NumPyError(.unsupportedDType, "structured dtypes are not supported", offset: offset)
+        }
+        guard case .bool(let fortran) = try value("fortran_order") else {
+            throw NumPyError(.badHeader, "fortran_order must be True or False", offset: offset)
+        }
+        guard case .tuple(let dimensions) = try value("shape") else {
+            throw NumPyError(.badHeader, "shape must be a tuple", offset: offset)
+        }
+        var shape: [Int] = []
+        for dimension in dimensions {
+            guard case .integer(let size) = dimension, size >= 0 else {
+                throw NumPyError(.badHeader, "shape entries must be non-negative integers", offset: offset)
+            }
+            shape.append(size)
+        }
+        // Byte order: '<' little, '>' big, '=' native (every supported host is little-endian).
+        let order: ByteOrder
+        switch descr.first {
+        case "<", "=": order = .little
+        case ">": order = .big
+        default:
+            throw NumPyError(.unsupportedDType, "dtype \"\(descr)\"; supported are f4, f8, i4 and i8 (either byte order)", offset: offset)
+        }
+        guard let dtype = NumPyDType.allCases.first(where: { $0.typeCode == String(descr.dropFirst()) }) else {
+            throw NumPyError(.unsupportedDType, "dtype \"\(descr)\"; supported are f4, f8, i4 and i8 (either byte order)", offset: offset)
+        }
+        // Checked after the dtype, so an unsupported dtype is reported as such whatever its order.
+        if fortran && shape.filter({ $0 > 1 }).count > 1 {
+            throw NumPyError(.fortranOrder, "only C-order arrays are supported; save with numpy.ascontiguousarray", offset: offset)
+        }
+        self.dtype = dtype
+        byteOrder = order
+        self.shape = shape
+    }
+}
+
+/// Bulk conversion between typed words and bytes of a stated byte order.
+enum ElementCoding {
+    static func decode<Word: FixedWidthInteger>(_ bytes: ArraySlice<UInt8>, _: Word.Type, _ order: ByteOrder) -> [Word] {
+        let width = MemoryLayout<Word>.size
+        var words = [Word](repeating: 0, count: bytes.count / width)
+        words.withUnsafeMutableBytes { destination in
+            bytes.withUnsafeBytes { source in destination.copyMemory(from: source) }
+        }
+        return words.map { order == .little ? Word(littleEndian: $0) : Word(bigEndian: $0) }
+    }
+
+    static func encode<Word: FixedWidthInteger>(_ words: [Word], _ order: ByteOrder) -> Data {
+        let ordered = words.map { order == .little ? $0.littleEndian : $0.bigEndian }
+        return ordered.withUnsafeBytes { Data($0) }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import ZIPFoundation
+
+/// A `.npz` file: a zip of `.npy` entries, as `numpy.savez` and `numpy.savez_compressed` write them.
+///
+/// Entry `name.npy` holds the array named `name`; entries keep their archive order.
+public struct NPZArchive: Sendable, Equatable {
+    /// The arrays with their names, in archive order.
+    public private(set) var entries: [(name: String, array: NumPyArray)]
+
+    public init(_ entries: [(name: String, array: NumPyArray)] = []) {
+        self.entries = entries
+    }
+
+    public static func == (lhs: NPZArchive, rhs: NPZArchive) -> Bool {
+        lhs.entries.map(\.name) == rhs.entries.map(\.name) && lhs.entries.map(\.array) == rhs.entries.map(\.array)
+    }
+
+    /// The names, in archive order.
+    public var names: [String] { entries.map(\.name) }
+
+    /// The array called `name`, or `nil`.
+    public subscript(name: String) -> NumPyArray? {
+        entries.first(where: { $0.name == name })?.array
+    }
+
+    /// The array called `name`, or a ``NumPyError/Code/missingEntry`` error listing what the archive holds.
+    public func array(_ name: String) throws(NumPyError) -> NumPyArray {
+        guard let array = self[name] else {
+            throw NumPyError(.missingEntry, "no array \"\(name)\"; the archive holds \(names.joined(separator: ", "))")
+        }
+        return array
+    }
+
+    /// Adds or replaces the array called `name`.
+    public mutating func set(_ name: String, _ array: NumPyArray) {
+        if let index = entries.firstIndex(where: { $0.name == name }) {
+            entries[index].array = array
+        } else {
+            entries.append((name, array))
+        }
+    }
+
+    /// Decodes `.npz` bytes (stored or deflated entries).
+    public init(npzData data: Data) throws(NumPyError) {
+        let archive: Archive
+        do {
+            archive = try Archive(data: data, accessMode: .read)
+        } catch {
+            throw NumPyError(.badArchive, "not a readable zip archive", underlying: error as NSError)
+        }
+        var entries: [(name: String, array: NumPyArray)] = []
+        for entry in archive where entry.type == .file {
+            let path = entry.path
+            guard path.hasSuffix(".npy") else {
+                throw NumPyError(.badArchive, "entry \"\(path)\" is not a .npy file")
+            }
+            var bytes = Data()
+            do {
+                _ = try archive.extract(entry, skipCRC32: false) { chunk in bytes.append(chunk) }
+            } catch {
+                throw NumPyError(.badArchive, "cannot extract entry \"\(path)\"", underlying: error as NSError)
+            }
+            do {
+                entries.append((String(path.dropLast(4)), try NumPyArray(npyData: bytes)))
+            } catch {
+                throw error.located(path)
+            }
+        }
+        self.entries = entries
+    }
+
+    /// Reads a `.npz` file.
+    public init(contentsOf url: URL) throws(NumPyError) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw NumPyError(.io, "cannot read the file", path: url.path, underlying: error as NSError)
+        }
+        do {
+            try self.init(npzData: data)
+        } catch {
+            var located = error
+            located.path = url.path + (error.path.map { ":" + $0 } ?? "")
+            throw located
+        }
+    }
+
+    /// Encodes the archive deterministically: entries in order, fixed timestamps (1980-01-01 00:00:00 UTC) and
+    /// permissions (0644); stored (as `numpy.savez`) or deflated (as `numpy.savez_compressed`).
+    public func npzData(compressed: Bool = false) throws(NumPyError) -> Data {
+        do {
+            let archive = try Archive(data: Data(), accessMode: .create)
+            let fixedDate = Date(timeIntervalSince1970: 315_532_800)
+            for (name, array) in entries {
+                let bytes = array.npyData()
+                try archive.addEntry(
+                    with: name + ".npy", type: .file, uncompressedSize: Int64(bytes.count), modificationDate: fixedDate,
+                    permissions: 0o644, compressionMethod: compressed ? .deflate : .none
+                ) { position, size in
+                    bytes.subdata(in: Int(position)..<(Int(position) + size))
+                }
+            }
+            guard let data = archive.data else { throw NumPyError(.io, "the in-memory archive has no data") }
+            return data
+        } catch let error as NumPyError {
+            throw error
+        } catch {
+            throw NumPyError(.io, "cannot build the archive", underlying: error as NSError)
+        }
+    }
+
+    /// Writes the archive: to a temporary file beside `url`, then renamed into place.
+    ///
+    /// - Throws: ``NumPyError/Code/fileExists`` when `url` exists and `overwrite` is false.
+    public func write(to url: URL, overwrite: Bool = false, compressed: Bool = false) throws(NumPyError) {
+        try AtomicFile.write(try npzData(compressed: compressed), to: url, overwrite: overwrite)
+    }
+}
