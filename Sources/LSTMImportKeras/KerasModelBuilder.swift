@@ -187,14 +187,13 @@ struct KerasModelBuilder {
                     "Bidirectional layer \(layer.label): the forward and backward layers differ in units, activations, bias, reset_after or return_sequences",
                     location: layer.name)
             }
-            if forward.goBackwards {
+            // Keras runs the backward sublayer with the opposite go_backwards and flips its output back; with
+            // go_backwards=True on the wrapped layer that is the engine's two-direction go_backwards (engine.md §5).
+            if inner[1].name != inner[0].name, backward.goBackwards == forward.goBackwards {
                 throw ImportError(
-                    .unsupportedLayer, "Bidirectional layer \(layer.label) wraps a layer with go_backwards=True, which lstmconv cannot express",
+                    .unsupportedLayer,
+                    "Bidirectional layer \(layer.label): the forward and backward layers both have go_backwards=\(forward.goBackwards ? "True" : "False")",
                     location: layer.name)
-            }
-            if inner[1].name != inner[0].name, !backward.goBackwards {
-                throw ImportError(
-                    .unsupportedLayer, "Bidirectional layer \(layer.label): its backward_layer does not have go_backwards=True", location: layer.name)
             }
             let merge = layer.config["merge_mode"]
             guard let name = merge?.string ?? (merge == nil ? "concat" : nil), let mode = MergeMode(rawValue: name) else {
@@ -224,7 +223,7 @@ struct KerasModelBuilder {
         let twoBiases = layout.tensors.contains { [.biasRows, .biasThenSecondBias, .secondBias].contains($0.part) }
         let recurrent = RecurrentLayer(
             cell: cell.cell, inputSize: inputSize, hiddenSize: primary.units, directions: directions, mergeMode: mergeMode,
-            returnSequences: primary.returnSequences, goBackwards: isBidirectional ? false : primary.goBackwards,
+            returnSequences: primary.returnSequences, goBackwards: primary.goBackwards,
             activation: primary.activation, recurrentActivation: primary.recurrentActivation, useGate: .standard,
             peepholes: .none, bias: twoBiases ? .double : .single,
             resetMode: cell.cell == .gru ? (layout.id == KerasLayouts.gruResetBefore.id ? .before : .after) : nil)
