@@ -275,9 +275,9 @@ struct KerasModelBuilder {
             bias = try required("bias", in: found, layer: layer, part: part)
             layout = try Self.layout(for: options, biasShape: bias.tensor.shape, what: what, location: bias.sourceName)
         } else {
-            let resetAfter = options.resetAfter ?? (generation == .keras3)
-            layout = try Self.layout(for: options, biasShape: resetAfter ? [2, 3 * h] : [gates * h], what: what, location: layer.name)
-            let shape = layout.tensors.first { $0.name == "bias" }?.part == .biasRows ? [2, 3 * h] : [gates * h]
+            // No bias in the file: zeros of the shape the layer's table expects (a GRU's from reset_after).
+            let shape = options.cellClass == .gru && (options.resetAfter ?? (generation == .keras3)) ? [2, 3 * h] : [gates * h]
+            layout = try Self.layout(for: options, biasShape: shape, what: what, location: layer.name)
             let zeros = Data(count: shape.reduce(1, *) * kernel.tensor.dtype.byteWidth)
             do {
                 bias = FoundTensor(try Tensor(dtype: kernel.tensor.dtype, shape: shape, bytes: zeros), sourceName: "zeros (use_bias=False)")
