@@ -35,7 +35,7 @@ public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The attribute, tensor or key concerned, e.g. `merge_mode`, `W_u`, `rnn.weight_ih_l0`.
     public var location: String?
 
-    public init(_ code: Code, _ message: String, file: String? = nil, layer: Int? = nil, location: String? = nil) {
+    public init(_ code: Code, _ message: String = "", file: String? = nil, layer: Int? = nil, location: String? = nil) {
         self.code = code
         self.message = message
         self.file = file

@@ -147,13 +147,13 @@ struct ExportLayoutPropertyTests {
         _ = try layout.disassemble(set, hiddenSize: 1, inputSize: 2, recurrentSize: 1)
         var extra = set
         extra.tensors[.P_i] = Tensor([0], shape: [1])
-        #expect(throws: ImportError(.unsupportedLayer)) { try layout.disassemble(extra, hiddenSize: 1, inputSize: 2, recurrentSize: 1) }
+        #expect(throws: ImportError(.unsupportedLayer, "")) { try layout.disassemble(extra, hiddenSize: 1, inputSize: 2, recurrentSize: 1) }
         var missing = set
         missing.tensors[.bh_r] = nil
-        #expect(throws: ImportError(.missingTensor)) { try layout.disassemble(missing, hiddenSize: 1, inputSize: 2, recurrentSize: 1) }
-        #expect(throws: ImportError(.shapeMismatch)) { try layout.disassemble(set, hiddenSize: 1, inputSize: 3, recurrentSize: 1) }
+        #expect(throws: ImportError(.missingTensor, "")) { try layout.disassemble(missing, hiddenSize: 1, inputSize: 2, recurrentSize: 1) }
+        #expect(throws: ImportError(.shapeMismatch, "")) { try layout.disassemble(set, hiddenSize: 1, inputSize: 3, recurrentSize: 1) }
         layout.tensors.removeAll { $0.part == .secondBias }
-        #expect(throws: ImportError(.unsupportedLayer)) { try layout.disassemble(set, hiddenSize: 1, inputSize: 2, recurrentSize: 1) }
+        #expect(throws: ImportError(.unsupportedLayer, "")) { try layout.disassemble(set, hiddenSize: 1, inputSize: 2, recurrentSize: 1) }
     }
 }
 
