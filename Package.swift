@@ -82,7 +82,7 @@ let package = Package(
         /// Source detection and dispatch over every importer.
         .target(
             name: "LSTMImport",
-            dependencies: ["LSTMImportCore", "LSTMImportKeras", "LSTMImportPyTorch"],
+            dependencies: ["LSTMImportCore", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMConv"],
             swiftSettings: strict),
 
         // MARK: - Umbrella, CLI

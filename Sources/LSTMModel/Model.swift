@@ -66,3 +66,28 @@ public struct Model: Sendable, Equatable {
         return result
     }
 }
+
+extension Model {
+    /// The same model with every tensor stored as `dtype` (rounding to nearest even when narrowing).
+    public func converted(to dtype: DType) -> Model {
+        var copy = self
+        for index in copy.layers.indices {
+            switch copy.layers[index] {
+            case .embedding(var layer):
+                layer.parameters.tensors = layer.parameters.tensors.mapValues { $0.converted(to: dtype) }
+                copy.layers[index] = .embedding(layer)
+            case .dense(var layer):
+                layer.parameters.tensors = layer.parameters.tensors.mapValues { $0.converted(to: dtype) }
+                copy.layers[index] = .dense(layer)
+            case .recurrent(var layer):
+                layer.directions = layer.directions.map { set in
+                    var set = set
+                    set.tensors = set.tensors.mapValues { $0.converted(to: dtype) }
+                    return set
+                }
+                copy.layers[index] = .recurrent(layer)
+            }
+        }
+        return copy
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import LSTMModel
+
+/// Writes models as `.lstmw` files (spec/binary.md). Deterministic: the same model always gives the same bytes.
+public enum BinaryWriter {
+    /// The whole file in memory.
+    public static func encode(_ model: Model) throws(BinaryFormatError) -> Data {
+        let plan = try FilePlan(model, file: nil)
+        var output = Data(capacity: plan.fileSize)
+        plan.emit { (chunk: Data) in output.append(chunk) }
+        return output
+    }
+
+    /// Streams the file to a temporary file in the target folder, then renames it into place.
+    ///
+    /// A failure leaves no partial file and leaves an existing file at `url` untouched.
+    /// - Parameter overwrite: replace an existing file; without it an existing file is a ``BinaryFormatError/Code/fileExists`` error.
+    public static func write(_ model: Model, to url: URL, overwrite: Bool = false) throws(BinaryFormatError) {
+        try write(model, to: url, overwrite: overwrite, failAfterChunks: nil)
+    }
+
+    /// `failAfterChunks` makes the stream fail after that many chunks (tests of the failure path).
+    static func write(_ model: Model, to url: URL, overwrite: Bool, failAfterChunks: Int?) throws(BinaryFormatError) {
+        let plan = try FilePlan(model, file: url.path)
+        try AtomicFile.write(to: url, overwrite: overwrite, failAfterChunks: failAfterChunks) { (sink: (Data) throws(BinaryFormatError) -> Void) throws(BinaryFormatError) in
+            try plan.emit(sink)
+        }
+    }
+}
+
+/// The bytes of one file, laid out: preamble and header, then each tensor behind its zero padding.
+struct FilePlan {
+    /// The 32-byte preamble followed by the header.
+    let head: Data
+    /// Zero bytes between the header and the data section.
+    let headPadding: Int
+    /// Each tensor's bytes with the zero padding that precedes it.
+    let tensors: [(padding: Int, bytes: Data)]
+    let fileSize: Int
+
+    init(_ model: Model, file: String?) throws(BinaryFormatError) {
+        do {
+            try model.validate()
+        } catch {
+            throw BinaryFormatError(model: error, file: file)
+        }
+        let stored = model.storedTensors
+        guard stored.count >= 1, stored.count <= BinaryFormat.maxTensors else {
+            throw BinaryFormatError(.invalidTensorCount, "the model stores \(stored.count) tensors; the format allows 1…\(BinaryFormat.maxTensors)", file: file)
+        }
+
+        var header = Data()
+        let metadata = model.schemaAttributes.flattened
+        guard metadata.count <= BinaryFormat.maxMetadataEntries else {
+            throw BinaryFormatError(.invalidEntryCount, "\(metadata.count) metadata entries exceed the cap", file: file)
+        }
+        header.appendLittleEndian(UInt32(metadata.count))
+        var keys = Set<String>()
+        for (key, value) in metadata {
+            let keyBytes = Array(key.utf8)
+            guard BinaryFormat.isValidKey(keyBytes) else {
+                throw BinaryFormatError(.invalidKey, "metadata keys are 1…\(BinaryFormat.maxKeyLength) bytes of [A-Za-z0-9._-]", file: file, key: key)
+            }
+            guard keys.insert(key).inserted else {
+                throw BinaryFormatError(.duplicateKey, "the model's attributes repeat a key", file: file, key: key)
+            }
+            header.appendLittleEndian(UInt16(keyBytes.count))
+            header.append(contentsOf: keyBytes)
+            switch value {
+            case .int(let number):
+                header.append(BinaryFormat.ValueType.int.rawValue)
+                header.appendLittleEndian(UInt64(bitPattern: number))
+            case .double(let number):
+                header.append(BinaryFormat.ValueType.double.rawValue)
+                header.appendLittleEndian(number.bitPattern)
+            case .string(let string):
+                let bytes = Array(string.utf8)
+                guard bytes.count <= BinaryFormat.maxStringLength else {
+                    throw BinaryFormatError(.invalidValue, "the string is too long", file: file, key: key,
+                                            expected: "at most \(BinaryFormat.maxStringLength) bytes", found: "\(bytes.count)")
+                }
+                header.append(BinaryFormat.ValueType.string.rawValue)
+                header.appendLittleEndian(UInt32(bytes.count))
+                header.append(contentsOf: bytes)
+            case .bool(let flag):
+                header.append(BinaryFormat.ValueType.bool.rawValue)
+                header.append(flag ? 1 : 0)
+            }
+        }
+
+        header.appendLittleEndian(UInt32(stored.count))
+        var offset = 0
+        var tensors: [(padding: Int, bytes: Data)] = []
+        for (slot, tensor, source) in stored {
+            let path = slot.path
+            guard BinaryFormat.isValidPath(Array(path.utf8)) else {
+                throw BinaryFormatError(.invalidTensorName, "tensor paths are 1…\(BinaryFormat.maxPathLength) bytes of [A-Za-z0-9_/]", file: file, tensor: path)
+            }
+            guard tensor.shape.count >= 1, tensor.shape.count <= BinaryFormat.maxRank else {
+                throw BinaryFormatError(.invalidRank, "rank must be 1…\(BinaryFormat.maxRank)", file: file, tensor: path, found: "\(tensor.shape.count)")
+            }
+            let sourceBytes = Array((source ?? "").utf8)
+            guard sourceBytes.count <= BinaryFormat.maxSourceLength else {
+                throw BinaryFormatError(.invalidSourceName, "the source name is too long", file: file, tensor: path,
+                                        expected: "at most \(BinaryFormat.maxSourceLength) bytes", found: "\(sourceBytes.count)")
+            }
+            let start = BinaryFormat.aligned(offset) ?? offset
+            header.appendLittleEndian(UInt16(path.utf8.count))
+            header.append(contentsOf: Array(path.utf8))
+            header.append(tensor.dtype.code)
+            header.append(UInt8(tensor.shape.count))
+            for dimension in tensor.shape { header.appendLittleEndian(UInt64(dimension)) }
+            header.appendLittleEndian(UInt64(start))
+            header.appendLittleEndian(UInt64(tensor.bytes.count))
+            header.appendLittleEndian(tensor.checksum)
+            header.appendLittleEndian(UInt16(sourceBytes.count))
+            header.append(contentsOf: sourceBytes)
+            tensors.append((start - offset, tensor.bytes))
+            offset = start + tensor.bytes.count
+        }
+        guard header.count <= BinaryFormat.maxHeaderLength else {
+            throw BinaryFormatError(.invalidHeaderLength, "the header would take \(header.count) bytes", file: file,
+                                    expected: "at most \(BinaryFormat.maxHeaderLength)", found: "\(header.count)")
+        }
+
+        var head = Data(BinaryFormat.magic)
+        head.appendLittleEndian(FormatVersion.major)
+        head.appendLittleEndian(BinaryFormat.writtenMinor)
+        head.append(contentsOf: BinaryFormat.byteOrderMark)
+        head.appendLittleEndian(UInt64(header.count))
+        head.appendLittleEndian(UInt32(0))  // header checksum, filled in below
+        head.appendLittleEndian(UInt32(0))  // required-feature flags
+        head.append(header)
+        let checksum = BinaryHeader.headerChecksum(of: head, headerEnd: head.count)
+        head.replaceSubrange(BinaryFormat.Field.headerChecksum..<BinaryFormat.Field.flags, with: checksum.littleEndianBytes)
+
+        let dataOffset = BinaryFormat.aligned(head.count) ?? head.count
+        self.head = head
+        self.headPadding = dataOffset - head.count
+        self.tensors = tensors
+        self.fileSize = dataOffset + offset
+    }
+
+    /// Hands the file to `sink` chunk by chunk, in order.
+    func emit<E: Error>(_ sink: (Data) throws(E) -> Void) throws(E) {
+        try sink(head)
+        if headPadding > 0 { try sink(Data(count: headPadding)) }
+        for (padding, bytes) in tensors {
+            if padding > 0 { try sink(Data(count: padding)) }
+            try sink(bytes)
+        }
+    }
+}
+
+extension FixedWidthInteger {
+    var littleEndianBytes: [UInt8] {
+        (0..<MemoryLayout<Self>.size).map { UInt8(truncatingIfNeeded: self >> (8 * $0)) }
+    }
+}
+
+extension Data {
+    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        append(contentsOf: value.littleEndianBytes)
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// The two physical encodings of the format.
+public enum Encoding: String, Sendable, CaseIterable {
+    /// The `.lstmw` binary container (spec/binary.md).
+    case binary
+    /// The HDF5 encoding (spec/hdf5.md).
+    case hdf5
+
+    /// The encoding a path's extension names: `.lstmw` → binary, `.h5`/`.hdf5` → HDF5.
+    public init?(pathExtensionOf path: String) {
+        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+        case "lstmw": self = .binary
+        case "h5", "hdf5": self = .hdf5
+        default: return nil
+        }
+    }
+
+    /// The encoding a file's first bytes announce, or `nil` when neither signature matches.
+    public init?(sniffing prefix: Data) {
+        let bytes = [UInt8](prefix.prefix(8))
+        if bytes == [0x89, 0x4C, 0x53, 0x54, 0x0D, 0x0A, 0x1A, 0x0A] {
+            self = .binary
+        } else if bytes == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] {
+            self = .hdf5
+        } else {
+            return nil
+        }
+    }
+
+    /// The encoding of an existing file, judged by content (first 8 bytes), not by name.
+    public static func of(fileAt url: URL) -> Encoding? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        guard let prefix = try? handle.read(upToCount: 8) else { return nil }
+        return Encoding(sniffing: prefix)
+    }
+}
+
+/// A failure to choose an encoding for a checkpoint.
+public struct CheckpointError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var message: String
+    public var description: String { "\(file): \(message)" }
+}
+
+/// Loading and saving checkpoints in either encoding.
+///
+/// ```swift
+/// import LSTMConv
+/// let model = try Checkpoint.load(URL(fileURLWithPath: "model.lstmw"))
+/// let output = try FastEngine().run(model, input: .features(batch))
+/// ```
+public enum Checkpoint {
+    /// Reads and validates a checkpoint, choosing the decoder from the file's signature.
+    /// Every tensor checksum is verified.
+    public static func load(_ url: URL) throws -> Model {
+        switch try encoding(of: url) {
+        case .binary: return try BinaryFile.readModel(contentsOf: url)
+        case .hdf5: return try HDF5Encoding.read(from: url)
+        }
+    }
+
+    /// Writes `model` atomically (temporary file, then rename).
+    ///
+    /// - Parameters:
+    ///   - encoding: `nil` chooses by `url`'s extension (`.lstmw`, `.h5`, `.hdf5`).
+    ///   - compress: HDF5 only: chunked datasets with shuffle + deflate.
+    ///   - overwrite: replace an existing file; otherwise an existing file is an error and stays untouched.
+    public static func save(
+        _ model: Model, to url: URL, encoding: Encoding? = nil, compress: Bool = false, overwrite: Bool = false
+    ) throws {
+        guard let chosen = encoding ?? Encoding(pathExtensionOf: url.path) else {
+            throw CheckpointError(
+                file: url.path, message: "cannot tell the encoding from the extension; use .lstmw, .h5 or .hdf5, or pass --encoding")
+        }
+        switch chosen {
+        case .binary: try BinaryWriter.write(model, to: url, overwrite: overwrite)
+        case .hdf5: try HDF5Encoding.write(model, to: url, options: HDF5WriteOptions(compress: compress), overwrite: overwrite)
+        }
+    }
+
+    /// The encoding of an existing checkpoint, by signature.
+    public static func encoding(of url: URL) throws -> Encoding {
+        guard let encoding = Encoding.of(fileAt: url) else {
+            throw CheckpointError(
+                file: url.path,
+                message: "not an lstmconv checkpoint: expected the .lstmw magic 89 4C 53 54 0D 0A 1A 0A or the HDF5 signature 89 48 44 46 0D 0A 1A 0A")
+        }
+        return encoding
+    }
+
+    /// Recomputes every tensor checksum of a checkpoint without building the model first.
+    public static func verify(_ url: URL) throws -> ChecksumReport {
+        switch try encoding(of: url) {
+        case .binary:
+            let report = try BinaryFile(contentsOf: url).verify()
+            return ChecksumReport(
+                encoding: .binary,
+                tensors: report.tensors.map { .init(path: $0.path, stored: $0.stored, computed: $0.computed) },
+                problem: report.modelError.map { "\($0)" })
+        case .hdf5:
+            let report = try HDF5Encoding.verify(url)
+            return ChecksumReport(
+                encoding: .hdf5,
+                tensors: report.tensors.map { .init(path: $0.path, stored: $0.storedChecksum, computed: $0.computedChecksum) },
+                problem: nil)
+        }
+    }
+}
+
+/// The result of recomputing every checksum of a checkpoint.
+public struct ChecksumReport: Sendable {
+    public struct Entry: Sendable {
+        public var path: String
+        public var stored: UInt32
+        public var computed: UInt32
+        public var isValid: Bool { stored == computed }
+    }
+
+    public var encoding: Encoding
+    public var tensors: [Entry]
+    /// A structural problem found after the checksums (e.g. the model does not validate).
+    public var problem: String?
+    public var isValid: Bool { problem == nil && tensors.allSatisfy(\.isValid) }
+}

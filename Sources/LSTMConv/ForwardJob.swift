@@ -1,0 +1,91 @@
+import Foundation
+
+/// A failure converting between `.npy` arrays and engine arrays.
+public struct ArrayConversionError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var message: String
+    public var description: String { "\(file): \(message)" }
+}
+
+/// The `run` / `validate` plumbing: `.npy` in, forward pass, `.npy`/`.npz` out.
+public enum ForwardJob {
+    /// Reads an input `.npy`: float32/float64 features `[B, T, F]` (or `[B, F]`), or int32/int64 token ids
+    /// `[B, T]` when the model starts with an embedding.
+    public static func input(from url: URL, for model: Model) throws -> ForwardInput {
+        let array = try NumPyArray(contentsOf: url)
+        let startsWithEmbedding: Bool
+        if case .embedding = model.layers.first { startsWithEmbedding = true } else { startsWithEmbedding = false }
+        switch array.storage {
+        case .float32(let values):
+            if startsWithEmbedding, let ids = exactIntegers(values.map(Double.init)) {
+                return .tokens(try NDArray(shape: array.shape, scalars: ids))
+            }
+            return .float32(try NDArray(shape: array.shape, scalars: values))
+        case .float64(let values):
+            if startsWithEmbedding, let ids = exactIntegers(values) {
+                return .tokens(try NDArray(shape: array.shape, scalars: ids))
+            }
+            return .float64(try NDArray(shape: array.shape, scalars: values))
+        case .int32(let values):
+            guard startsWithEmbedding else {
+                throw ArrayConversionError(file: url.path, message: "integer input (token ids) needs a model whose first layer is an embedding; found \(model.layers.first?.kindName ?? "no layer")")
+            }
+            return .tokens(try NDArray(shape: array.shape, scalars: values.map(Int.init)))
+        case .int64(let values):
+            guard startsWithEmbedding else {
+                throw ArrayConversionError(file: url.path, message: "integer input (token ids) needs a model whose first layer is an embedding; found \(model.layers.first?.kindName ?? "no layer")")
+            }
+            var ids: [Int] = []
+            ids.reserveCapacity(values.count)
+            for value in values {
+                guard let id = Int(exactly: value) else {
+                    throw ArrayConversionError(file: url.path, message: "token id \(value) does not fit an Int")
+                }
+                ids.append(id)
+            }
+            return .tokens(try NDArray(shape: array.shape, scalars: ids))
+        }
+    }
+
+    /// Reads an expected-output `.npy` as float64.
+    public static func expected(from url: URL) throws -> NDArray<Double> {
+        let array = try NumPyArray(contentsOf: url)
+        return try NDArray(shape: array.shape, scalars: array.doubles)
+    }
+
+    /// Reads initial states from a `.npz` whose entries are named `layer_<k>/<direction>/STM|LTM`.
+    public static func states(from url: URL) throws -> [StateKey: CellState] {
+        let archive = try NPZArchive(contentsOf: url)
+        var named: [(name: String, array: NDArray<Double>)] = []
+        for (name, array) in archive.entries {
+            named.append((name, try NDArray(shape: array.shape, scalars: array.doubles)))
+        }
+        return try CellState.states(named: named)
+    }
+
+    /// An engine result as a NumPy array in the engine's precision (float32 for fast, float64 for reference).
+    public static func numpy(_ array: NDArray<Double>, precision: DType) throws -> NumPyArray {
+        precision == .f64
+            ? try NumPyArray(shape: array.shape, float64: array.scalars)
+            : try NumPyArray(shape: array.shape, float32: array.scalars.map { Float($0) })
+    }
+
+    /// Writes the final states of every layer and direction as a `.npz`.
+    public static func writeStates(_ result: ForwardResult, to url: URL, overwrite: Bool) throws {
+        var archive = NPZArchive()
+        for (name, array) in result.namedStates {
+            archive.set(name, try numpy(array, precision: result.precision))
+        }
+        try archive.write(to: url, overwrite: overwrite)
+    }
+
+    private static func exactIntegers(_ values: [Double]) -> [Int]? {
+        var ids: [Int] = []
+        ids.reserveCapacity(values.count)
+        for value in values {
+            guard value.rounded() == value, let id = Int(exactly: value) else { return nil }
+            ids.append(id)
+        }
+        return ids
+    }
+}

@@ -1,0 +1,7 @@
+import ArgumentParser
+import LSTMImport
+
+extension DType: ExpressibleByArgument {}
+extension Encoding: ExpressibleByArgument {}
+extension Engine: ExpressibleByArgument {}
+extension SourceFormat: ExpressibleByArgument {}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import LSTMConv
+
+/// `lstmconv convert IN -o OUT [--dtype …] [--encoding …]`.
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Re-encode a checkpoint: switch encoding (by OUT's extension or --encoding) and optionally dtype.")
+
+    @Argument(help: "Input checkpoint (.lstmw or .h5).")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Output path (.lstmw, .h5 or .hdf5).")
+    var output: String
+
+    @Option(help: "Store every tensor as this dtype (f32, f16, bf16, f64).")
+    var dtype: DType?
+
+    @Option(help: "Output encoding (binary or hdf5); default: from OUT's extension.")
+    var encoding: Encoding?
+
+    @Flag(help: "HDF5 only: chunked datasets with shuffle + deflate.")
+    var compress = false
+
+    @Flag(help: "Replace OUT if it exists.")
+    var force = false
+
+    func validate() throws {
+        if encoding == nil, Encoding(pathExtensionOf: output) == nil {
+            throw ValidationError("cannot tell the output encoding from '\(output)'; use .lstmw, .h5 or .hdf5, or pass --encoding")
+        }
+    }
+
+    func run() throws {
+        try reporting {
+            try FileRules.requireInput(input)
+            try FileRules.requireWritable(output, force: force)
+            var model = try Checkpoint.load(URL(fileURLWithPath: input))
+            if let dtype { model = model.converted(to: dtype) }
+            try Checkpoint.save(model, to: URL(fileURLWithPath: output), encoding: encoding, compress: compress, overwrite: force)
+            print("\(input) → \(output)")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import LSTMImport
+
+/// `lstmconv import SOURCE [-o OUT] [--from …] [--encoding …]`.
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a Keras, PyTorch or safetensors file onto the document gates and write an lstmconv checkpoint.",
+        discussion: "The source kind is detected from content (HDF5 signature, zip members, magic), not the extension.")
+
+    @Argument(help: "The source file (.h5, .keras, .weights.h5, .pt, .pth, .safetensors).")
+    var source: String
+
+    @Option(name: .shortAndLong, help: "Output path; default: SOURCE with the extension .lstmw (or .h5 with --encoding hdf5).")
+    var output: String?
+
+    @Option(help: "Force the source format (keras, pytorch, safetensors).")
+    var from: SourceFormat?
+
+    @Option(help: "Output encoding (binary or hdf5); default: from OUT's extension, else binary.")
+    var encoding: Encoding?
+
+    @Option(help: "Keras: architecture JSON (model.to_json()) for a weights-only file.")
+    var config: String?
+
+    @Option(help: "PyTorch: the recurrent module prefix to import when there are several.")
+    var module: String?
+
+    @Option(help: "PyTorch: a Linear module prefix to append as a dense head.")
+    var head: String?
+
+    @Flag(help: "HDF5 output only: chunked datasets with shuffle + deflate.")
+    var compress = false
+
+    @Flag(name: .shortAndLong, help: "Print the source → document tensor map.")
+    var verbose = false
+
+    @Flag(help: "Replace OUT if it exists.")
+    var force = false
+
+    /// The output path: `-o`, else the source name with the encoding's extension.
+    var outputPath: String {
+        if let output { return output }
+        let base = URL(fileURLWithPath: source).deletingPathExtension()
+        let stripped = base.pathExtension == "weights" ? base.deletingPathExtension() : base
+        return stripped.path + (encoding == .hdf5 ? ".h5" : ".lstmw")
+    }
+
+    func run() throws {
+        try reporting {
+            try FileRules.requireInput(source)
+            if let config { try FileRules.requireInput(config) }
+            let destination = outputPath
+            let chosen = encoding ?? Encoding(pathExtensionOf: destination) ?? .binary
+            try FileRules.requireWritable(destination, force: force)
+            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head)
+            let result = try ModelSource.importFile(URL(fileURLWithPath: source), options: options)
+            try Checkpoint.save(result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
+            let p = result.model.provenance
+            let origin = [p.sourceFramework, p.sourceFrameworkVersion].filter { !$0.isEmpty }.joined(separator: " ")
+            print("imported \(source) (\(origin), \(p.sourceLayout)) → \(destination)")
+            // The importer's lines name each source layer and the gates it mapped; fall back to the model's own.
+            let lines = result.layerSummaries.isEmpty
+                ? result.model.layers.enumerated().map { "layer \($0.offset): \(ModelReport.summary(of: $0.element))" }
+                : result.layerSummaries
+            for line in lines { print("  \(line)") }
+            print("  \(result.tensorMap.count) document tensors mapped")
+            if !result.ignoredKeys.isEmpty { print("  ignored source keys: \(result.ignoredKeys.joined(separator: ", "))") }
+            for note in result.notes { print("  note: \(note)") }
+            if verbose {
+                print("tensor map (source → document):")
+                for entry in result.tensorMap { print("  \(entry.source) → \(entry.document)") }
+            }
+        }
+    }
+}

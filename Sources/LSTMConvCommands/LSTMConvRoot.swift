@@ -1,0 +1,17 @@
+import ArgumentParser
+import LSTMModel
+
+/// The root `lstmconv` command: only its configuration and subcommand list.
+public struct LSTMConvRoot: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lstmconv",
+        abstract: "Move LSTM/GRU weights between frameworks, check them, and run them.",
+        discussion: "Weights are stored under the gate names of the notes (learn, forget, remember, use). See spec/ for the format.",
+        version: FormatVersion.converter,
+        subcommands: [
+            ImportCommand.self, InspectCommand.self, VerifyCommand.self, ConvertCommand.self, RunCommand.self,
+            ValidateCommand.self,
+        ])
+
+    public init() {}
+}

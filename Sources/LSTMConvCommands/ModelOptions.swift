@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import LSTMImport
+
+/// How `run` and `validate` find and prepare the model.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "A .lstmw or .h5 checkpoint, or any importable source (Keras .h5/.keras, PyTorch .pt/.pth, .safetensors), imported in memory.")
+    var model: String
+
+    @Option(help: "Engine: reference (float64 oracle) or fast (float32 on BLAS).")
+    var engine: Engine = .default
+
+    @Option(help: "Force the source format of an importable MODEL (keras, pytorch, safetensors).")
+    var from: SourceFormat?
+
+    @Option(help: "Keras: architecture JSON for a weights-only file.")
+    var config: String?
+
+    @Option(help: "PyTorch: the recurrent module prefix to import.")
+    var module: String?
+
+    @Option(help: "PyTorch: a Linear module prefix appended as a dense head.")
+    var head: String?
+
+    var importOptions: ImportOptions {
+        ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head)
+    }
+
+    /// Loads the model (importing in memory when needed) and prepares the chosen engine.
+    func prepare() throws -> any ForwardPass {
+        try FileRules.requireInput(model)
+        if let config { try FileRules.requireInput(config) }
+        let loaded = try ModelSource.load(URL(fileURLWithPath: model), options: importOptions)
+        return try engine.prepare(loaded)
+    }
+}

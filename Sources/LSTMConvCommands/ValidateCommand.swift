@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import LSTMImport
+
+/// `lstmconv validate MODEL --input x.npy --expected y.npy [--atol] [--rtol]`.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Run a forward pass and compare it with an expected output; exit 0 within tolerance, 2 on mismatch.",
+        discussion: "An element passes when |actual − expected| ≤ atol + rtol·|expected| (NumPy's isclose). Shape mismatches are reported as such.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Input .npy.")
+    var input: String
+
+    @Option(help: "Expected output .npy (from the source framework).")
+    var expected: String
+
+    @Option(help: "Absolute tolerance.")
+    var atol: Double = 1e-5
+
+    @Option(help: "Relative tolerance.")
+    var rtol: Double = 1e-4
+
+    func validate() throws {
+        guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else {
+            throw ValidationError("--atol and --rtol must be finite and non-negative")
+        }
+    }
+
+    func run() throws {
+        try reporting {
+            try FileRules.requireInput(input)
+            try FileRules.requireInput(expected)
+            let pass = try modelOptions.prepare()
+            let x = try ForwardJob.input(from: URL(fileURLWithPath: input), for: pass.model)
+            let want = try ForwardJob.expected(from: URL(fileURLWithPath: expected))
+            let result = try pass.run(x)
+            let comparison = Comparison(actual: result.output, expected: want, atol: atol, rtol: rtol)
+            if let mismatch = comparison.shapeMismatch {
+                throw CommandFailure(
+                    exitCode: ExitStatus.mismatch,
+                    message: "\(modelOptions.model): shape mismatch: the model produces \(mismatch.actual), \(expected) holds \(mismatch.expected)")
+            }
+            print("engine: \(modelOptions.engine.rawValue)")
+            print("elements: \(comparison.count)")
+            print("max abs error: \(comparison.maxAbsoluteError)")
+            print("max rel error: \(comparison.maxRelativeError)")
+            if let index = comparison.worstIndex, let a = comparison.worstActual, let e = comparison.worstExpected {
+                print("worst element: \(index) actual \(a) expected \(e)")
+            }
+            guard comparison.isWithinTolerance else {
+                throw CommandFailure(
+                    exitCode: ExitStatus.mismatch,
+                    message: "\(modelOptions.model): \(comparison.mismatchCount) of \(comparison.count) elements outside atol \(atol), rtol \(rtol)")
+            }
+            print("OK: within atol \(atol), rtol \(rtol)")
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import LSTMConv
+
+/// `lstmconv verify FILE`: recomputes every checksum.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute every tensor checksum and check the model; exit 2 on a mismatch.")
+
+    @Argument(help: "A checkpoint: .lstmw or .h5 in the lstmconv format.")
+    var file: String
+
+    func run() throws {
+        try reporting {
+            try FileRules.requireInput(file)
+            let report = try Checkpoint.verify(URL(fileURLWithPath: file))
+            var bad = 0
+            for entry in report.tensors {
+                let status = entry.isValid ? "ok" : "MISMATCH (stored \(String(format: "%08x", entry.stored)))"
+                print("\(entry.path)  crc32 \(String(format: "%08x", entry.computed))  \(status)")
+                if !entry.isValid { bad += 1 }
+            }
+            if let problem = report.problem { printError("lstmconv: error: \(file): \(problem)") }
+            if !report.isValid {
+                throw CommandFailure(
+                    exitCode: ExitStatus.mismatch,
+                    message: "\(file): \(bad) of \(report.tensors.count) tensor checksums do not match" + (report.problem == nil ? "" : "; the model does not validate"))
+            }
+            print("\(file): all \(report.tensors.count) checksums match")
+            // A final full load catches anything structural the checksum pass does not.
+            _ = try Checkpoint.load(URL(fileURLWithPath: file))
+        }
+    }
+}

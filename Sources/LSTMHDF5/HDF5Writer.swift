@@ -1,0 +1,173 @@
+import Foundation
+import HDF5Bridge
+import LSTMModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Options of the HDF5 writer.
+public struct HDF5WriteOptions: Sendable, Equatable {
+    /// Store every dataset chunked (one chunk = the whole dataset), shuffled then deflated at level 6.
+    public var compress: Bool
+
+    public init(compress: Bool = false) {
+        self.compress = compress
+    }
+}
+
+extension HDF5Encoding {
+    /// Writes `model` as an HDF5 file (spec/hdf5.md).
+    ///
+    /// The output is deterministic (same model and options, same bytes). It is written to a temporary file
+    /// in the target folder and renamed into place, so a failed write never leaves a partial file.
+    ///
+    /// - Parameters:
+    ///   - overwrite: replace an existing file; without it an existing output is ``LSTMHDF5Error/Code/fileExists``.
+    public static func write(
+        _ model: Model, to url: URL, options: HDF5WriteOptions = HDF5WriteOptions(), overwrite: Bool = false
+    ) throws(LSTMHDF5Error) {
+        let path = url.path
+        do throws(ModelError) {
+            try model.validate()
+        } catch {
+            throw LSTMHDF5Error(error, file: path)
+        }
+        let manager = FileManager.default
+        if manager.fileExists(atPath: path), !overwrite {
+            throw LSTMHDF5Error(.fileExists, "refusing to replace it without overwrite", file: path)
+        }
+        let directory = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw LSTMHDF5Error(.io, "the folder \(directory.path) does not exist", file: path)
+        }
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
+        do throws(LSTMHDF5Error) {
+            try writeFile(model, to: temporary, options: options)
+            try synchronize(temporary, target: path)
+            try place(temporary, at: path, overwrite: overwrite)
+        } catch {
+            _ = unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Flushes the closed temporary file to disk before it is moved into place.
+    private static func synchronize(_ temporary: String, target: String) throws(LSTMHDF5Error) {
+        do {
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
+            defer { try? handle.close() }
+            try handle.synchronize()
+        } catch {
+            throw LSTMHDF5Error(.io, "cannot flush \(temporary): \(error.localizedDescription)", file: target)
+        }
+    }
+
+    /// Moves the finished temporary file to `target`: `rename` when replacing is allowed, else `link` (which
+    /// fails atomically when the target exists) and then removing the temporary name.
+    private static func place(_ temporary: String, at target: String, overwrite: Bool) throws(LSTMHDF5Error) {
+        if overwrite {
+            guard rename(temporary, target) == 0 else {
+                throw LSTMHDF5Error(.io, "rename failed: \(String(cString: strerror(errno)))", file: target)
+            }
+            return
+        }
+        if link(temporary, target) == 0 {
+            _ = unlink(temporary)
+            return
+        }
+        if errno == EEXIST {
+            throw LSTMHDF5Error(.fileExists, "refusing to replace it without overwrite", file: target)
+        }
+        // File systems without hard links: a checked rename.
+        guard !FileManager.default.fileExists(atPath: target) else {
+            throw LSTMHDF5Error(.fileExists, "refusing to replace it without overwrite", file: target)
+        }
+        guard rename(temporary, target) == 0 else {
+            throw LSTMHDF5Error(.io, "rename failed: \(String(cString: strerror(errno)))", file: target)
+        }
+    }
+
+    /// The human description stored in the root `about` attribute (ignored by readers).
+    public static var aboutText: String {
+        "lstmconv LSTM/GRU weights, format \(FormatVersion.major).\(FormatVersion.minor), schema \(FormatVersion.schemaVersion). "
+            + "Root attributes: format, versions, layer_count, provenance. One group per layer (layer_<k>) with its "
+            + "hyperparameters as attributes; recurrent layers hold one group per direction (forward, backward). "
+            + "Datasets are named by the document tensors (W_n, W_i, W_f, W_u, W_v, b_*, bh_*, P_*, W_p; GRU W_z, W_r, W_c; "
+            + "W_e, W_d, b_d); every gate matrix acts on [STM_{t-1}, E_t]. Each dataset has attributes dtype, "
+            + "crc32 (CRC-32 of its little-endian bytes) and source."
+    }
+
+    private static func writeFile(_ model: Model, to path: String, options: HDF5WriteOptions) throws(LSTMHDF5Error) {
+        do throws(HDF5Error) {
+            let file = try HDF5File.create(path)
+            try populate(file, model: model, options: options)
+            try file.close()
+        } catch {
+            throw LSTMHDF5Error(error, file: path)
+        }
+    }
+
+    private static func populate(_ file: HDF5File, model: Model, options: HDF5WriteOptions) throws(HDF5Error) {
+        let root = try file.root()
+        let attributes = model.schemaAttributes
+        try root.attributes.write("about", .string(aboutText))
+        for (key, value) in attributes.root {
+            try root.attributes.write(key, stored(value))
+        }
+        let layout: HDF5DatasetLayout = options.compress ? .chunked(chunk: nil, shuffle: true, deflateLevel: 6) : .contiguous
+        var groups: [String: HDF5Group] = [:]
+        for (index, layerAttributes) in attributes.layers.enumerated() {
+            let group = try root.createGroup("layer_\(index)")
+            for (key, value) in layerAttributes {
+                try group.attributes.write(key, stored(value))
+            }
+            groups[TensorSlot.groupPath(layer: index, direction: nil)] = group
+        }
+        for (slot, tensor, source) in model.storedTensors {
+            let groupPath = TensorSlot.groupPath(layer: slot.layer, direction: slot.direction)
+            let group: HDF5Group
+            if let existing = groups[groupPath] {
+                group = existing
+            } else {
+                guard let parent = groups[TensorSlot.groupPath(layer: slot.layer, direction: nil)], let direction = slot.direction else {
+                    throw HDF5Error(.invalidArgument, "no group for \(slot.path)")
+                }
+                group = try parent.createGroup(direction.rawValue)
+                groups[groupPath] = group
+            }
+            let dataset = try group.createDataset(
+                slot.role.rawValue, format: tensor.dtype.hdf5Format, shape: tensor.shape,
+                littleEndianBytes: tensor.bytes, layout: layout)
+            try dataset.attributes.write("dtype", .string(tensor.dtype.rawValue))
+            try dataset.attributes.write("crc32", .uint32(tensor.checksum))
+            try dataset.attributes.write("source", .string(source ?? ""))
+        }
+    }
+
+    private static func stored(_ value: MetaValue) -> HDF5AttributeValue {
+        switch value {
+        case .int(let number): .int64(number)
+        case .double(let number): .float64(number)
+        case .bool(let flag): .uint8(flag ? 1 : 0)
+        case .string(let text): .string(text)
+        }
+    }
+}
+
+extension DType {
+    /// The HDF5 float format a tensor of this dtype is stored as.
+    var hdf5Format: HDF5FloatFormat {
+        switch self {
+        case .f16: .f16
+        case .bf16: .bf16
+        case .f32: .f32
+        case .f64: .f64
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+@_exported import LSTMConv
+@_exported import LSTMImportCore
+import LSTMImportKeras
+import LSTMImportPyTorch
+
+/// The framework a source file is read as (`lstmconv import --from`).
+public enum SourceFormat: String, Sendable, CaseIterable {
+    case keras
+    case pytorch
+    case safetensors
+}
+
+/// What a file is, judged by its content (signatures, zip members, HDF5 attributes), not by its name.
+public enum SourceKind: Sendable, Equatable, CustomStringConvertible {
+    /// An lstmconv checkpoint in one of its encodings.
+    case checkpoint(Encoding)
+    /// A Keras `.h5` / `.weights.h5` / `.keras`.
+    case keras
+    /// A `torch.save` archive (zip or legacy stream).
+    case pytorch
+    /// A `.safetensors` file.
+    case safetensors
+
+    public var description: String {
+        switch self {
+        case .checkpoint(let encoding): "lstmconv checkpoint (\(encoding.rawValue))"
+        case .keras: "Keras model"
+        case .pytorch: "PyTorch state_dict"
+        case .safetensors: "safetensors"
+        }
+    }
+}
+
+/// Options for importing a framework file.
+public struct ImportOptions: Sendable {
+    /// Force the source format instead of detecting it.
+    public var from: SourceFormat?
+    /// Keras: architecture JSON for weights-only files.
+    public var config: URL?
+    /// PyTorch: the recurrent module prefix to import.
+    public var module: String?
+    /// PyTorch: a Linear module prefix appended as a dense head.
+    public var head: String?
+
+    public init(from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil) {
+        self.from = from
+        self.config = config
+        self.module = module
+        self.head = head
+    }
+}
+
+/// Detects a source's kind and imports it with the matching importer.
+public enum ModelSource {
+    /// What `url` holds, by content. Throws `unrecognizedSource` naming the file when nothing matches.
+    public static func detect(_ url: URL) throws(ImportError) -> SourceKind {
+        let prefix: Data
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            prefix = try handle.read(upToCount: 64) ?? Data()
+        } catch {
+            throw ImportError(.unrecognizedSource, "cannot read the file: \(error.localizedDescription)", file: url.path)
+        }
+        if let encoding = Encoding(sniffing: prefix) {
+            if encoding == .binary { return .checkpoint(.binary) }
+            if HDF5Encoding.isLSTMConvFile(url) { return .checkpoint(.hdf5) }
+            return .keras
+        }
+        if PyTorchImporter.looksLikeSafetensors(prefix) { return .safetensors }
+        if KerasImporter.hasZipSignature(prefix) {
+            if PyTorchImporter.canRead(url) { return .pytorch }
+            if KerasImporter.sourceKind(of: url) == .archive { return .keras }
+            throw ImportError(
+                .unrecognizedSource,
+                "a zip archive that is neither a Keras .keras archive (no config.json) nor a torch.save archive (no <name>/data.pkl)",
+                file: url.path)
+        }
+        if PyTorchImporter.canRead(url) { return .pytorch }
+        if KerasImporter.sourceKind(of: url) != nil { return .keras }
+        throw ImportError(
+            .unrecognizedSource,
+            "not a Keras (.h5, .keras), PyTorch (.pt, .pth), safetensors or lstmconv file; first bytes: \(prefix.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " "))",
+            file: url.path)
+    }
+
+    /// Imports a framework file onto the document gates.
+    public static func importFile(_ url: URL, options: ImportOptions = ImportOptions()) throws -> ImportResult {
+        let format: SourceFormat
+        if let forced = options.from {
+            format = forced
+        } else {
+            switch try detect(url) {
+            case .checkpoint(let encoding):
+                throw ImportError(
+                    .unrecognizedSource,
+                    "this is already an lstmconv checkpoint (\(encoding.rawValue)); use `lstmconv convert` to re-encode it",
+                    file: url.path)
+            case .keras: format = .keras
+            case .pytorch: format = .pytorch
+            case .safetensors: format = .safetensors
+            }
+        }
+        switch format {
+        case .keras:
+            return try KerasImporter.importFile(at: url, options: KerasImportOptions(config: options.config))
+        case .pytorch, .safetensors:
+            return try PyTorchImporter.importFile(
+                at: url, options: PyTorchImportOptions(module: options.module, head: options.head))
+        }
+    }
+
+    /// Loads any model file: an lstmconv checkpoint directly, anything else imported in memory.
+    public static func load(_ url: URL, options: ImportOptions = ImportOptions()) throws -> Model {
+        if options.from == nil, case .checkpoint = try detect(url) {
+            return try Checkpoint.load(url)
+        }
+        return try importFile(url, options: options).model
+    }
+}

@@ -1,0 +1,291 @@
+import Foundation
+import LSTMImportCore
+import LSTMModel
+
+/// What to import from a PyTorch file.
+public struct PyTorchImportOptions: Sendable {
+    /// The module prefix of the recurrent module to import (`encoder.rnn`; `""` for a bare `nn.LSTM`
+    /// state_dict). Required when the file holds several recurrent modules.
+    public var module: String?
+    /// The prefix of an `nn.Linear` appended as a dense layer (`<head>.weight [out, in]`, optional `<head>.bias`).
+    public var head: String?
+    /// Whether the last recurrent layer returns the whole sequence `[B, T, D·R]` (PyTorch's `output`, the
+    /// default) or only its final state `[B, D·R]` (`h_n` of the last layer, directions concatenated).
+    public var returnSequences: Bool
+    public var limits: PyTorchReadLimits
+
+    public init(module: String? = nil, head: String? = nil, returnSequences: Bool = true, limits: PyTorchReadLimits = PyTorchReadLimits()) {
+        self.module = module
+        self.head = head
+        self.returnSequences = returnSequences
+        self.limits = limits
+    }
+}
+
+/// Imports PyTorch `nn.LSTM`, `nn.GRU`, `nn.LSTMCell` and `nn.GRUCell` weights from `torch.save` archives
+/// (`.pt`, `.pth`) and `.safetensors` files, without Python: pickles are read by a restricted unpickler that
+/// executes nothing.
+///
+/// ```swift
+/// let result = try PyTorchImporter.importFile(at: url, options: PyTorchImportOptions(module: "encoder.rnn"))
+/// print(result.layerSummaries, result.ignoredKeys)
+/// ```
+public enum PyTorchImporter {
+    /// Whether the first bytes of a file look like safetensors.
+    public static func looksLikeSafetensors(_ prefix: Data) -> Bool { Safetensors.looksLikeSafetensors(prefix) }
+
+    /// Whether the first bytes of a file look like a zip (a `torch.save` archive is one; confirm with
+    /// ``TorchArchive/isTorchArchive(at:)``, since `.keras` files are zips too).
+    public static func looksLikeZip(_ prefix: Data) -> Bool { TorchArchive.looksLikeZip(prefix) }
+
+    /// Whether the file at `url` is for this importer: safetensors content, a `torch.save` zip, a legacy
+    /// `torch.save` stream, a `.pt`/`.pth`/`.bin` pickle, or any `.safetensors` file (so that a damaged header
+    /// is reported by the safetensors reader with its precise error rather than as an unknown file).
+    public static func canRead(_ url: URL) -> Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        let prefix = (try? handle.read(upToCount: 64)) ?? Data()
+        let fileExtension = url.pathExtension.lowercased()
+        if Safetensors.looksLikeSafetensors(prefix) || TorchArchive.looksLikeLegacy(prefix) || fileExtension == "safetensors" {
+            return true
+        }
+        if TorchArchive.looksLikePickle(prefix) { return ["pt", "pth", "bin", "ckpt", "pkl"].contains(fileExtension) }
+        return TorchArchive.looksLikeZip(prefix) && TorchArchive.isTorchArchive(at: url)
+    }
+
+    /// Reads the flat state_dict of a file, choosing the reader by content (then by extension), and the
+    /// file's SHA-256.
+    public static func readStateDict(
+        at url: URL, limits: PyTorchReadLimits = PyTorchReadLimits()
+    ) throws(ImportError) -> (stateDict: StateDict, sha256: String) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw ImportError(.unrecognizedSource, "cannot read the file: \(error.localizedDescription)", file: url.path)
+        }
+        let digest = FileDigest.sha256Hex(of: data)
+        let prefix = data.prefix(64)
+        let fileExtension = url.pathExtension.lowercased()
+        do throws(ImportError) {
+            let dict: StateDict
+            if Safetensors.looksLikeSafetensors(prefix) || fileExtension == "safetensors" {
+                dict = try Safetensors.read(data, limits: limits)
+            } else if TorchArchive.looksLikeZip(prefix) {
+                dict = try TorchArchive.readZip(at: url, limits: limits)
+            } else if TorchArchive.looksLikeLegacy(prefix) || TorchArchive.looksLikePickle(prefix) {
+                dict = try TorchArchive.readStream(data, limits: limits)
+            } else if ["pt", "pth", "bin", "ckpt"].contains(fileExtension) {
+                throw ImportError(.unrecognizedSource, "not a torch.save archive (no zip header, no pickle)")
+            } else {
+                throw ImportError(.unrecognizedSource, "neither safetensors nor a torch.save archive")
+            }
+            return (dict, digest)
+        } catch {
+            throw error.inFile(url.path)
+        }
+    }
+
+    /// Imports the recurrent module (and optional head) of a PyTorch file.
+    public static func importFile(at url: URL, options: PyTorchImportOptions = PyTorchImportOptions()) throws(ImportError) -> ImportResult {
+        let (dict, digest) = try readStateDict(at: url, limits: options.limits)
+        do throws(ImportError) {
+            return try importStateDict(dict, options: options, sourceSHA256: digest)
+        } catch {
+            throw error.inFile(url.path)
+        }
+    }
+
+    /// The recurrent modules of a state_dict, by prefix, in file order.
+    public static func recurrentModules(in dict: StateDict) -> [String] {
+        groupRecurrentKeys(dict).map(\.prefix)
+    }
+
+    static func groupRecurrentKeys(_ dict: StateDict) -> [(prefix: String, names: [(name: RecurrentName, key: String)])] {
+        var order: [String] = []
+        var groups: [String: [(name: RecurrentName, key: String)]] = [:]
+        for (key, _) in dict.entries {
+            let (prefix, last) = splitKey(key)
+            guard let name = RecurrentName.parse(last) else { continue }
+            if groups[prefix] == nil { order.append(prefix) }
+            groups[prefix, default: []].append((name, key))
+        }
+        // A module is recurrent when it has input weights; stray `bias_ih` keys alone do not make one.
+        return order.compactMap { prefix in
+            guard let names = groups[prefix], names.contains(where: { $0.name.kind == .weightIH }) else { return nil }
+            return (prefix, names)
+        }
+    }
+
+    /// Builds the model from an already-read state_dict.
+    public static func importStateDict(
+        _ dict: StateDict, options: PyTorchImportOptions = PyTorchImportOptions(), sourceSHA256: String = ""
+    ) throws(ImportError) -> ImportResult {
+        let groups = groupRecurrentKeys(dict)
+        guard !groups.isEmpty else {
+            let sample = dict.entries.prefix(8).map(\.key).joined(separator: ", ")
+            throw ImportError(
+                .noRecurrentWeights,
+                "no `weight_ih_l0` / `weight_ih` key: the file has no nn.LSTM, nn.GRU, nn.LSTMCell or nn.GRUCell weights"
+                    + (dict.entries.isEmpty ? " (it is empty)" : " (keys: \(sample)\(dict.entries.count > 8 ? ", …" : ""))"))
+        }
+        let chosen: (prefix: String, names: [(name: RecurrentName, key: String)])
+        if let wanted = options.module {
+            guard let match = groups.first(where: { $0.prefix == wanted }) else {
+                throw ImportError(
+                    .noRecurrentWeights,
+                    "no recurrent module `\(wanted)`; the file has: \(groups.map { moduleLabel($0.prefix) }.joined(separator: ", "))",
+                    location: wanted)
+            }
+            chosen = match
+        } else {
+            guard groups.count == 1, let only = groups.first else {
+                var listing: [String] = []
+                for group in groups {
+                    if let module = try? RecurrentModule.infer(prefix: group.prefix, names: group.names, in: dict) {
+                        listing.append("\(moduleLabel(group.prefix)) (\(module.torchName), \(module.layerCount) layer(s), H=\(module.hiddenSize))")
+                    } else {
+                        listing.append(moduleLabel(group.prefix))
+                    }
+                }
+                throw ImportError(
+                    .ambiguousModule,
+                    "the file has \(groups.count) recurrent modules: \(listing.joined(separator: "; ")); choose one with --module PREFIX")
+            }
+            chosen = only
+        }
+
+        let module = try RecurrentModule.infer(prefix: chosen.prefix, names: chosen.names, in: dict)
+        var layers: [Layer] = []
+        var summaries: [String] = []
+        var notes: [String] = []
+        for index in 0..<module.layerCount {
+            let layer = try buildLayer(module, index: index, returnSequences: options.returnSequences || index + 1 < module.layerCount)
+            layers.append(.recurrent(layer))
+            var summary = "\(module.cell.rawValue) (pytorch \(module.torchName) \"\(moduleLabel(module.prefix))\""
+            if module.layerCount > 1 { summary += ", layer \(index) of \(module.layerCount)" }
+            if module.directionCount == 2 { summary += ", bidirectional" }
+            summary += "): I=\(layer.inputSize) H=\(layer.hiddenSize)"
+            if let p = layer.projectionSize { summary += " P=\(p)" }
+            let letters = module.layout.gates.map(\.letter).joined(separator: ",")
+            let roles = module.layout.gates.map(\.gate.weight.rawValue).joined(separator: ",")
+            summary += ", gates \(letters) → \(roles), two biases, \(module.dtype.rawValue)"
+            summaries.append(summary)
+        }
+        if !module.hasBias {
+            notes.append("`\(moduleLabel(module.prefix))` has no bias tensors (bias=False): b_* and bh_* are stored as zeros")
+        }
+        if module.isCell {
+            notes.append("\(module.torchName) `\(moduleLabel(module.prefix))` is stored as a one-layer recurrent layer run over the sequence")
+        }
+        var used = Set(module.keys)
+
+        if let head = options.head {
+            let (dense, keys) = try buildHead(head, in: dict, inputSize: module.outputSize)
+            layers.append(.dense(dense))
+            used.formUnion(keys)
+            summaries.append(
+                "dense (pytorch nn.Linear \"\(head)\"): in=\(dense.inputSize) out=\(dense.units), \(dense.useBias ? "with" : "no") bias, activation linear")
+        } else {
+            for candidate in linearCandidates(in: dict, inputSize: module.outputSize, excluding: used) {
+                notes.append("`\(candidate)` looks like an nn.Linear on the recurrent output; pass --head \(candidate) to append it")
+            }
+        }
+
+        let version = ["torch_version", "pytorch_version"].lazy.compactMap { dict.metadata[$0] }.first ?? ""
+        let model = Model(
+            layers: layers,
+            provenance: Provenance(
+                sourceFramework: "pytorch", sourceFrameworkVersion: version, sourceLayout: module.layout.id,
+                sourceSHA256: sourceSHA256))
+        do {
+            try model.validate()
+        } catch {
+            throw ImportError(.invalidModel, error.description, location: error.keyPath)
+        }
+        let ignored = dict.entries.map(\.key).filter { !used.contains($0) }
+        return ImportResult(
+            model: model, layerSummaries: summaries, tensorMap: ImportResult.tensorMap(of: model), ignoredKeys: ignored, notes: notes)
+    }
+
+    /// Cuts layer `index` of a module out of its tensors through the layout table.
+    static func buildLayer(_ module: RecurrentModule, index: Int, returnSequences: Bool) throws(ImportError) -> RecurrentLayer {
+        var layout = module.layout
+        if module.projectionSize == nil { layout.tensors.removeAll { $0.part == .projection } }
+        let inputSize = index == 0 ? module.inputSize : module.outputSize
+        let gateRows = layout.gates.count * module.hiddenSize
+        var directions: [ParameterSet] = []
+        for direction in 0..<module.directionCount {
+            var found: [String: FoundTensor] = [:]
+            for kind in RecurrentName.Kind.allCases {
+                let key = module.key(kind, layer: index, reverse: direction == 1)
+                let pattern = RecurrentName.pattern(kind)
+                guard layout.tensors.contains(where: { $0.name == pattern }) else { continue }
+                if let tensor = module.tensors[key] {
+                    found[pattern] = FoundTensor(tensor, sourceName: key)
+                } else if !module.hasBias, kind == .biasIH || kind == .biasHH {
+                    let zeros = Data(count: gateRows * module.dtype.byteWidth)
+                    guard let tensor = try? Tensor(dtype: module.dtype, shape: [gateRows], bytes: zeros) else { continue }
+                    found[pattern] = FoundTensor(tensor, sourceName: "zeros (\(key) absent: bias=False)")
+                }
+            }
+            directions.append(
+                try layout.assemble(found, hiddenSize: module.hiddenSize, inputSize: inputSize, recurrentSize: module.recurrentSize))
+        }
+        return RecurrentLayer(
+            cell: module.cell, inputSize: inputSize, hiddenSize: module.hiddenSize, projectionSize: module.projectionSize,
+            directions: directions, mergeMode: module.directionCount == 2 ? .concat : nil, returnSequences: returnSequences,
+            activation: .tanh, recurrentActivation: .sigmoid, useGate: .standard, peepholes: .none, bias: .double,
+            resetMode: module.cell == .gru ? .after : nil)
+    }
+
+    /// An `nn.Linear` head: `<prefix>.weight [out, in]`, optional `<prefix>.bias [out]`.
+    static func buildHead(_ prefix: String, in dict: StateDict, inputSize: Int) throws(ImportError) -> (DenseLayer, [String]) {
+        let weightKey = prefix + ".weight"
+        let biasKey = prefix + ".bias"
+        func floatTensor(_ key: String) throws(ImportError) -> Tensor? {
+            switch dict[key] {
+            case nil: return nil
+            case .tensor(let tensor): return tensor
+            case .unsupported(let dtype, _):
+                throw ImportError(.unsupportedDType, "\(dtype) weights cannot be stored (f32, f16, bf16, f64 only)", location: key)
+            case .notATensor(let kind):
+                throw ImportError(.malformedSource, "`\(key)` is a \(kind), not a tensor", location: key)
+            }
+        }
+        guard let weight = try floatTensor(weightKey) else {
+            throw ImportError(.missingTensor, "the head `\(prefix)` needs `\(weightKey)` [out, in]", location: weightKey)
+        }
+        guard weight.shape.count == 2, weight.shape[0] > 0 else {
+            throw ImportError(.shapeMismatch, "an nn.Linear weight is [out, in], found \(weight.shape)", location: weightKey)
+        }
+        guard weight.shape[1] == inputSize else {
+            throw ImportError(
+                .shapeMismatch, "the head reads \(weight.shape[1]) features but the recurrent module emits \(inputSize)", location: weightKey)
+        }
+        var parameters = ParameterSet(tensors: [.W_d: weight], sources: [.W_d: weightKey])
+        var keys = [weightKey]
+        if let bias = try floatTensor(biasKey) {
+            guard bias.shape == [weight.shape[0]] else {
+                throw ImportError(.shapeMismatch, "expected bias [\(weight.shape[0])], found \(bias.shape)", location: biasKey)
+            }
+            parameters.tensors[.b_d] = bias
+            parameters.sources[.b_d] = biasKey
+            keys.append(biasKey)
+        }
+        let dense = DenseLayer(
+            inputSize: inputSize, units: weight.shape[0], activation: .linear, useBias: parameters.tensors[.b_d] != nil,
+            parameters: parameters)
+        return (dense, keys)
+    }
+
+    /// Prefixes whose `.weight` is a matrix reading `inputSize` features: likely heads, for a hint.
+    static func linearCandidates(in dict: StateDict, inputSize: Int, excluding used: Set<String>) -> [String] {
+        dict.entries.compactMap { key, value in
+            guard !used.contains(key), key.hasSuffix(".weight"), let shape = value.shape, shape.count == 2, shape[1] == inputSize else {
+                return nil
+            }
+            return String(key.dropLast(".weight".count))
+        }
+    }
+}

@@ -1,0 +1,439 @@
+import Foundation
+import LSTMImportCore
+import LSTMModel
+import ZIPFoundation
+
+/// Readers of the files `torch.save` writes: the zip archive (PyTorch ≥ 1.6) and the legacy stream (< 1.6).
+///
+/// Zip layout: `<name>/data.pkl` (the pickled object), `<name>/data/<key>` (one raw storage per key),
+/// `<name>/byteorder` (`little` or `big`), `<name>/version`. Storages are referenced from the pickle by
+/// persistent id `('storage', torch.<X>Storage, key, location, numel)`.
+public enum TorchArchive {
+    /// The magic number a legacy `torch.save` stream starts with (pickled as a 10-byte LONG1).
+    static let legacyMagic: [UInt8] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]
+
+    /// Whether `prefix` starts like a zip file (local file header or empty-archive record).
+    public static func looksLikeZip(_ prefix: Data) -> Bool {
+        let bytes = [UInt8](prefix.prefix(4))
+        return bytes == [0x50, 0x4b, 0x03, 0x04] || bytes == [0x50, 0x4b, 0x05, 0x06]
+    }
+
+    /// Whether `prefix` starts like a legacy (< 1.6) `torch.save` stream.
+    public static func looksLikeLegacy(_ prefix: Data) -> Bool {
+        let bytes = [UInt8](prefix.prefix(14))
+        return bytes.count == 14 && bytes[0] == 0x80 && bytes[1] == 0x02 && bytes[2] == 0x8a && bytes[3] == 0x0a
+            && Array(bytes[4...]) == legacyMagic
+    }
+
+    /// Whether `prefix` starts like a bare pickle (protocol 2 or later).
+    public static func looksLikePickle(_ prefix: Data) -> Bool {
+        let bytes = [UInt8](prefix.prefix(2))
+        return bytes.count == 2 && bytes[0] == 0x80 && (2...5).contains(bytes[1])
+    }
+
+    /// Whether the zip at `url` is a `torch.save` archive (has exactly one `<name>/data.pkl`).
+    public static func isTorchArchive(at url: URL) -> Bool {
+        guard let archive = try? Archive(url: url, accessMode: .read, pathEncoding: nil) else { return false }
+        return archive.contains { isPicklePath($0.path) }
+    }
+
+    static func isPicklePath(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1] == "data.pkl"
+    }
+
+    // MARK: - Zip archives
+
+    /// Reads a `torch.save` zip archive.
+    public static func readZip(at url: URL, limits: PyTorchReadLimits = PyTorchReadLimits()) throws(ImportError) -> StateDict {
+        let archive: Archive
+        do {
+            archive = try Archive(url: url, accessMode: .read)
+        } catch {
+            throw ImportError(.malformedSource, "not a readable zip archive (truncated or damaged): \(error)")
+        }
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? Int.max
+        var entries: [String: Entry] = [:]
+        var count = 0
+        for entry in archive {
+            count += 1
+            guard count <= 1_000_000 else { throw ImportError(.archiveLimit, "more than 1,000,000 zip entries") }
+            try checkDeclaredSize(entry, fileSize: fileSize, limits: limits)
+            entries[entry.path] = entry
+        }
+        let pickles = entries.keys.filter(isPicklePath).sorted()
+        guard let picklePath = pickles.first else {
+            throw ImportError(.unrecognizedSource, "a zip without `<name>/data.pkl` is not a torch.save archive")
+        }
+        guard pickles.count == 1 else {
+            throw ImportError(.malformedSource, "the archive has several pickles: \(pickles.joined(separator: ", "))")
+        }
+        let root = String(picklePath.dropLast("data.pkl".count))
+        var reader = EntryReader(archive: archive, limits: limits)
+
+        var metadata: [String: String] = [:]
+        var bigEndian = false
+        if let entry = entries[root + "byteorder"] {
+            let text = String(decoding: try reader.read(entry, cap: 64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard text == "little" || text == "big" else {
+                throw ImportError(.malformedSource, "byteorder is \"\(text)\", expected little or big", location: entry.path)
+            }
+            bigEndian = text == "big"
+            metadata["byteorder"] = text
+        }
+        if let entry = entries[root + "version"] {
+            metadata["archive_version"] = String(decoding: try reader.read(entry, cap: 64), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let pickleEntry = entries[picklePath] else {
+            throw ImportError(.malformedSource, "missing \(picklePath)")
+        }
+        let pickle = try reader.read(pickleEntry, cap: limits.maxPickleBytes)
+
+        var storages: [String: StorageRef] = [:]
+        var unpickler = Unpickler(pickle) { (id: PickleValue) throws(ImportError) -> PickleValue in
+            let storage = try storageReference(id, legacy: false)
+            if let known = storages[storage.key], known != storage {
+                throw ImportError(.malformedSource, "storage \(storage.key) is declared twice with different types or sizes")
+            }
+            storages[storage.key] = storage
+            return .storage(storage)
+        }
+        let root0: PickleValue
+        do {
+            root0 = try unpickler.load()
+        } catch {
+            throw error.at(picklePath)
+        }
+
+        var storageBytes: [String: Data] = [:]
+        for (key, storage) in storages.sorted(by: { $0.key < $1.key }) {
+            let path = root + "data/" + key
+            guard let entry = entries[path] else {
+                throw ImportError(.malformedSource, "the pickle references storage \(key) but the archive has no \(path)", location: path)
+            }
+            let needed = storage.count.multipliedReportingOverflow(by: storage.elementType.width)
+            guard !needed.overflow, needed.partialValue <= limits.maxEntryBytes else {
+                throw ImportError(.archiveLimit, "storage \(key) declares \(storage.count) elements, over the limit", location: path)
+            }
+            storageBytes[key] = try reader.read(entry, cap: limits.maxEntryBytes)
+        }
+        // Tensors first, so that a short storage is reported with the tensor that needs the missing bytes.
+        let flat = try flatten(root0)
+        let materialised = try materialise(flat, storages: storageBytes, bigEndian: bigEndian, limits: limits)
+        for (key, storage) in storages.sorted(by: { $0.key < $1.key }) {
+            let size = storageBytes[key]?.count ?? 0
+            guard size == storage.count * storage.elementType.width else {
+                throw ImportError(
+                    .malformedSource,
+                    "storage \(key) holds \(size) bytes, its declaration says \(storage.count) \(storage.elementType.name) elements (\(storage.count * storage.elementType.width) bytes)",
+                    location: root + "data/" + key)
+            }
+        }
+        return StateDict(format: .torchZip, entries: materialised, metadata: metadata)
+    }
+
+    static func checkDeclaredSize(_ entry: Entry, fileSize: Int, limits: PyTorchReadLimits) throws(ImportError) {
+        let declared = entry.uncompressedSize
+        guard declared <= UInt64(limits.maxEntryBytes) else {
+            throw ImportError(
+                .archiveLimit, "entry declares \(declared) uncompressed bytes, over the limit of \(limits.maxEntryBytes)", location: entry.path)
+        }
+        guard entry.compressedSize <= UInt64(fileSize) else {
+            throw ImportError(.malformedSource, "entry declares \(entry.compressedSize) compressed bytes in a \(fileSize)-byte file", location: entry.path)
+        }
+        if !entry.isCompressed, declared != entry.compressedSize {
+            throw ImportError(
+                .malformedSource, "stored entry declares \(declared) bytes uncompressed but \(entry.compressedSize) stored",
+                location: entry.path)
+        }
+        if entry.isCompressed, declared > 1 << 20,
+            declared / max(entry.compressedSize, 1) > UInt64(limits.maxCompressionRatio)
+        {
+            throw ImportError(
+                .archiveLimit,
+                "entry expands \(entry.compressedSize) → \(declared) bytes (ratio over \(limits.maxCompressionRatio)): a zip bomb",
+                location: entry.path)
+        }
+    }
+
+    /// Extracts entries under the size caps, checking sizes and CRC-32.
+    struct EntryReader {
+        let archive: Archive
+        let limits: PyTorchReadLimits
+        var total = 0
+
+        /// Thrown from inside ZIPFoundation's consumer to stop extraction past a cap.
+        struct Overflow: Error {}
+
+        mutating func read(_ entry: Entry, cap: Int) throws(ImportError) -> Data {
+            let declared = Int(clamping: entry.uncompressedSize)
+            let limit = min(cap, declared, limits.maxTotalBytes - total)
+            guard declared <= limit else {
+                throw ImportError(.archiveLimit, "entry of \(declared) bytes is over the limit of \(min(cap, limits.maxTotalBytes - total))", location: entry.path)
+            }
+            var output = Data()
+            output.reserveCapacity(min(declared, 1 << 20))
+            let checksum: UInt32
+            do {
+                checksum = try archive.extract(entry, skipCRC32: false) { chunk in
+                    guard output.count + chunk.count <= limit else { throw Overflow() }
+                    output.append(chunk)
+                }
+            } catch is Overflow {
+                throw ImportError(
+                    .archiveLimit, "entry expands past its declared \(declared) bytes (limit \(limit)); extraction stopped",
+                    location: entry.path)
+            } catch {
+                throw ImportError(.malformedSource, "cannot extract the entry (truncated or damaged archive): \(error)", location: entry.path)
+            }
+            guard output.count == declared else {
+                throw ImportError(.malformedSource, "entry holds \(output.count) bytes, \(declared) declared (truncated archive)", location: entry.path)
+            }
+            guard checksum == entry.checksum else {
+                throw ImportError(.malformedSource, "CRC-32 mismatch (damaged archive)", location: entry.path)
+            }
+            total += output.count
+            return output
+        }
+    }
+
+    // MARK: - Legacy stream and bare pickles
+
+    /// Reads a legacy (PyTorch < 1.6) `torch.save` stream, or a bare pickle with no storages.
+    public static func readStream(_ data: Data, limits: PyTorchReadLimits = PyTorchReadLimits()) throws(ImportError) -> StateDict {
+        guard looksLikeLegacy(data) else {
+            // A bare pickle: allowed only if it references no storage (so it cannot hold tensors).
+            var unpickler = Unpickler(data) { (_: PickleValue) throws(ImportError) -> PickleValue in
+                throw ImportError(.malformedSource, "a bare pickle cannot reference tensor storages; expected a torch.save archive")
+            }
+            let value = try unpickler.load()
+            return StateDict(format: .pickle, entries: try materialise(try flatten(value), storages: [:], bigEndian: false, limits: limits))
+        }
+        var storages: [String: StorageRef] = [:]
+        var unpickler = Unpickler(data) { (id: PickleValue) throws(ImportError) -> PickleValue in
+            let storage = try storageReference(id, legacy: true)
+            if let known = storages[storage.key], known != storage {
+                throw ImportError(.malformedSource, "storage \(storage.key) is declared twice with different types or sizes")
+            }
+            storages[storage.key] = storage
+            return .storage(storage)
+        }
+        _ = try unpickler.load()  // magic number
+        guard case .int(let protocolVersion) = try unpickler.load(), protocolVersion == 1001 else {
+            throw ImportError(.malformedSource, "legacy torch.save stream with an unknown protocol version (expected 1001)", offset: unpickler.offset)
+        }
+        var bigEndian = false
+        if case .dict(let info) = try unpickler.load() {
+            for (key, value) in info.items {
+                if case .string("little_endian") = key, case .bool(let little) = value { bigEndian = !little }
+            }
+        }
+        let value = try unpickler.load()
+        guard case .list(let keyList) = try unpickler.load() else {
+            throw ImportError(.malformedSource, "legacy torch.save stream without its storage key list", offset: unpickler.offset)
+        }
+        var position = unpickler.position
+        var storageBytes: [String: Data] = [:]
+        for item in keyList.items {
+            guard case .string(let key) = item, let storage = storages[key] else {
+                throw ImportError(.malformedSource, "legacy storage list names a storage the pickle does not use", offset: position - data.startIndex)
+            }
+            guard data.endIndex - position >= 8 else {
+                throw ImportError(.malformedSource, "storage \(key) is truncated", location: key, offset: position - data.startIndex)
+            }
+            var raw = [UInt8](data[position ..< position + 8])
+            if bigEndian { raw.reverse() }
+            let count = raw.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            position += 8
+            let (needed, overflow) = storage.count.multipliedReportingOverflow(by: storage.elementType.width)
+            guard count == UInt64(storage.count), !overflow, needed <= limits.maxEntryBytes else {
+                throw ImportError(.malformedSource, "storage \(key) holds \(count) elements, the pickle declares \(storage.count)", location: key)
+            }
+            guard data.endIndex - position >= needed else {
+                throw ImportError(
+                    .malformedSource, "storage \(key) is shorter than its declared \(storage.count) elements", location: key,
+                    offset: position - data.startIndex)
+            }
+            storageBytes[key] = data.subdata(in: position ..< position + needed)
+            position += needed
+        }
+        for key in storages.keys where storageBytes[key] == nil {
+            throw ImportError(.malformedSource, "storage \(key) is used by the pickle but not stored", location: key)
+        }
+        let entries = try materialise(try flatten(value), storages: storageBytes, bigEndian: bigEndian, limits: limits)
+        return StateDict(format: .torchLegacy, entries: entries, metadata: ["byteorder": bigEndian ? "big" : "little"])
+    }
+
+    /// Decodes a persistent id `('storage', torch.<X>Storage, key, location, numel[, view_metadata])`.
+    static func storageReference(_ id: PickleValue, legacy: Bool) throws(ImportError) -> StorageRef {
+        guard case .tuple(let items, _) = id, items.count == (legacy ? 6 : 5), case .string("storage") = items[0] else {
+            throw ImportError(.malformedSource, "persistent id is not ('storage', type, key, location, numel)")
+        }
+        guard case .global(.storage(let elementType), _) = items[1] else {
+            throw ImportError(.forbiddenPickle, "persistent id names a \(items[1].kind), not a torch storage class; nothing was executed")
+        }
+        guard case .string(let key) = items[2], !key.isEmpty, key.count <= 128,
+            key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }), !key.contains("..")
+        else {
+            throw ImportError(.malformedSource, "persistent id has a bad storage key")
+        }
+        guard case .int(let count) = items[4], count >= 0 else {
+            throw ImportError(.malformedSource, "persistent id has a bad element count", location: key)
+        }
+        if legacy, case .none = items[5] {} else if legacy {
+            throw ImportError(.malformedSource, "legacy storage views are not supported; re-save with PyTorch ≥ 1.6", location: key)
+        }
+        return StorageRef(key: key, elementType: elementType, count: count)
+    }
+
+    // MARK: - From pickle values to tensors
+
+    /// A leaf of the unpickled object with its dotted key.
+    enum Leaf {
+        case tensor(TensorRef)
+        case other(String)
+    }
+
+    /// Flattens nested dicts into dotted keys, in insertion order.
+    static func flatten(_ root: PickleValue) throws(ImportError) -> [(key: String, leaf: Leaf)] {
+        guard case .dict(let top) = root else {
+            throw ImportError(
+                .unrecognizedSource, "the file holds a pickled \(root.kind), not a state_dict; save `model.state_dict()`")
+        }
+        var result: [(String, Leaf)] = []
+        func visit(_ prefix: String, _ dict: PickleDict, _ depth: Int) throws(ImportError) {
+            guard depth < 16 else { throw ImportError(.malformedSource, "dictionaries nested deeper than 16", location: prefix) }
+            for (key, value) in dict.items {
+                let name: String
+                switch key {
+                case .string(let text): name = text
+                case .int(let number): name = String(number)
+                default: throw ImportError(.malformedSource, "a state_dict key is a \(key.kind), not a string", location: prefix)
+                }
+                let full = prefix.isEmpty ? name : prefix + "." + name
+                switch value {
+                case .tensor(let tensor): result.append((full, .tensor(tensor)))
+                case .dict(let child): try visit(full, child, depth + 1)
+                default: result.append((full, .other(value.kind)))
+                }
+            }
+        }
+        try visit("", top, 0)
+        return result
+    }
+
+    /// Cuts every tensor out of its storage (offset, sizes, strides), byte-swapping big-endian data.
+    static func materialise(
+        _ leaves: [(key: String, leaf: Leaf)], storages: [String: Data], bigEndian: Bool, limits: PyTorchReadLimits
+    ) throws(ImportError) -> [(key: String, value: StateTensor)] {
+        var seen = Set<String>()
+        var result: [(key: String, value: StateTensor)] = []
+        for (key, leaf) in leaves {
+            guard seen.insert(key).inserted else { throw ImportError(.malformedSource, "duplicate key", location: key) }
+            switch leaf {
+            case .other(let kind):
+                result.append((key, .notATensor(kind)))
+            case .tensor(let ref):
+                guard let storage = storages[ref.storage.key] else {
+                    throw ImportError(.malformedSource, "storage \(ref.storage.key) was not loaded", location: key)
+                }
+                let bytes = try StridedCopy.gather(ref, from: storage, maxBytes: limits.maxEntryBytes, key: key)
+                guard let dtype = ref.elementType.dtype else {
+                    result.append((key, .unsupported(dtype: ref.elementType.name, shape: ref.size)))
+                    continue
+                }
+                let ordered = bigEndian ? StridedCopy.swapped(bytes, width: dtype.byteWidth) : bytes
+                do {
+                    result.append((key, .tensor(try Tensor(dtype: dtype, shape: ref.size, bytes: ordered))))
+                } catch {
+                    throw ImportError(.malformedSource, error.description, location: key)
+                }
+            }
+        }
+        return result
+    }
+}
+
+/// Strided views of storages, copied element by element into C order.
+enum StridedCopy {
+    /// The bytes of `ref` in C order. The view must lie inside the storage.
+    static func gather(_ ref: TensorRef, from storage: Data, maxBytes: Int, key: String) throws(ImportError) -> Data {
+        let width = ref.elementType.width
+        guard ref.size.count == ref.stride.count else {
+            throw ImportError(.malformedSource, "size \(ref.size) and stride \(ref.stride) differ in rank", location: key)
+        }
+        guard let count = Tensor.elementCount(of: ref.size) else {
+            throw ImportError(.malformedSource, "size \(ref.size) overflows", location: key)
+        }
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: width)
+        guard !overflow, byteCount <= maxBytes else {
+            throw ImportError(.archiveLimit, "tensor of size \(ref.size) is over the \(maxBytes)-byte limit", location: key)
+        }
+        if count == 0 { return Data() }
+        // Last element index + 1, with overflow checks.
+        var extent = ref.offset
+        for (size, stride) in zip(ref.size, ref.stride) {
+            let (step, overflowStep) = (size - 1).multipliedReportingOverflow(by: stride)
+            let (sum, overflowSum) = extent.addingReportingOverflow(step)
+            guard !overflowStep, !overflowSum else { throw ImportError(.malformedSource, "strides overflow", location: key) }
+            extent = sum
+        }
+        let available = storage.count / width
+        guard extent < available else {
+            throw ImportError(
+                .malformedSource,
+                "the storage holds \(available) \(ref.elementType.name) elements but the tensor (offset \(ref.offset), size \(ref.size), stride \(ref.stride)) needs \(extent + 1)",
+                location: key)
+        }
+        let base = storage.startIndex + ref.offset * width
+        var contiguous = true
+        var expected = 1
+        for (size, stride) in zip(ref.size, ref.stride).reversed() where size != 1 {
+            if stride != expected { contiguous = false }
+            expected *= size
+        }
+        if contiguous { return storage.subdata(in: base ..< base + byteCount) }
+
+        let source = [UInt8](storage[base ..< storage.startIndex + (extent + 1) * width])
+        var output = [UInt8](repeating: 0, count: byteCount)
+        var index = [Int](repeating: 0, count: ref.size.count)
+        var sourceElement = 0
+        for element in 0..<count {
+            let from = sourceElement * width
+            let to = element * width
+            for byte in 0..<width { output[to + byte] = source[from + byte] }
+            // Advance the multi-index (last axis fastest).
+            var axis = ref.size.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                sourceElement += ref.stride[axis]
+                if index[axis] < ref.size[axis] { break }
+                sourceElement -= ref.stride[axis] * index[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return Data(output)
+    }
+
+    /// Reverses the bytes of every `width`-byte element.
+    static func swapped(_ bytes: Data, width: Int) -> Data {
+        var raw = [UInt8](bytes)
+        var start = 0
+        while start + width <= raw.count {
+            raw[start ..< start + width].reverse()
+            start += width
+        }
+        return Data(raw)
+    }
+}
+
+extension ImportError {
+    /// The same error located at `path` when it has no location yet.
+    func at(_ path: String) -> ImportError {
+        var copy = self
+        if copy.location == nil { copy.location = path }
+        return copy
+    }
+}
