@@ -171,11 +171,12 @@ public enum PyTorchImporter {
             if let p = layer.projectionSize { summary += " P=\(p)" }
             let letters = module.layout.gates.map(\.letter).joined(separator: ",")
             let roles = module.layout.gates.map(\.gate.weight.rawValue).joined(separator: ",")
-            summary += ", gates \(letters) → \(roles), two biases, \(module.dtype.rawValue)"
+            summary += ", gates \(letters) → \(roles), \(module.hasBias ? "two biases" : "no biases (stored as zeros)"), \(module.dtype.rawValue)"
             summaries.append(summary)
         }
         if !module.hasBias {
-            notes.append("`\(moduleLabel(module.prefix))` has no bias tensors (bias=False): b_* and bh_* are stored as zeros")
+            notes.append(
+                "`\(moduleLabel(module.prefix))` has no bias tensors (bias=False): b_* and bh_* are stored as zeros (source `zeros:<absent key>`)")
         }
         if module.isCell {
             notes.append("\(module.torchName) `\(moduleLabel(module.prefix))` is stored as a one-layer recurrent layer run over the sequence")
@@ -228,7 +229,7 @@ public enum PyTorchImporter {
                 } else if !module.hasBias, kind == .biasIH || kind == .biasHH {
                     let zeros = Data(count: gateRows * module.dtype.byteWidth)
                     guard let tensor = try? Tensor(dtype: module.dtype, shape: [gateRows], bytes: zeros) else { continue }
-                    found[pattern] = FoundTensor(tensor, sourceName: "zeros (\(key) absent: bias=False)")
+                    found[pattern] = FoundTensor(tensor, sourceName: "zeros:\(key)")
                 }
             }
             directions.append(
