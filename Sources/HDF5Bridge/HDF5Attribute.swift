@@ -56,7 +56,17 @@ package struct HDF5Attributes {
         }
         var flags: UInt32 = 0
         try H5.call("H5Pget_attr_creation_order", context) { H5Pget_attr_creation_order(plist.raw, &flags) }
-        let index = flags & chdf5_crt_order_tracked() != 0 ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME
+        let tracked = flags & chdf5_crt_order_tracked() != 0
+        do throws(HDF5Error) {
+            return try names(count: count, index: tracked ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME)
+        } catch {
+            // Creation order tracked but not indexed can fail for dense storage: fall back to name order.
+            guard tracked else { throw error }
+            return try names(count: count, index: H5_INDEX_NAME)
+        }
+    }
+
+    private func names(count: Int64, index: H5_index_t) throws(HDF5Error) -> [String] {
         var names: [String] = []
         for position in 0..<hsize_t(count) {
             let length = try H5.call("H5Aget_name_by_idx", context) {

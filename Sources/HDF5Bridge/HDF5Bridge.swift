@@ -16,8 +16,10 @@
 //     try d.readFloats(); try d.readDoubles()              // any IEEE float (f16, bf16, f32, f64, LE or BE),
 //                                                          //   converted; integers/strings/compound/vlen throw wrongType
 //     try d.readLittleEndianBytes(as: .f16)                // raw LE bytes of the stored format (BE is swapped)
-//     try d.storage()                                      // layout, filters, external file count, stored size
-//     Every read refuses external storage, virtual datasets and unavailable filters first (checkReadable).
+//     try d.storage()                                      // layout, chunk shape, filters, external file count, stored size
+//     Every read first runs d.checkReadable(elementSize:): it refuses external raw storage (externalStorage),
+//     virtual datasets, unavailable filters, and storage that cannot hold the shape (never written, missing
+//     chunks, > 1032:1 deflate) with missingData. Limits: HDF5Limits (members, elements, string bytes).
 //
 //   Attributes (of a group or dataset: `x.attributes`)
 //     try g.attributes.names()                             // creation order if tracked, else name order
@@ -29,6 +31,7 @@
 //                                                          //   ASCII or UTF-8, scalar or array; invalidString if not UTF-8
 //     try a.int64(); try a.int64s(); try a.double(); try a.doubles()
 //     try g.attributes.joinedStrings("layer_names")        // `layer_names`, or Keras' split `layer_names0`, `1`, …
+//                                                          //   concatenated; notFound when neither exists
 //
 //   Writing (deterministic: no object time stamps, libver bounds pinned to V18)
 //     let file = try HDF5File.create(tempPath)             // exclusive create; temp+rename is the caller's job
@@ -38,7 +41,8 @@
 //     let d = try g.createDataset("W_n", format: .f32, shape: [4, 7], littleEndianBytes: data,
 //                                 layout: .chunked(chunk: nil, shuffle: true, deflateLevel: 6))
 //     try d.attributes.write("crc32", .uint32(crc))
-//     (release every group/dataset) then try file.close()  // objectsStillOpen if something is still referenced
+//     try file.close()                                     // closes every object opened from the file first, then
+//                                                          //   the file (errors while flushing metadata are thrown)
 //
 //   Errors: every call throws HDF5Error (code + message + file + objectPath + failed libhdf5 call + the walked
 //   HDF5 error stack). Codes compare by kind only. HDF5's automatic stack printing is always off.

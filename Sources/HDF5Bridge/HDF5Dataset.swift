@@ -105,7 +105,8 @@ package final class HDF5Dataset {
 
     /// Checks that the data can be read from this file alone and that its stored size fits the shape:
     /// no external raw-data files, not virtual, every filter available, and storage that holds the data
-    /// (equal to the raw size when unfiltered; at most 1032 : 1 for deflate).
+    /// (exactly the raw size when contiguous or compact; at least the raw size when chunked without
+    /// compression, so no chunk is missing; at most 1032 : 1 for deflate or szip).
     package func checkReadable(elementSize: Int) throws(HDF5Error) {
         let info = try storage()
         if info.externalFileCount > 0 {
@@ -134,7 +135,11 @@ package final class HDF5Dataset {
             guard raw / 1032 <= info.storedByteCount else {
                 throw context.error(.missingData, "\(info.storedByteCount) stored bytes cannot expand to \(raw)")
             }
-        } else if info.layout != .chunked {
+        } else if info.layout == .chunked {
+            guard info.storedByteCount >= raw else {
+                throw context.error(.missingData, "\(info.storedByteCount) stored bytes in chunks for \(raw) bytes of data")
+            }
+        } else {
             guard info.storedByteCount == raw else {
                 throw context.error(.missingData, "\(info.storedByteCount) stored bytes for \(raw) bytes of data")
             }

@@ -67,10 +67,17 @@ package final class HDF5Group {
         guard info.nlinks <= HDF5Limits.maxGroupMembers else {
             throw context.error(.invalidArgument, "the group has \(info.nlinks) members, more than \(HDF5Limits.maxGroupMembers)")
         }
-        let index = try linkIndex()
+        var names: [String] = []
+        do throws(HDF5Error) {
+            let index = try linkIndex()
+            for position in 0..<info.nlinks { names.append(try memberName(at: position, index: index)) }
+        } catch {
+            // Creation order tracked but not indexed can fail for large groups: fall back to name order.
+            names = []
+            for position in 0..<info.nlinks { names.append(try memberName(at: position, index: H5_INDEX_NAME)) }
+        }
         var result: [HDF5Link] = []
-        for position in 0..<info.nlinks {
-            let name = try memberName(at: position, index: index)
+        for name in names {
             result.append(HDF5Link(name: name, kind: try linkKind(name)))
         }
         return result

@@ -58,11 +58,13 @@ struct ImportCommand: ParsableCommand {
             let result = try ModelSource.importFile(URL(fileURLWithPath: source), options: options)
             try Checkpoint.save(result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
             let p = result.model.provenance
-            print("imported \(source) (\(p.sourceFramework) \(p.sourceFrameworkVersion), \(p.sourceLayout)) → \(destination)")
-            for (index, layer) in result.model.layers.enumerated() {
-                print("  layer \(index): \(ModelReport.summary(of: layer))")
-            }
-            for line in result.layerSummaries { print("  \(line)") }
+            let origin = [p.sourceFramework, p.sourceFrameworkVersion].filter { !$0.isEmpty }.joined(separator: " ")
+            print("imported \(source) (\(origin), \(p.sourceLayout)) → \(destination)")
+            // The importer's lines name each source layer and the gates it mapped; fall back to the model's own.
+            let lines = result.layerSummaries.isEmpty
+                ? result.model.layers.enumerated().map { "layer \($0.offset): \(ModelReport.summary(of: $0.element))" }
+                : result.layerSummaries
+            for line in lines { print("  \(line)") }
             print("  \(result.tensorMap.count) document tensors mapped")
             if !result.ignoredKeys.isEmpty { print("  ignored source keys: \(result.ignoredKeys.joined(separator: ", "))") }
             for note in result.notes { print("  note: \(note)") }

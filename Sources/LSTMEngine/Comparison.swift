@@ -4,6 +4,11 @@ public struct Comparison: Sendable, Equatable, CustomStringConvertible {
     public struct ShapeMismatch: Sendable, Equatable {
         public var actual: [Int]
         public var expected: [Int]
+
+        public init(actual: [Int], expected: [Int]) {
+            self.actual = actual
+            self.expected = expected
+        }
     }
 
     public let atol: Double

@@ -105,10 +105,11 @@ final class ModelFileReader {
         } catch {
             throw LSTMHDF5Error(error, file: path)
         }
+        try checkFormatName()
         var count = 0
         try walk(root, prefix: "", depth: 0, count: &count)
         rootAttributes = try attributes(of: root, scope: "")
-        try checkFormat()
+        try checkVersions()
         let layerCount = try layerCountValue()
         for index in 0..<layerCount {
             let name = "layer_\(index)"
@@ -208,12 +209,16 @@ final class ModelFileReader {
         }
     }
 
-    private func checkFormat() throws(LSTMHDF5Error) {
-        guard let format = value(RootKey.format) else {
+    /// Reads only the root `format` attribute, so that any other HDF5 file is told apart before anything else.
+    private func checkFormatName() throws(LSTMHDF5Error) {
+        let root = self.root
+        guard try bridge({ () throws(HDF5Error) in try root.attributes.contains(RootKey.format) }) else {
             throw LSTMHDF5Error(
                 .missingFormat, "the root has no `format` attribute, so this HDF5 file is not an lstmconv model",
                 file: path, keyPath: RootKey.format, expected: "\"\(FormatVersion.formatName)\"")
         }
+        let attribute = try bridge { () throws(HDF5Error) in try root.attributes.attribute(RootKey.format) }
+        let format = try metaValue(attribute, keyPath: RootKey.format)
         guard case .string(let name) = format else {
             throw LSTMHDF5Error(.wrongAttributeType, "", file: path, keyPath: RootKey.format, expected: "string", found: format.typeName)
         }
@@ -222,6 +227,9 @@ final class ModelFileReader {
                 .wrongFormat, "this HDF5 file holds another format", file: path, keyPath: RootKey.format,
                 expected: "\"\(FormatVersion.formatName)\"", found: "\"\(name)\"")
         }
+    }
+
+    private func checkVersions() throws(LSTMHDF5Error) {
         let major = try intValue(RootKey.formatMajor)
         guard major >= 1, major <= Int64(FormatVersion.major) else {
             throw LSTMHDF5Error(

@@ -2,6 +2,14 @@ import Foundation
 import HDF5Bridge
 import LSTMModel
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Options of the HDF5 writer.
 public struct HDF5WriteOptions: Sendable, Equatable {
     /// Store every dataset chunked (one chunk = the whole dataset), shuffled then deflated at level 6.
@@ -34,17 +42,54 @@ extension HDF5Encoding {
             throw LSTMHDF5Error(.fileExists, "refusing to replace it without overwrite", file: path)
         }
         let directory = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw LSTMHDF5Error(.io, "the folder \(directory.path) does not exist", file: path)
+        }
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
         do throws(LSTMHDF5Error) {
             try writeFile(model, to: temporary, options: options)
+            try synchronize(temporary, target: path)
+            try place(temporary, at: path, overwrite: overwrite)
         } catch {
-            try? manager.removeItem(atPath: temporary)
+            _ = unlink(temporary)
             throw error
         }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? manager.removeItem(atPath: temporary)
-            throw LSTMHDF5Error(.io, "cannot move the written file into place: \(reason)", file: path)
+    }
+
+    /// Flushes the closed temporary file to disk before it is moved into place.
+    private static func synchronize(_ temporary: String, target: String) throws(LSTMHDF5Error) {
+        do {
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
+            defer { try? handle.close() }
+            try handle.synchronize()
+        } catch {
+            throw LSTMHDF5Error(.io, "cannot flush \(temporary): \(error.localizedDescription)", file: target)
+        }
+    }
+
+    /// Moves the finished temporary file to `target`: `rename` when replacing is allowed, else `link` (which
+    /// fails atomically when the target exists) and then removing the temporary name.
+    private static func place(_ temporary: String, at target: String, overwrite: Bool) throws(LSTMHDF5Error) {
+        if overwrite {
+            guard rename(temporary, target) == 0 else {
+                throw LSTMHDF5Error(.io, "rename failed: \(String(cString: strerror(errno)))", file: target)
+            }
+            return
+        }
+        if link(temporary, target) == 0 {
+            _ = unlink(temporary)
+            return
+        }
+        if errno == EEXIST {
+            throw LSTMHDF5Error(.fileExists, "refusing to replace it without overwrite", file: target)
+        }
+        // File systems without hard links: a checked rename.
+        guard !FileManager.default.fileExists(atPath: target) else {
+            throw LSTMHDF5Error(.fileExists, "refusing to replace it without overwrite", file: target)
+        }
+        guard rename(temporary, target) == 0 else {
+            throw LSTMHDF5Error(.io, "rename failed: \(String(cString: strerror(errno)))", file: target)
         }
     }
 

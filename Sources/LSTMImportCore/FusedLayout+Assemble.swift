@@ -34,9 +34,9 @@ extension FusedLayout {
         func block(_ source: SourceTensor, _ value: FoundTensor, _ index: Int, columns: Int) throws(ImportError) -> (Tensor, String) {
             let range = index * h ..< (index + 1) * h
             let cut = try value.tensor.slice(axis: source.fusedAxis, range: range)
-            let label = source.fusedAxis == 0
-                ? "\(value.sourceName)[\(range.lowerBound):\(range.upperBound), :]"
-                : "\(value.sourceName)[:, \(range.lowerBound):\(range.upperBound)]"
+            let span = "\(range.lowerBound):\(range.upperBound)"
+            let label = value.tensor.shape.count == 1 ? "\(value.sourceName)[\(span)]"
+                : source.fusedAxis == 0 ? "\(value.sourceName)[\(span), :]" : "\(value.sourceName)[:, \(span)]"
             switch source.transform {
             case .copy: return (cut, label)
             case .transpose: return (try cut.transposed(), label + ".T")

@@ -72,7 +72,8 @@ struct DirectionSemanticsTests {
         let forward = try runAccumulator(accumulatorLayer(directions: 1, returnSequences: false), engine: engine)
         #expect(forward.output.shape == [1, 1])
         #expect(forward.output.scalars == [1111])
-        for (merge, expected) in [(MergeMode.concat, [1111.0, 1111]), (.sum, [2222]), (.mul, [1111 * 1111]), (.ave, [1111])] {
+        let merges: [(MergeMode, [Double])] = [(.concat, [1111, 1111]), (.sum, [2222]), (.mul, [1111 * 1111]), (.ave, [1111])]
+        for (merge, expected) in merges {
             let result = try runAccumulator(accumulatorLayer(directions: 2, merge: merge, returnSequences: false), engine: engine)
             #expect(result.output.scalars == expected, "\(merge)")
         }
@@ -80,7 +81,7 @@ struct DirectionSemanticsTests {
 
     @Test(arguments: Engine.allCases)
     func initialStateStartsTheSum(_ engine: Engine) throws {
-        let input = try NDArray(shape: [2, 2, 1], scalars: [1, 2, 3, 4])
+        let input = try NDArray<Double>(shape: [2, 2, 1], scalars: [1, 2, 3, 4])
         let start = CellState(STM: try NDArray(shape: [2, 1], scalars: [0, 0]), LTM: try NDArray(shape: [2, 1], scalars: [100, -100]))
         let result = try engine.run(
             Model(layers: [accumulatorLayer(directions: 1)]), input: .float64(input),

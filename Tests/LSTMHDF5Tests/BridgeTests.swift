@@ -109,3 +109,111 @@ import Testing
         #expect(throws: HDF5Error(.fileNotFound)) { try HDF5File.openReadOnly(directory.path("")) }
     }
 }
+
+/// The HDF5 layer on an h5py-written file with the attribute and dataset kinds Keras files use
+/// (Fixtures/hdf5/bridge/keras_like.h5, from scripts/make_h5py_fixtures.py).
+@Suite struct BridgeKerasLikeTests {
+    let root: HDF5Group
+
+    init() throws {
+        root = try HDF5File.openReadOnly(Fixtures.hdf5("bridge/keras_like.h5").path).root()
+    }
+
+    @Test func stringAttributesOfEveryKind() throws {
+        let attributes = root.attributes
+        let version = try attributes.attribute("keras_version")
+        #expect(!version.datatype.isVariableLengthString && version.datatype.stringPadding == .nullPadded)
+        #expect(try version.string() == "2.15.0")
+        #expect(try attributes.attribute("backend").string() == "tensorflow")
+        #expect(try attributes.attribute("layer_names").strings() == ["lstm", "dense_1"])
+        #expect(try attributes.attribute("layer_names").shape == [2])
+        #expect(throws: HDF5Error(.wrongShape)) { try attributes.attribute("layer_names").string() }
+        #expect(try attributes.attribute("vlen_names").strings() == ["α", "b"])
+        #expect(try attributes.attribute("space_padded").string() == "abc")
+    }
+
+    @Test func splitAttributesAreJoined() throws {
+        #expect(try root.attributes.joinedStrings("weight_names") == ["a", "bb", "ccc"])
+        #expect(try root.attributes.joinedStrings("layer_names") == ["lstm", "dense_1"])
+        #expect(try root.group("model_weights").attributes.joinedStrings("layer_names") == ["lstm"])
+    }
+
+    @Test func numericAndBooleanAttributes() throws {
+        let attributes = root.attributes
+        #expect(try attributes.attribute("ints").read() == .integers([1, -2, 3]))
+        #expect(try attributes.attribute("ints").int64s() == [1, -2, 3])
+        #expect(try attributes.attribute("floats").read() == .floats([0.5, 1.5]))
+        #expect(try attributes.attribute("floats").datatype.byteOrder == .bigEndian)
+        #expect(try attributes.attribute("flag").read() == .booleans([true]))
+        #expect(try attributes.attribute("flag").datatype.isBooleanEnumeration)
+        #expect(try attributes.attribute("huge").read() == .unsignedIntegers([UInt64(1) << 63 + 5]))
+        #expect(throws: HDF5Error(.wrongType)) { try attributes.attribute("huge").int64() }
+        #expect(throws: HDF5Error(.wrongType)) { try attributes.attribute("compound").read() }
+        #expect(throws: HDF5Error(.wrongType)) { try attributes.attribute("ints").strings() }
+        #expect(throws: HDF5Error(.wrongType)) { try attributes.attribute("backend").doubles() }
+    }
+
+    @Test func floatDatasetsOfAnyLayoutAndOrderAreConverted() throws {
+        let lstm = try root.group("model_weights/lstm/lstm")
+        let expected = (0..<12).map { Float($0) / 8 }
+        #expect(try lstm.dataset("kernel:0").readFloats() == expected)
+        let recurrent = try lstm.dataset("recurrent_kernel:0")
+        #expect(recurrent.datatype.byteOrder == .bigEndian && recurrent.datatype.floatFormat == .f32)
+        #expect(recurrent.shape == [3, 4])
+        #expect(try recurrent.readFloats() == expected)
+        #expect(try recurrent.readLittleEndianBytes(as: .f32) == FloatEncoding.littleEndianBytes(expected, .f32))
+        #expect(try lstm.dataset("bias:0").readFloats() == [0.5, -1, 2, 0.25])
+        #expect(try lstm.dataset("bias:0").datatype.floatFormat == .f16)
+        #expect(try lstm.dataset("f64:0").readDoubles() == [1.0 / 3.0, -2.5])
+        #expect(try lstm.dataset("f64:0").readFloats() == [Float(1.0 / 3.0), -2.5])
+        #expect(try lstm.dataset("bf16:0").datatype.floatFormat == .bf16)
+        #expect(try lstm.dataset("bf16:0").readFloats() == [1, -0.5, 3])
+        #expect(throws: HDF5Error(.wrongType)) { try lstm.dataset("bf16:0").readLittleEndianBytes(as: .f16) }
+    }
+
+    @Test func nonFloatDatasetsAreRefusedWhereFloatsAreExpected() throws {
+        let lstm = try root.group("model_weights/lstm/lstm")
+        #expect(throws: HDF5Error(.wrongType)) { try lstm.dataset("ints:0").readFloats() }
+        #expect(throws: HDF5Error(.wrongType)) { try lstm.dataset("compound:0").readDoubles() }
+        #expect(throws: HDF5Error(.wrongType)) { try lstm.dataset("vlen:0").readFloats() }
+        #expect(try lstm.dataset("vlen:0").datatype.typeClass == .variableLength)
+        #expect(throws: HDF5Error(.missingData)) { try lstm.dataset("empty:0").readFloats() }
+        #expect(throws: HDF5Error(.missingData)) { try lstm.dataset("partial:0").readFloats() }
+    }
+
+    @Test func linksAreListedButNeverFollowed() throws {
+        let weights = try root.group("model_weights")
+        let members = try weights.members()
+        #expect(members.map(\.name) == ["alias", "elsewhere", "lstm"])
+        #expect(members[0].kind == .softLink(target: "/model_weights/lstm"))
+        #expect(members[1].kind == .externalLink(file: "other.h5", object: "/x"))
+        #expect(members[2].kind == .group)
+        #expect(throws: HDF5Error(.softLink)) { try weights.group("alias") }
+        #expect(throws: HDF5Error(.softLink)) { try weights.dataset("alias/lstm/kernel:0") }
+        #expect(throws: HDF5Error(.externalLink)) { try weights.group("elsewhere") }
+    }
+
+    @Test func memberOrderIsCreationOrderWhenTrackedElseByteOrder() throws {
+        #expect(try root.group("ordered").memberNames() == ["b", "a", "10", "2"])
+        #expect(try root.group("unordered").memberNames() == ["10", "2", "a", "b"])
+        #expect(try root.group("ordered").attributes.names() == ["z", "a"])
+        #expect(try root.memberNames() == ["model_weights", "ordered", "unordered"])
+    }
+
+    @Test func externalStorageIsRefusedBeforeReading() throws {
+        let file = try HDF5File.openReadOnly(Fixtures.hdf5("malformed/external_storage.h5").path)
+        let dataset = try file.root().dataset("layer_0/forward/W_n")
+        #expect(try dataset.storage().externalFileCount == 1)
+        #expect(throws: HDF5Error(.externalStorage)) { try dataset.readFloats() }
+    }
+
+    @Test func failedCallsCarryTheHDF5Stack() throws {
+        let error = try #require(throws: HDF5Error.self) {
+            try HDF5File.openReadOnly(Fixtures.hdf5("malformed/truncated.h5").path)
+        }
+        #expect(error.code == .truncated)
+        #expect(error.call == "H5Fopen")
+        #expect(error.stack.count >= 2, "\(error.detailedDescription)")
+        #expect(error.stack.contains { $0.contains("truncated file") }, "\(error.detailedDescription)")
+    }
+}

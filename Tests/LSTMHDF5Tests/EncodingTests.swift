@@ -71,6 +71,18 @@ func golden(_ name: String) -> Model {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
     }
 
+    @Test func writingIntoAMissingFolderIsAnIOError() throws {
+        let directory = try TemporaryDirectory()
+        let url = directory.url.appendingPathComponent("absent/model.h5")
+        #expect(throws: LSTMHDF5Error(.io)) { try HDF5Encoding.write(GoldenModels.smallLSTM, to: url) }
+    }
+
+    @Test func readingAMissingFileOrAFolderIsFileNotFound() throws {
+        let directory = try TemporaryDirectory()
+        #expect(throws: LSTMHDF5Error(.fileNotFound)) { try HDF5Encoding.read(from: directory.file("absent.h5")) }
+        #expect(throws: LSTMHDF5Error(.fileNotFound)) { try HDF5Encoding.read(from: directory.url) }
+    }
+
     @Test(arguments: goldenNames)
     func inspectDescribesEveryTensor(name: String) throws {
         let directory = try TemporaryDirectory()

@@ -57,6 +57,15 @@ let malformedCases: [MalformedCase] = [
         }
     }
 
+    /// Another program's HDF5 file (Keras weights, with soft links and attributes of every type) is told apart
+    /// by its missing `format` before anything else is looked at.
+    @Test(arguments: ["hdf5/bridge/keras_like.h5", "keras/k3_lstm_hard_sigmoid/model.h5", "keras/k3_stacked_lstm_dense/model.h5"])
+    func foreignHDF5FileIsNotOurs(_ file: String) throws {
+        let url = Fixtures.root.appendingPathComponent("Fixtures/\(file)")
+        #expect(throws: LSTMHDF5Error(.missingFormat)) { try HDF5Encoding.read(from: url) }
+        #expect(throws: LSTMHDF5Error(.missingFormat)) { try HDF5Encoding.inspect(url) }
+    }
+
     /// `verify` reports a checksum mismatch per tensor instead of throwing; everything else still throws.
     @Test func verifyReportsTheMismatchedTensor() throws {
         let report = try HDF5Encoding.verify(Fixtures.hdf5("malformed/checksum_mismatch.h5"))

@@ -9,6 +9,9 @@ OUTPUT_DIR/h5py/<name>.h5      the four golden models of Tests/LSTMTestSupport/G
                                variations the reader must accept: big-endian datasets, h5py's boolean enum,
                                fixed-length strings, auto-chunked gzip, a custom bfloat16 type.
 OUTPUT_DIR/malformed/<name>.h5 broken variants of small_lstm, one defect each (see MALFORMED below).
+OUTPUT_DIR/bridge/keras_like.h5 groups, datasets and attributes of every kind Keras' h5 files use (fixed- and
+                               variable-length strings, string arrays, split attributes, numbers, bools), plus
+                               the datatypes and links the HDF5 layer must refuse; read by BridgeTests.swift.
 
 The committed copies live in Fixtures/hdf5/ (regenerate with `python3 Fixtures/hdf5/scripts/make_h5py_fixtures.py
 Fixtures/hdf5`); the Swift tests read them, and re-run this script into a temporary folder when python3 can import
@@ -392,6 +395,58 @@ MALFORMED = [
 ]
 STALE = []
 
+# ---------------------------------------------------------------------------------------------------------------
+# The HDF5 layer's own fixture
+
+
+def write_keras_like(path):
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = np.bytes_(b"2.15.0")  # fixed-length, NULLPAD, ASCII (what Keras 2 writes)
+        f.attrs["backend"] = "tensorflow"  # variable-length UTF-8
+        f.attrs["layer_names"] = np.array([b"lstm", b"dense_1"])  # fixed-length string array
+        f.attrs["weight_names0"] = np.array([b"a", b"bb"])  # split attribute, part 0
+        f.attrs["weight_names1"] = np.array([b"ccc"])  # part 1
+        f.attrs["vlen_names"] = np.array(["\u03b1", "b"], dtype=h5py.string_dtype())
+        f.attrs["ints"] = np.array([1, -2, 3], dtype="<i4")
+        f.attrs["floats"] = np.array([0.5, 1.5], dtype=">f4")
+        f.attrs["flag"] = np.bool_(True)
+        f.attrs["huge"] = np.uint64(2**63 + 5)
+        f.attrs["compound"] = np.zeros(1, dtype=[("a", "<i4"), ("b", "<f4")])[0]
+        padded = h5py.h5t.C_S1.copy()
+        padded.set_size(8)
+        padded.set_strpad(h5py.h5t.STR_SPACEPAD)
+        attribute = h5py.h5a.create(f.id, b"space_padded", padded, h5py.h5s.create(h5py.h5s.SCALAR))
+        attribute.write(np.array(b"abc     ", dtype="S8"), mtype=padded)
+        weights = f.create_group("model_weights")
+        lstm = weights.create_group("lstm/lstm")
+        kernel = np.arange(12, dtype=np.float32).reshape(3, 4) / 8
+        lstm.create_dataset("kernel:0", data=kernel.astype("<f4"))
+        lstm.create_dataset("recurrent_kernel:0", data=kernel.astype(">f4"))
+        lstm.create_dataset("bias:0", data=np.array([0.5, -1, 2, 0.25], dtype="<f2"))
+        lstm.create_dataset("f64:0", data=np.array([1 / 3, -2.5], dtype=">f8"))
+        space = h5py.h5s.create_simple((3,))
+        dsid = h5py.h5d.create(lstm.id, b"bf16:0", bfloat16_type(), space)
+        dsid.write(h5py.h5s.ALL, h5py.h5s.ALL, bfloat16_bits(np.array([1.0, -0.5, 3.0], dtype=np.float32)),
+                   mtype=bfloat16_type())
+        lstm.create_dataset("ints:0", data=np.arange(4, dtype="<i4"))
+        lstm.create_dataset("compound:0", data=np.zeros(2, dtype=[("a", "<f4"), ("b", "<f4")]))
+        vlen = lstm.create_dataset("vlen:0", shape=(2,), dtype=h5py.vlen_dtype(np.float32))
+        vlen[0] = np.arange(3, dtype=np.float32)
+        vlen[1] = np.arange(2, dtype=np.float32)
+        lstm.create_dataset("empty:0", shape=(2, 2), dtype="<f4")  # never written: no storage
+        partial = lstm.create_dataset("partial:0", shape=(4, 4), dtype="<f4", chunks=(2, 4))
+        partial[0:2, :] = 1.0  # one of two chunks written: the other would read as fill values
+        weights["alias"] = h5py.SoftLink("/model_weights/lstm")
+        weights["elsewhere"] = h5py.ExternalLink("other.h5", "/x")
+        weights.attrs["layer_names"] = np.array([b"lstm"])
+        ordered = f.create_group("ordered", track_order=True)
+        unordered = f.create_group("unordered")
+        for name in ["b", "a", "10", "2"]:
+            ordered.create_group(name)
+            unordered.create_group(name)
+        ordered.attrs["z"] = np.int64(1)
+        ordered.attrs["a"] = np.int64(2)
+
 
 def main():
     if len(sys.argv) != 2:
@@ -399,8 +454,10 @@ def main():
     out = sys.argv[1]
     valid_dir = os.path.join(out, "h5py")
     bad_dir = os.path.join(out, "malformed")
-    os.makedirs(valid_dir, exist_ok=True)
-    os.makedirs(bad_dir, exist_ok=True)
+    bridge_dir = os.path.join(out, "bridge")
+    for folder in (valid_dir, bad_dir, bridge_dir):
+        os.makedirs(folder, exist_ok=True)
+    write_keras_like(os.path.join(bridge_dir, "keras_like.h5"))
     all_models = models()
     for name, layers in all_models.items():
         write_model(os.path.join(valid_dir, name + ".h5"), layers, STYLES[name])

@@ -1,0 +1,74 @@
+import Foundation
+import NumPyIO
+import Testing
+
+@Suite("NumPy .npz archives")
+struct NPZTests {
+    @Test(arguments: ["arrays.npz", "arrays_compressed.npz"])
+    func readsNumpyArchives(_ file: String) throws {
+        let archive = try NPZArchive(contentsOf: fixture(file))
+        #expect(archive.names == ["first", "second"])
+        let first = try archive.array("first")
+        #expect(first.shape == [2, 3])
+        #expect(first.storage == .float32(floatValues(6).map(Float.init)))
+        #expect(try archive.array("second").storage == .int64(integerValues(4)))
+        let error = #expect(throws: NumPyError.self) { try archive.array("third") }
+        #expect(error?.code == .missingEntry)
+    }
+
+    @Test func writesDeterministically() throws {
+        var archive = NPZArchive()
+        archive.set("layer_0/forward/STM", try NumPyArray(shape: [2, 3], float64: floatValues(6)))
+        archive.set("output", try NumPyArray(shape: [4], int64: integerValues(4)))
+        for compressed in [false, true] {
+            let first = try archive.npzData(compressed: compressed)
+            let second = try archive.npzData(compressed: compressed)
+            #expect(first == second)
+            #expect(try NPZArchive(npzData: first) == archive)
+        }
+        archive.set("output", try NumPyArray(shape: [1], int64: [5]))
+        #expect(archive.names == ["layer_0/forward/STM", "output"])
+        #expect(archive["output"]?.count == 1)
+    }
+
+    @Test func badArchives() throws {
+        let notZip = #expect(throws: NumPyError.self) { try NPZArchive(npzData: Data("not a zip".utf8)) }
+        #expect(notZip?.code == .badArchive)
+        let npy = try Data(contentsOf: fixture("f4_le.npy"))
+        #expect(throws: NumPyError(.badArchive)) { try NPZArchive(npzData: npy) }
+    }
+
+    /// numpy reads what we write (CI has python3 with numpy; so does every developer machine that runs the tests).
+    @Test func numpyReadsOurArchive() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("npz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("states.npz")
+        var archive = NPZArchive()
+        archive.set("layer_0/forward/STM", try NumPyArray(shape: [2, 3], float32: floatValues(6).map(Float.init)))
+        archive.set("big", try NumPyArray(shape: [3], int64: [1, -2, 3]))
+        try archive.write(to: url, compressed: true)
+        #expect(throws: NumPyError(.fileExists)) { try archive.write(to: url) }
+        let script = """
+            import numpy as np, sys
+            z = np.load(sys.argv[1])
+            assert list(z.keys()) == ['layer_0/forward/STM', 'big'], list(z.keys())
+            a = z['layer_0/forward/STM']
+            assert a.dtype == np.float32 and a.shape == (2, 3)
+            assert (a == (np.arange(6) * 0.75 - 2.5).reshape(2, 3)).all()
+            assert (z['big'] == np.array([1, -2, 3])).all() and z['big'].dtype == np.int64
+            print('ok')
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, url.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        process.waitUntilExit()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+    }
+}
