@@ -30,6 +30,9 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "PyTorch: a Linear module prefix to append as a dense head.")
     var head: String?
 
+    @Flag(help: "PyTorch: output only the last step [B, D*H] (h_n) instead of the whole sequence [B, T, D*H].")
+    var lastStep = false
+
     @Flag(help: "HDF5 output only: chunked datasets with shuffle + deflate.")
     var compress = false
 
@@ -54,7 +57,7 @@ struct ImportCommand: ParsableCommand {
             let destination = outputPath
             let chosen = encoding ?? Encoding(pathExtensionOf: destination) ?? .binary
             try FileRules.requireWritable(destination, force: force)
-            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head)
+            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep)
             let result = try ModelSource.importFile(URL(fileURLWithPath: source), options: options)
             try Checkpoint.save(result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
             let p = result.model.provenance
