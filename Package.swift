@@ -85,7 +85,7 @@ let package = Package(
         /// Exporters: the document tensors fused back into a framework's layout (PyTorch safetensors).
         .target(
             name: "LSTMExport",
-            dependencies: ["LSTMImportPyTorch", "LSTMImportCore", "LSTMModel"],
+            dependencies: ["LSTMImportPyTorch", "LSTMImportCore", "LSTMModel", "AtomicFileIO"],
             swiftSettings: strict),
         /// Source detection and dispatch over every importer.
         .target(

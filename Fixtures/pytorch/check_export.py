@@ -80,6 +80,8 @@ def check_pytorch_case(lstmconv, folder, scratch):
         args += ["--module", options["module"]]
     if head:
         args += ["--head", options["head"], "--head-prefix", head["prefix"]]
+        if head["applied_to"] == "last_step":
+            args.append("--last-step")
     is_cell = info["class"].endswith("Cell")
     if is_cell:
         args.append("--cell")
@@ -135,6 +137,10 @@ def check_pytorch_case(lstmconv, folder, scratch):
     error = float(np.max(np.abs(y.numpy() - expected)))
     atol = case["tolerance"]["atol"]
     metadata = safe_open(str(out), "pt").metadata()
+    if head:  # the metadata states where the head is applied, as the generator did
+        linear = next(m for m in json.loads(metadata["lstmconv.modules"]) if m["class"] == "Linear")
+        wanted = "final_state" if head["applied_to"] == "last_step" else "every_step"
+        assert linear["output"] == wanted, f"metadata says the head is applied to {linear['output']}, expected {wanted}"
     return error, atol, f"{len(exported)} tensors, {str(dtype).replace('torch.', '')}, " \
                         f"{', '.join(m['class'] for m in json.loads(metadata['lstmconv.modules']))}"
 

@@ -58,6 +58,9 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "PyTorch source: a Linear module prefix appended as a dense head when importing.")
     var head: String?
 
+    @Flag(help: "PyTorch source: the last recurrent layer returns only its final state (a head applied to the last step).")
+    var lastStep = false
+
     @Flag(name: .shortAndLong, help: "List every written key with its shape and dtype.")
     var verbose = false
 
@@ -75,7 +78,7 @@ struct ExportCommand: ParsableCommand {
             try FileRules.requireInput(model)
             if let config { try FileRules.requireInput(config) }
             try FileRules.requireWritable(output, force: force)
-            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head)
+            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep)
             let loaded = try ModelSource.load(URL(fileURLWithPath: model), options: options)
             let exportOptions = PyTorchExportOptions(
                 prefix: prefix, headPrefix: headPrefix, embeddingPrefix: embeddingPrefix, cellNames: cell, includeBias: !noBias)

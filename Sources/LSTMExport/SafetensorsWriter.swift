@@ -1,3 +1,4 @@
+import AtomicFileIO
 import Foundation
 import LSTMModel
 
@@ -82,7 +83,9 @@ public enum SafetensorsWriter {
         } catch {
             throw error.inFile(url.path)
         }
-        try AtomicFile.write(data, to: url, overwrite: overwrite)
+        try AtomicFile.write(data, to: url, overwrite: overwrite) { failure in
+            ExportError(failure.kind == .exists ? .outputExists : .cannotWrite, failure.message, file: failure.path)
+        }
     }
 
     /// Byte order of the UTF-8 encodings (the reference writer's `String` order; also Python's `sort_keys`).
