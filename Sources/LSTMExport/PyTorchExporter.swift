@@ -314,7 +314,7 @@ public enum PyTorchExporter {
             throw refuse("recurrent_activation", "recurrent activation \(layer.recurrentActivation): \(kind) uses sigmoid")
         }
         if layer.cell == .gru, layer.resetMode != .after {
-            throw refuse("reset", "reset before (r applied to h before the recurrent product): nn.GRU applies r after it (reset_after)")
+            throw refuse("reset", "reset before (r multiplies h before the recurrent product); nn.GRU applies r after it (reset_after)")
         }
         if layer.goBackwards {
             throw refuse("go_backwards", "go_backwards reads the sequence reversed and returns it reversed; \(kind) has no such option")
