@@ -19,7 +19,7 @@ for target in "${targets[@]}"; do
     bin="$(swift build "${flags[@]}" --show-bin-path)/$target"
     mkdir -p ".corpus/$target" ".artifacts/$target"
     echo "== $target: ${seconds}s"
-    if ! "$bin" ".corpus/$target" -max_total_time="$seconds" -rss_limit_mb=2048 \
+    if ! ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" "$bin" ".corpus/$target" -max_total_time="$seconds" -rss_limit_mb=2048 \
         -malloc_limit_mb=1024 -detect_leaks=0 -max_len=1048576 -len_control=100 -timeout=10 -print_final_stats=1 \
         -artifact_prefix=".artifacts/$target/" 2> ".artifacts/$target/log.txt"; then
         echo "!! $target failed; see Fuzz/.artifacts/$target/log.txt"

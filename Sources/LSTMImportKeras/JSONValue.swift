@@ -12,6 +12,10 @@ enum JSONValue: Sendable, Equatable, Decodable {
 
     /// Parses UTF-8 JSON text. `what` names the document in errors (e.g. "`model_config` of model.h5").
     static func parse(_ data: Data, what: String) throws(ImportError) -> JSONValue {
+        // Foundation's JSON5 scanner traps on some invalid UTF-8 (in unquoted keys) instead of throwing.
+        guard String(validating: data, as: UTF8.self) != nil else {
+            throw ImportError(.malformedSource, "\(what) is not valid JSON (not UTF-8 text)")
+        }
         do {
             // JSON5 accepts the bare NaN / Infinity that Python's json module writes.
             let decoder = JSONDecoder()

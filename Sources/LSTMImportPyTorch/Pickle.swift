@@ -160,6 +160,8 @@ struct Unpickler {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Every list and dict the current pickle created.
+    private var containers: [PickleValue] = []
     private let persistentLoad: (PickleValue) throws(ImportError) -> PickleValue
 
     init(_ data: Data, persistentLoad: @escaping (PickleValue) throws(ImportError) -> PickleValue) {
@@ -172,15 +174,111 @@ struct Unpickler {
     var offset: Int { position - data.startIndex }
 
     /// Reads one pickle (up to its STOP) and returns its value. Call again to read a following pickle.
+    ///
+    /// A list or dict that contains itself (possible with the memo: `APPEND` a list to itself) is refused, and the
+    /// containers of a pickle that fails are emptied, so no reference cycle outlives the call.
     mutating func load() throws(ImportError) -> PickleValue {
         stack = []
         marks = []
         memo = [:]
-        while true {
-            let opcodeOffset = offset
-            let opcode = try byte()
-            if let result = try step(opcode, at: opcodeOffset) { return result }
+        containers = []
+        defer { containers = [] }
+        do throws(ImportError) {
+            while true {
+                let opcodeOffset = offset
+                let opcode = try byte()
+                if let result = try step(opcode, at: opcodeOffset) {
+                    guard !containsCycle() else {
+                        throw malformed("a list or dict contains itself; a state_dict is a tree")
+                    }
+                    return result
+                }
+            }
+        } catch {
+            for container in containers {
+                switch container {
+                case .list(let list): list.items = []
+                case .dict(let dict): dict.items = []
+                default: break
+                }
+            }
+            stack = []
+            memo = [:]
+            throw error
         }
+    }
+
+    // MARK: - Reference cycles
+
+    /// Records a new list or dict, for the cycle check and for clean-up on failure.
+    private mutating func created(_ container: PickleValue) -> PickleValue {
+        containers.append(container)
+        return container
+    }
+
+    /// Records the dict a call (`OrderedDict(...)`) returned; other values pass through.
+    private mutating func tracked(_ value: PickleValue) -> PickleValue {
+        if case .dict = value { containers.append(value) }
+        return value
+    }
+
+    /// Whether some list or dict reaches itself (iterative depth-first search: pickles may nest deeply).
+    private func containsCycle() -> Bool {
+        var finished: [ObjectIdentifier: Bool] = [:]  // false: on the current path; true: fully explored
+        for root in containers {
+            guard let rootID = Self.identity(root), finished[rootID] == nil else { continue }
+            var path: [(id: ObjectIdentifier, children: [PickleValue], next: Int)] = [(rootID, Self.children(of: root), 0)]
+            finished[rootID] = false
+            while let last = path.last {
+                guard last.next < last.children.count else {
+                    finished[last.id] = true
+                    path.removeLast()
+                    continue
+                }
+                path[path.count - 1].next += 1
+                let child = last.children[last.next]
+                guard let childID = Self.identity(child) else { continue }
+                switch finished[childID] {
+                case false?: return true
+                case true?: continue
+                case nil:
+                    finished[childID] = false
+                    path.append((childID, Self.children(of: child), 0))
+                }
+            }
+        }
+        return false
+    }
+
+    private static func identity(_ value: PickleValue) -> ObjectIdentifier? {
+        switch value {
+        case .list(let list): ObjectIdentifier(list)
+        case .dict(let dict): ObjectIdentifier(dict)
+        default: nil
+        }
+    }
+
+    /// The lists and dicts directly inside a container, looking through tuples (values, nested at most
+    /// `maxDepth`).
+    private static func children(of value: PickleValue) -> [PickleValue] {
+        var result: [PickleValue] = []
+        func collect(_ item: PickleValue) {
+            switch item {
+            case .list, .dict: result.append(item)
+            case .tuple(let items, _): items.forEach(collect)
+            default: break
+            }
+        }
+        switch value {
+        case .list(let list): list.items.forEach(collect)
+        case .dict(let dict):
+            for (key, item) in dict.items {
+                collect(key)
+                collect(item)
+            }
+        default: break
+        }
+        return result
     }
 
     // MARK: - Reading bytes
@@ -369,9 +467,10 @@ struct Unpickler {
             let second = try pop()
             push(try tuple([try pop(), second, third]))
         case UInt8(ascii: "t"): push(try tuple(try popMark()))  // TUPLE
-        case UInt8(ascii: "]"): push(.list(PickleList()))  // EMPTY_LIST
+        case UInt8(ascii: "]"): push(created(.list(PickleList())))  // EMPTY_LIST
         case UInt8(ascii: "l"):  // LIST
             let list = PickleList()
+            _ = created(.list(list))
             try append(try popMark(), to: .list(list))
             push(.list(list))
         case UInt8(ascii: "a"):  // APPEND
@@ -380,9 +479,10 @@ struct Unpickler {
         case UInt8(ascii: "e"):  // APPENDS
             let items = try popMark()
             try append(items, to: try top())
-        case UInt8(ascii: "}"): push(.dict(PickleDict()))  // EMPTY_DICT
+        case UInt8(ascii: "}"): push(created(.dict(PickleDict())))  // EMPTY_DICT
         case UInt8(ascii: "d"):  // DICT
             let dict = PickleDict()
+            _ = created(.dict(dict))
             try setItems(try popMark(), in: .dict(dict))
             push(.dict(dict))
         case UInt8(ascii: "s"):  // SETITEM
@@ -422,24 +522,24 @@ struct Unpickler {
             let module = try line()
             let name = try line()
             let callable = try Self.resolve(module: module, name: name, at: opcodeOffset)
-            push(try call(callable, try popMark(), at: opcodeOffset))
+            push(tracked(try call(callable, try popMark(), at: opcodeOffset)))
         case UInt8(ascii: "o"):  // OBJ: class and arguments since MARK
             var items = try popMark()
             guard !items.isEmpty else { throw malformed("OBJ without a class", at: opcodeOffset) }
             let callable = items.removeFirst()
-            push(try call(callable, items, at: opcodeOffset))
+            push(tracked(try call(callable, items, at: opcodeOffset)))
         case UInt8(ascii: "R"):  // REDUCE
             let arguments = try pop()
             let callable = try pop()
             guard case .tuple(let items, _) = arguments else {
                 throw malformed("REDUCE arguments must be a tuple, found \(arguments.kind)", at: opcodeOffset)
             }
-            push(try call(callable, items, at: opcodeOffset))
+            push(tracked(try call(callable, items, at: opcodeOffset)))
         case 0x81:  // NEWOBJ
             let arguments = try pop()
             let cls = try pop()
             guard case .tuple(let items, _) = arguments else { throw malformed("NEWOBJ arguments must be a tuple", at: opcodeOffset) }
-            push(try call(cls, items, at: opcodeOffset))
+            push(tracked(try call(cls, items, at: opcodeOffset)))
         case 0x92:  // NEWOBJ_EX
             let keywords = try pop()
             let arguments = try pop()
@@ -447,7 +547,7 @@ struct Unpickler {
             guard case .tuple(let items, _) = arguments, case .dict(let keywordDict) = keywords, keywordDict.items.isEmpty else {
                 throw malformed("NEWOBJ_EX with keyword arguments is not part of a state_dict", at: opcodeOffset)
             }
-            push(try call(cls, items, at: opcodeOffset))
+            push(tracked(try call(cls, items, at: opcodeOffset)))
         case UInt8(ascii: "b"):  // BUILD
             let state = try pop()
             let target = try top()

@@ -295,6 +295,10 @@ public enum TorchArchive {
         case other(String)
     }
 
+    /// Most keys and dictionaries `flatten` visits. The memo lets a small pickle share one dict under many keys
+    /// at every level (10 keys × 9 levels of one shared dict: a 1 KB file, 10⁹ keys), so the walk is capped.
+    static let maxFlattenedEntries = 100_000
+
     /// Flattens nested dicts into dotted keys, in insertion order.
     static func flatten(_ root: PickleValue) throws(ImportError) -> [(key: String, leaf: Leaf)] {
         guard case .dict(let top) = root else {
@@ -302,8 +306,15 @@ public enum TorchArchive {
                 .unrecognizedSource, "the file holds a pickled \(root.kind), not a state_dict; save `model.state_dict()`")
         }
         var result: [(String, Leaf)] = []
+        var visited = 0
         func visit(_ prefix: String, _ dict: PickleDict, _ depth: Int) throws(ImportError) {
             guard depth < 16 else { throw ImportError(.malformedSource, "dictionaries nested deeper than 16", location: prefix) }
+            visited += dict.items.count
+            guard visited <= maxFlattenedEntries else {
+                throw ImportError(
+                    .archiveLimit, "the state_dict has more than \(maxFlattenedEntries) keys (nested dicts shared through the pickle memo?)",
+                    location: prefix)
+            }
             for (key, value) in dict.items {
                 let name: String
                 switch key {

@@ -42,23 +42,68 @@ public struct NPZArchive: Sendable, Equatable {
         }
     }
 
+    /// Largest `.npy` entry, declared or produced while inflating (a zip bomb stops here).
+    public static let maxEntryBytes: UInt64 = 4 << 30
+
     /// Decodes `.npz` bytes (stored or deflated entries).
+    ///
+    /// The bytes go through a temporary file: ZIPFoundation's in-memory archive traps when an entry's local
+    /// header offset points past the end of the data (it builds an inverted range), its file-backed reader
+    /// reports end of file instead.
     public init(npzData data: Data) throws(NumPyError) {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-\(UUID().uuidString).npz")
+        do {
+            try data.write(to: url)
+        } catch {
+            throw NumPyError(.io, "cannot write a temporary copy of the archive", path: url.path, underlying: error as NSError)
+        }
+        defer { try? FileManager.default.removeItem(at: url) }
+        try self.init(archiveAt: url)
+    }
+
+    /// Reads a `.npz` file.
+    public init(contentsOf url: URL) throws(NumPyError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            FileManager.default.isReadableFile(atPath: url.path)
+        else {
+            throw NumPyError(.io, "cannot read the file", path: url.path)
+        }
+        do {
+            try self.init(archiveAt: url)
+        } catch {
+            var located = error
+            located.path = url.path + (error.path.map { ":" + $0 } ?? "")
+            throw located
+        }
+    }
+
+    private init(archiveAt url: URL) throws(NumPyError) {
         let archive: Archive
         do {
-            archive = try Archive(data: data, accessMode: .read)
+            archive = try Archive(url: url, accessMode: .read)
         } catch {
             throw NumPyError(.badArchive, "not a readable zip archive", underlying: error as NSError)
         }
+        struct Overflow: Error {}
         var entries: [(name: String, array: NumPyArray)] = []
         for entry in archive where entry.type == .file {
             let path = entry.path
             guard path.hasSuffix(".npy") else {
                 throw NumPyError(.badArchive, "entry \"\(path)\" is not a .npy file")
             }
+            let declared = entry.uncompressedSize
+            guard declared <= Self.maxEntryBytes else {
+                throw NumPyError(.badArchive, "entry \"\(path)\" declares \(declared) bytes, over the limit of \(Self.maxEntryBytes)")
+            }
             var bytes = Data()
             do {
-                _ = try archive.extract(entry, skipCRC32: false) { chunk in bytes.append(chunk) }
+                _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                    guard UInt64(bytes.count + chunk.count) <= declared else { throw Overflow() }
+                    bytes.append(chunk)
+                }
+            } catch is Overflow {
+                throw NumPyError(.badArchive, "entry \"\(path)\" inflates past its declared \(declared) bytes; extraction stopped")
             } catch {
                 throw NumPyError(.badArchive, "cannot extract entry \"\(path)\"", underlying: error as NSError)
             }
@@ -69,23 +114,6 @@ public struct NPZArchive: Sendable, Equatable {
             }
         }
         self.entries = entries
-    }
-
-    /// Reads a `.npz` file.
-    public init(contentsOf url: URL) throws(NumPyError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw NumPyError(.io, "cannot read the file", path: url.path, underlying: error as NSError)
-        }
-        do {
-            try self.init(npzData: data)
-        } catch {
-            var located = error
-            located.path = url.path + (error.path.map { ":" + $0 } ?? "")
-            throw located
-        }
     }
 
     /// Encodes the archive deterministically: entries in order, fixed timestamps (1980-01-01 00:00:00 UTC) and

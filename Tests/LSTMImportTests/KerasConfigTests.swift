@@ -155,4 +155,24 @@ struct KerasConfigTests {
         #expect(KerasLegacyStore.role(of: "sequential/lstm/lstm_cell/recurrent_kernel") == "recurrent_kernel")
         #expect(KerasLegacyStore.role(of: "lstm_1/bias:0") == "bias")
     }
+
+    /// Found by fuzzing (Fuzz/, target FuzzKerasConfig): Foundation's JSON5 scanner traps on a 5-byte UTF-8 lead
+    /// byte in an unquoted key instead of throwing; invalid UTF-8 is refused before the decoder sees it.
+    @Test("invalid UTF-8 in a config is a typed error, not a trap", arguments: [
+        [0x7b, 0xf8, 0xf8, 0x3a, 0x31, 0x7d],  // {<F8 F8>:1}
+        [0x7b, 0x22, 0x63, 0x6c, 0x61, 0x73, 0x73, 0x5f, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xc3, 0x22, 0x7d],  // {"class_name":"<C3>"}
+    ] as [[UInt8]])
+    func invalidUTF8(bytes: [UInt8]) {
+        let error = #expect(throws: ImportError.self) { try JSONValue.parse(Data(bytes), what: "test config") }
+        #expect(error?.code == .malformedSource)
+    }
+
+    @Test func anExternalConfigWithInvalidUTF8IsRefused() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-bad-\(UUID().uuidString).json")
+        try Data([0x7b, 0xf8, 0xf8, 0x3a, 0x31, 0x7d]).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let error = #expect(throws: ImportError.self) { try KerasImporter.importFile(at: url, options: KerasImportOptions(config: url)) }
+        #expect(error?.code == .malformedSource)
+        #expect(error?.message.contains("UTF-8") == true)
+    }
 }

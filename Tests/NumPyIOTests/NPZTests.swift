@@ -72,3 +72,37 @@ struct NPZTests {
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
     }
 }
+
+/// Inputs found by fuzzing (Fuzz/, target FuzzNPZ): each must end in a typed error.
+@Suite("NumPy .npz fuzz regressions")
+struct NPZFuzzRegressionTests {
+    /// A valid archive whose central directory sends the reader to `offset` for the entry's local header.
+    static func archive(localHeaderOffset offset: UInt32) throws -> Data {
+        var archive = NPZArchive()
+        archive.set("x", try NumPyArray(shape: [2], float64: [1, 2]))
+        var bytes = [UInt8](try archive.npzData())
+        let signature: [UInt8] = [0x50, 0x4b, 0x01, 0x02]  // central directory file header
+        let start = try #require((0...(bytes.count - 4)).first { Array(bytes[$0..<$0 + 4]) == signature })
+        withUnsafeBytes(of: offset.littleEndian) { bytes.replaceSubrange(start + 42..<start + 46, with: $0) }
+        return Data(bytes)
+    }
+
+    @Test("a local header offset past the end of the data is a bad archive, not a trap", arguments: [UInt32(10_000), 0x7fff_0000])
+    func localHeaderPastTheEnd(offset: UInt32) throws {
+        let data = try Self.archive(localHeaderOffset: offset)
+        let error = #expect(throws: NumPyError.self) { try NPZArchive(npzData: data) }
+        #expect(error?.code == .badArchive)
+    }
+
+    @Test func theUnpatchedArchiveReads() throws {
+        var archive = NPZArchive()
+        archive.set("x", try NumPyArray(shape: [2], float64: [1, 2]))
+        #expect(try NPZArchive(npzData: try Self.archive(localHeaderOffset: 0)) == archive)
+    }
+
+    @Test func aMissingFileIsAnIOError() {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-no-such-\(UUID().uuidString).npz")
+        let error = #expect(throws: NumPyError.self) { try NPZArchive(contentsOf: url) }
+        #expect(error?.code == .io)
+    }
+}
