@@ -8,8 +8,9 @@ Side 2: Benchmarks' `lstm-bench` (lstmconv's fast engine on a prepared model; me
 built here with `swift build -c release`. Same grid (H in {64, 256, 1024} x B in {1, 32}, T = 100, I = H, float32),
 same thread count (torch.set_num_threads / intra_op_num_threads / openblas_set_num_threads).
 
-With --runs N the two sides alternate N times and every cell reports the median of the N medians, which keeps a
-burst of load on this shared machine from landing on one side only.
+Every cell runs on both sides back to back (frameworks, then lstmconv), cell after cell; with --runs N the whole
+grid repeats N times and every cell reports the median of the N medians. That keeps a burst of load on this
+shared machine from landing on one side only.
 
 ratio = (faster of PyTorch and onnxruntime) / lstmconv: above 1 means lstmconv is faster.
 """
@@ -29,14 +30,15 @@ ROOT = HERE.parent
 
 
 def run_frameworks(python: str, threads: int, hidden, batch, min_seconds: float) -> dict:
-    command = [python, str(ROOT / "Fixtures" / "bench_frameworks.py"), "--threads", str(threads), "--sgemm",
+    command = [python, str(ROOT / "Fixtures" / "bench_frameworks.py"), "--threads", str(threads),
                "--min-seconds", str(min_seconds), "--hidden", *map(str, hidden), "--batch", *map(str, batch)]
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 
-def run_lstmconv(binary: Path, threads: int, hidden, batch, min_seconds: float) -> dict:
-    command = [str(binary), "--threads", str(threads), "--min-seconds", str(min_seconds),
-               "--hidden", *map(str, hidden), "--batch", *map(str, batch)]
+def run_lstmconv(binary: Path, threads: int, hidden, batch, min_seconds: float, extra=()) -> dict:
+    command = [str(binary), "--threads", str(threads), "--min-seconds", str(min_seconds), *extra]
+    if hidden:
+        command += ["--hidden", *map(str, hidden), "--batch", *map(str, batch)]
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 
@@ -57,19 +59,23 @@ def main() -> None:
     binary = Path(subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=HERE, check=True,
                                  capture_output=True, text=True).stdout.strip()) / "lstm-bench"
 
-    frameworks, ours = [], []
+    frameworks, ours, sgemm_runs = [], [], []
     for run in range(args.runs):
-        print(f"run {run + 1}/{args.runs}: frameworks", file=sys.stderr)
-        frameworks.append(run_frameworks(args.python, args.threads, args.hidden, args.batch, args.min_seconds))
-        print(f"run {run + 1}/{args.runs}: lstmconv", file=sys.stderr)
-        ours.append(run_lstmconv(binary, args.threads, args.hidden, args.batch, args.min_seconds))
+        # The sgemm probe, then every cell on both sides back to back, so that load changes hit both alike.
+        probe = run_lstmconv(binary, args.threads, [], [], args.min_seconds, ["--sgemm-only", "--sgemm-size", "2048"])
+        sgemm_runs.append(probe["sgemm"]["gflops"])
+        for h in args.hidden:
+            for b in args.batch:
+                print(f"run {run + 1}/{args.runs}: H={h} B={b}", file=sys.stderr)
+                frameworks.append(run_frameworks(args.python, args.threads, [h], [b], args.min_seconds))
+                ours.append(run_lstmconv(binary, args.threads, [h], [b], args.min_seconds, ["--sgemm-size", "0"]))
 
     def median_of(results, framework, h, b, key="median_seconds"):
         values = [r[key] for report in results for r in report["results"]
                   if r["framework"] == framework and r["hidden"] == h and r["batch"] == b and key in r]
         return statistics.median(values) if values else None
 
-    sgemm = statistics.median(report["sgemm"]["gflops"] for report in ours)
+    sgemm = statistics.median(sgemm_runs)
     meta = frameworks[0]["meta"]
     print(f"Threads: {args.threads} on every side; torch {meta['torch']}, onnxruntime {meta['onnxruntime']}; "
           f"{args.runs} alternating run(s), median of medians; T = 100, I = H, float32.\n")
@@ -89,7 +95,9 @@ def main() -> None:
             print(f"| {h} | {b} | {torch_s * 1e3:.3f} | {ort_s * 1e3:.3f} | {ours_s * 1e3:.3f} | {ratio:.2f}x | "
                   f">= {target:g}x | {'yes' if ratio >= target else 'no'} |")
     print()
-    print(f"sgemm throughput of this machine (OpenBLAS, 2048^3, {args.threads} thread(s)): {sgemm:.1f} GFLOP/s\n")
+    print(f"sgemm throughput of this machine (OpenBLAS, 2048^3, {args.threads} thread(s)): {sgemm:.1f} GFLOP/s "
+          f"(median of {len(sgemm_runs)} probes: {', '.join(f'{g:.1f}' for g in sgemm_runs)})\n")
+    print("Recurrent step against a 2048^3 sgemm measured right after it in the same process (paired):\n")
     print("| H | B | recurrent-step GEMM alone | whole recurrent step (GEMM + fused gates) | input projection ms | time loop ms |")
     print("|---:|---:|---:|---:|---:|---:|")
     for h in args.hidden:
@@ -100,7 +108,8 @@ def main() -> None:
             loop = median_of(ours, "lstmconv-fast", h, b, "recurrence_seconds")
             print(f"| {h} | {b} | {gemm * 100:.0f}% of sgemm | {step * 100:.0f}% of sgemm | {projection * 1e3:.3f} | {loop * 1e3:.3f} |")
     if args.json:
-        args.json.write_text(json.dumps({"frameworks": frameworks, "lstmconv": ours, "table": rows}, indent=2))
+        args.json.write_text(json.dumps({"frameworks": frameworks, "lstmconv": ours, "sgemm_gflops": sgemm_runs,
+                                         "table": rows}, indent=2))
 
 
 if __name__ == "__main__":
