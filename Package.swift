@@ -129,7 +129,7 @@ let package = Package(
             dependencies: ["LSTMImport", "LSTMEngine", "NumPyIO", "LSTMTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMTestSupport"],
+            name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMConv", "LSTMTestSupport"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

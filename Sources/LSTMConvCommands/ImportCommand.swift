@@ -15,13 +15,13 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output path; default: SOURCE with the extension .lstmw (or .h5 with --encoding hdf5).")
     var output: String?
 
-    @Option(help: "Force the source format (keras, pytorch, safetensors).")
+    @Option(help: "Read SOURCE as this format instead of detecting it.")
     var from: SourceFormat?
 
-    @Option(help: "Output encoding (binary or hdf5); default: from OUT's extension, else binary.")
+    @Option(help: "Output encoding; default: from OUT's extension (.lstmw, .h5, .hdf5), else binary.")
     var encoding: Encoding?
 
-    @Option(help: "Keras: architecture JSON (model.to_json()) for a weights-only file.")
+    @Option(help: "Keras: the architecture JSON (model.to_json()) for a weights-only file.")
     var config: String?
 
     @Option(help: "PyTorch: the recurrent module prefix to import when there are several.")
@@ -29,6 +29,9 @@ struct ImportCommand: ParsableCommand {
 
     @Option(help: "PyTorch: a Linear module prefix to append as a dense head.")
     var head: String?
+
+    @Flag(help: "PyTorch: the last recurrent layer returns only its final step (for a head applied to output[:, -1]).")
+    var lastStep = false
 
     @Flag(help: "HDF5 output only: chunked datasets with shuffle + deflate.")
     var compress = false
@@ -53,10 +56,16 @@ struct ImportCommand: ParsableCommand {
             if let config { try FileRules.requireInput(config) }
             let destination = outputPath
             let chosen = encoding ?? Encoding(pathExtensionOf: destination) ?? .binary
+            try FileRules.requireDistinct(destination, from: source)
             try FileRules.requireWritable(destination, force: force)
-            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head)
+            let options = ImportOptions(
+                from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head,
+                returnSequences: !lastStep)
             let result = try ModelSource.importFile(URL(fileURLWithPath: source), options: options)
-            try Checkpoint.save(result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
+            try FileRules.writing(destination) {
+                try Checkpoint.save(
+                    result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
+            }
             let p = result.model.provenance
             let origin = [p.sourceFramework, p.sourceFrameworkVersion].filter { !$0.isEmpty }.joined(separator: " ")
             print("imported \(source) (\(origin), \(p.sourceLayout)) → \(destination)")
