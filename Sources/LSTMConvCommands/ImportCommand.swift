@@ -12,7 +12,7 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "The source file (.h5, .keras, .weights.h5, .pt, .pth, .safetensors).")
     var source: String
 
-    @Option(name: .shortAndLong, help: "Output path; default: SOURCE with the extension .lstmw (or .h5 with --encoding hdf5).")
+    @Option(name: .shortAndLong, help: "Output path; default: SOURCE with .lstmw (.h5 with --encoding hdf5) in place of its extension and any .weights.")
     var output: String?
 
     @Option(help: "Read SOURCE as this format instead of detecting it.")

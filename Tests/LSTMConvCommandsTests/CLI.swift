@@ -31,6 +31,29 @@ enum CLI {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }()
 
+    /// Why the executable cannot be trusted to be built from the current sources, or `nil` when it can:
+    /// `swift test` does not rebuild executables, so an edit to `Sources/` needs `swift build --product lstmconv`.
+    static let staleness: String? = {
+        guard let executable else {
+            return "the lstmconv executable is not built: run `swift build --product lstmconv` (scripts/test.sh does)"
+        }
+        let manager = FileManager.default
+        func modified(_ url: URL) -> Date {
+            (try? manager.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? .distantPast
+        }
+        let built = modified(executable)
+        var newest: (url: URL, date: Date)?
+        let sources = packageRoot.appendingPathComponent("Sources")
+        for case let url as URL in manager.enumerator(at: sources, includingPropertiesForKeys: [.contentModificationDateKey]) ?? .init() {
+            let date = modified(url)
+            if date > (newest?.date ?? .distantPast) { newest = (url, date) }
+        }
+        if let newest, newest.date > built {
+            return "\(executable.path) is older than \(newest.url.path): run `swift build --product lstmconv` (scripts/test.sh does)"
+        }
+        return nil
+    }()
+
     /// What one run of the executable did.
     struct Result: Sendable, CustomStringConvertible {
         var arguments: [String]
@@ -49,8 +72,8 @@ enum CLI {
 
     /// Runs `lstmconv arguments…` in `directory` (default: the package root) and waits for it to exit.
     static func run(_ arguments: [String], in directory: URL? = nil) async throws -> Result {
-        let binary = try #require(
-            executable, "the lstmconv executable is not built: run `swift build --product lstmconv` (scripts/test.sh does)")
+        if let staleness { throw StaleExecutable(message: staleness) }
+        let binary = try #require(executable)
         await ProcessGate.shared.enter()
         defer { Task { await ProcessGate.shared.leave() } }
 
@@ -95,6 +118,12 @@ enum CLI {
     static func listing(_ folder: URL) throws -> Set<String> {
         Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
     }
+}
+
+/// The executable is missing or older than the sources it is built from.
+struct StaleExecutable: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 extension Array where Element == String {
