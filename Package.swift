@@ -45,20 +45,22 @@ let package = Package(
         .systemLibrary(name: "CLSTMZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - The schema and its two encodings
+        /// Temp file + fsync + rename: how every writer puts a file in place.
+        .target(name: "AtomicFileIO", swiftSettings: strict),
         /// The logical model: layers, document gate tensors, validation, checksums.
         .target(name: "LSTMModel", dependencies: ["CLSTMZlib"], swiftSettings: strict),
         /// The `.lstmw` binary container.
-        .target(name: "LSTMBinary", dependencies: ["LSTMModel"], swiftSettings: strict),
+        .target(name: "LSTMBinary", dependencies: ["LSTMModel", "AtomicFileIO"], swiftSettings: strict),
         /// The only module that calls libhdf5: one funnel, one lock, handles closed in deinit.
         .target(name: "HDF5Bridge", dependencies: ["CHDF5"], swiftSettings: strict),
         /// The HDF5 encoding of the schema.
-        .target(name: "LSTMHDF5", dependencies: ["LSTMModel", "HDF5Bridge"], swiftSettings: strict),
+        .target(name: "LSTMHDF5", dependencies: ["LSTMModel", "HDF5Bridge", "AtomicFileIO"], swiftSettings: strict),
 
         // MARK: - Engines and arrays
         /// NumPy `.npy` / `.npz` reader and writer.
         .target(
             name: "NumPyIO",
-            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["AtomicFileIO", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
         /// Forward-pass engines: float64 reference (the oracle) and float32 on CBLAS.
         .target(name: "LSTMEngine", dependencies: ["LSTMModel", "CCBLAS"], swiftSettings: strict),

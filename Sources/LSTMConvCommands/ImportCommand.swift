@@ -30,7 +30,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "PyTorch: a Linear module prefix to append as a dense head.")
     var head: String?
 
-    @Flag(help: "PyTorch: the last recurrent layer returns only its final step (for a head applied to output[:, -1]).")
+    @Flag(help: "PyTorch: output only the last step [B, D*H] (h_n) instead of the whole sequence [B, T, D*H].")
     var lastStep = false
 
     @Flag(help: "HDF5 output only: chunked datasets with shuffle + deflate.")
@@ -58,9 +58,7 @@ struct ImportCommand: ParsableCommand {
             let chosen = encoding ?? Encoding(pathExtensionOf: destination) ?? .binary
             try FileRules.requireDistinct(destination, from: source)
             try FileRules.requireWritable(destination, force: force)
-            let options = ImportOptions(
-                from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head,
-                returnSequences: !lastStep)
+            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep)
             let result = try ModelSource.importFile(URL(fileURLWithPath: source), options: options)
             try FileRules.writing(destination) {
                 try Checkpoint.save(

@@ -22,13 +22,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "PyTorch: a Linear module prefix to append as a dense head.")
     var head: String?
 
-    @Flag(help: "PyTorch: the last recurrent layer returns only its final step (for a head applied to output[:, -1]).")
+    @Flag(help: "PyTorch: output only the last step [B, D*H] (h_n) instead of the whole sequence [B, T, D*H].")
     var lastStep = false
 
     var importOptions: ImportOptions {
-        ImportOptions(
-            from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head,
-            returnSequences: !lastStep)
+        ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep)
     }
 
     /// Loads the model (importing in memory when needed) and prepares the chosen engine.

@@ -42,19 +42,16 @@ public struct ImportOptions: Sendable {
     public var module: String?
     /// PyTorch: a Linear module prefix appended as a dense head.
     public var head: String?
-    /// PyTorch: `false` makes the last recurrent layer return only its final step `[B, D·R]` (for a head
-    /// applied to `output[:, -1]`); `true` (the default) returns PyTorch's whole `output` sequence.
-    public var returnSequences: Bool
+    /// PyTorch: the last recurrent layer returns only its final step `[B, D·R]` (`h_n`) instead of the whole
+    /// sequence `[B, T, D·R]` (`output`, the default). A head then applies to the last step.
+    public var lastStepOnly: Bool
 
-    public init(
-        from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil,
-        returnSequences: Bool = true
-    ) {
+    public init(from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil, lastStepOnly: Bool = false) {
         self.from = from
         self.config = config
         self.module = module
         self.head = head
-        self.returnSequences = returnSequences
+        self.lastStepOnly = lastStepOnly
     }
 }
 
@@ -123,8 +120,7 @@ public enum ModelSource {
             return try KerasImporter.importFile(at: url, options: KerasImportOptions(config: options.config))
         case .pytorch, .safetensors:
             return try PyTorchImporter.importFile(
-                at: url,
-                options: PyTorchImportOptions(module: options.module, head: options.head, returnSequences: options.returnSequences))
+                at: url, options: PyTorchImportOptions(module: options.module, head: options.head, returnSequences: !options.lastStepOnly))
         }
     }
 

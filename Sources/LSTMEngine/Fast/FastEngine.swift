@@ -23,6 +23,25 @@ public struct FastEngine: ForwardPass {
     }
 
     public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
+        var timings = FastEngineTimings()
+        return try forward(input, initialStates: initialStates, timings: &timings)
+    }
+
+    /// Runs the model and reports where the time went (for the benchmark; the result is the same as ``run(_:initialStates:)``).
+    public func runTimed(
+        _ input: ForwardInput, initialStates: [StateKey: CellState] = [:]
+    ) throws(EngineError) -> (result: ForwardResult, timings: FastEngineTimings) {
+        var timings = FastEngineTimings()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try forward(input, initialStates: initialStates, timings: &timings)
+        timings.total = clock.now - start
+        return (result, timings)
+    }
+
+    private func forward(
+        _ input: ForwardInput, initialStates: [StateKey: CellState], timings: inout FastEngineTimings
+    ) throws(EngineError) -> ForwardResult {
         let checked = try checkInput(input, model: model)
         let B = checked.batch
         try checkInitialStates(initialStates, model: model, batch: B)
@@ -72,7 +91,9 @@ public struct FastEngine: ForwardPass {
                     let run = DirectionRun(
                         cell: cell, settings: settings,
                         order: StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards), batch: B)
-                    run.run(input: values, output: &output, stm: &stm, ltm: &ltm)
+                    let phases = run.run(input: values, output: &output, stm: &stm, ltm: &ltm)
+                    timings.inputProjection += phases.inputProjection
+                    timings.recurrence += phases.recurrence
                     finalStates[key] = CellState(
                         STM: NDArray(unchecked: [B, layer.recurrentSize], stm.map(Double.init)),
                         LTM: layer.cell == .gru ? nil : NDArray(unchecked: [B, layer.hiddenSize], ltm.map(Double.init)))
@@ -103,6 +124,18 @@ public struct FastEngine: ForwardPass {
         }
         return ForwardResult(output: output, finalStates: finalStates, precision: .f32)
     }
+}
+
+/// Where a fast forward pass spent its time, summed over layers and directions.
+public struct FastEngineTimings: Sendable, Equatable {
+    /// Bias broadcast plus the one input GEMM per layer and direction.
+    public var inputProjection: Duration = .zero
+    /// The time loops: recurrent GEMMs and fused gate math.
+    public var recurrence: Duration = .zero
+    /// The whole forward pass, including input checks, layout changes and merges.
+    public var total: Duration = .zero
+
+    public init() {}
 }
 
 /// What flows between layers: time-major sequences `[T, B, F]` or vectors `[B, F]`.

@@ -65,7 +65,7 @@ private func store(_ lanes: Lanes, _ pointer: UnsafeMutablePointer<Float>, _ cou
 @inline(__always)
 private func clip(_ lanes: Lanes, _ limit: Float?) -> Lanes {
     guard let limit else { return lanes }
-    return lanes.clamped(lowerBound: Lanes(repeating: -limit), upperBound: Lanes(repeating: limit))
+    return VectorMath.clamp(lanes, -limit, limit)
 }
 
 /// Which input row a step reads and which output slot it writes (spec/engine.md §5).
@@ -100,14 +100,20 @@ struct DirectionRun {
     ///   - output: receives every step's STM, time-major `[T, B, R]` (slot = aligned time).
     ///   - stm: initial STM `[B, R]` in, final STM out.
     ///   - ltm: initial LTM `[B, H]` in, final LTM out (LSTM; ignored for GRU).
-    func run(input: [Float], output: inout [Float], stm: inout [Float], ltm: inout [Float]) {
+    /// - Returns: the time spent on the input projection and in the time loop.
+    @discardableResult
+    func run(
+        input: [Float], output: inout [Float], stm: inout [Float], ltm: inout [Float]
+    ) -> (inputProjection: Duration, recurrence: Duration) {
         let T = order.steps, B = batch, H = cell.H, R = cell.R, I = cell.I
         let width = cell.gates * H
         // The input part of every gate for every step: one GEMM, starting from the stacked biases.
         var gx = [Float](repeating: 0, count: T * B * width)
         // Scratch for the loop, allocated here, once.
         var workspace = [Float](repeating: 0, count: 6 * B * max(width, R))
-        guard T > 0, B > 0 else { return }
+        guard T > 0, B > 0 else { return (.zero, .zero) }
+        let clock = ContinuousClock()
+        var phases: (inputProjection: Duration, recurrence: Duration) = (.zero, .zero)
         cell.storage.withUnsafeBufferPointer { weightBuffer in
             input.withUnsafeBufferPointer { inputBuffer in
                 gx.withUnsafeMutableBufferPointer { gxBuffer in
@@ -119,9 +125,11 @@ struct DirectionRun {
                                         let gx = gxBuffer.baseAddress, let y = outputBuffer.baseAddress,
                                         let h0 = stmBuffer.baseAddress, let work = workBuffer.baseAddress
                                     else { return }
+                                    let start = clock.now
                                     let rows = T * B
                                     for row in 0..<rows { (gx + row * width).update(from: w + cell.bias, count: width) }
                                     BLAS.gemm(rows, width, I, x, I, w + cell.wxT, width, gx, width, beta: 1)
+                                    let projected = clock.now
                                     switch cell.gates {
                                     case 4:
                                         lstmLoop(w: w, gx: gx, y: y, h0: h0, c: ltmBuffer.baseAddress, work: work, H: H, R: R)
@@ -130,6 +138,7 @@ struct DirectionRun {
                                     }
                                     // Final STM: the last step's output slot.
                                     h0.update(from: y + order.write(T - 1) * B * R, count: B * R)
+                                    phases = (projected - start, clock.now - projected)
                                 }
                             }
                         }
@@ -137,6 +146,7 @@ struct DirectionRun {
                 }
             }
         }
+        return phases
     }
 
     // swiftlint:disable:next function_body_length

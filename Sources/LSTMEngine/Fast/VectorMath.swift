@@ -8,10 +8,17 @@ import LSTMModel
 typealias Lanes = SIMD8<Float>
 
 enum VectorMath {
+    /// Lane-wise `min(max(x, lower), upper)` through comparisons (the generic `clamped` is not vectorised).
+    @inline(__always)
+    static func clamp(_ x: Lanes, _ lower: Float, _ upper: Float) -> Lanes {
+        let raised = x.replacing(with: lower, where: x .< lower)
+        return raised.replacing(with: upper, where: raised .> upper)
+    }
+
     /// e^x, lane-wise, for `x` clamped to ±87 (beyond that the result saturates, as float32 does).
     @inline(__always)
     static func exp(_ x: Lanes) -> Lanes {
-        let x = x.clamped(lowerBound: Lanes(repeating: -87), upperBound: Lanes(repeating: 87))
+        let x = clamp(x, -87, 87)
         // n = round(x / ln 2), by adding 1.5·2^23 (the float's integer part then sits in its low mantissa bits).
         let magic = Lanes(repeating: 12_582_912)
         let shifted = x * Lanes(repeating: 1.442_695_04) + magic
@@ -71,7 +78,7 @@ enum LaneActivation: Sendable {
         case .sigmoid:
             return VectorMath.sigmoid(x)
         case .hardSigmoid(let slope, let offset):
-            return (x * slope + offset).clamped(lowerBound: Lanes(repeating: 0), upperBound: Lanes(repeating: 1))
+            return VectorMath.clamp(x * slope + offset, 0, 1)
         case .tanh:
             return VectorMath.tanh(x)
         case .relu:
