@@ -21,28 +21,23 @@ struct BadInputTests {
         }
     }
 
-    @Test("import: exit 65, one line naming the file, nothing written (default output, in the source's folder)", arguments: refused)
-    func importRefuses(_ file: String) async throws {
+    @Test(
+        "import (default output, next to the source) and run (imported in memory): exit 65, one line naming the file, nothing written",
+        arguments: refused)
+    func refusedByImportAndRun(_ file: String) async throws {
+        let name = URL(fileURLWithPath: file).lastPathComponent
+        let input = CLI.fixture(file.hasPrefix("keras/") ? "keras/k3_stacked_lstm_dense/input.npy" : "pytorch/lstm_1layer/input.npy")
         try await withScratch { scratch in
-            let name = URL(fileURLWithPath: file).lastPathComponent
             try scratch.copy(CLI.fixture(file), as: name)
             let before = try CLI.listing(scratch.url)
-            let result = try await CLI.run(["import", name], in: scratch.url)
-            #expect(result.status == Exit.badInput, "\(result)")
-            expectOneErrorLine(result, naming: name)
-            #expect(result.stdout.isEmpty, "\(result)")
-            #expect(try CLI.listing(scratch.url) == before, "import left a file behind")
-        }
-    }
-
-    @Test("run (imported in memory): exit 65, one line naming the file, no output", arguments: refused)
-    func runRefuses(_ file: String) async throws {
-        try await withScratch { scratch in
-            let input = CLI.fixture(file.hasPrefix("keras/") ? "keras/k3_stacked_lstm_dense/input.npy" : "pytorch/lstm_1layer/input.npy")
-            let result = try await CLI.run(["run", CLI.fixture(file).path, "--input", input.path, "--output", scratch.path("y.npy")])
-            #expect(result.status == Exit.badInput, "\(result)")
-            expectOneErrorLine(result, naming: URL(fileURLWithPath: file).lastPathComponent)
-            #expect(try CLI.listing(scratch.url).isEmpty, "run left a file behind")
+            async let imported = CLI.run(["import", name], in: scratch.url)
+            async let ran = CLI.run(["run", name, "--input", input.path, "--output", "y.npy"], in: scratch.url)
+            for result in try await [imported, ran] {
+                #expect(result.status == Exit.badInput, "\(result)")
+                expectOneErrorLine(result, naming: name)
+                #expect(result.stdout.isEmpty, "\(result)")
+            }
+            #expect(try CLI.listing(scratch.url) == before, "import or run left a file behind")
         }
     }
 

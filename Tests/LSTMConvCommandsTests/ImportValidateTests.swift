@@ -58,14 +58,16 @@ struct ImportValidateTests {
         return sources
     }
 
-    /// Imports every source of a case into a scratch folder, checks the summary, and validates each import.
+    /// Imports every source of a case into a scratch folder and checks the summaries; validates the first import
+    /// with both engines, and checks that every other source imports to the same model (same layer attributes,
+    /// same tensors bit for bit), so that it would validate alike.
     static func importAndValidate(_ path: String) async throws {
         let fixture = try #require(FixtureIndex.case(path))
         let sources = sources(of: fixture)
         #expect(!sources.isEmpty, "\(path) has no importable source")
         try await withScratch { scratch in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for source in sources {
+            let imported = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for (index, source) in sources.enumerated() {
                     group.addTask {
                         let output = scratch.path(source.output)
                         let result = try await CLI.run(["import", fixture.url(source.file).path, "-o", output] + source.flags)
@@ -73,24 +75,40 @@ struct ImportValidateTests {
                         #expect(result.stdoutLines.first?.hasPrefix("imported ") == true, "\(result)")
                         #expect(result.stdoutLines.contains { $0.hasSuffix(" document tensors mapped") }, "\(result)")
                         #expect(result.stderr.isEmpty, "\(result)")
-                        guard result.status == Exit.success else { return }
-                        let encoding = try Checkpoint.encoding(of: URL(fileURLWithPath: output))
-                        #expect(encoding == (output.hasSuffix(".h5") ? .hdf5 : .binary))
-                        try await validateBothEngines(output, fixture)
+                        return (index, result.status == Exit.success)
                     }
                 }
-                try await group.waitForAll()
+                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
             }
             #expect(try CLI.listing(scratch.url) == Set(sources.map(\.output)), "only the outputs, no temporary files")
+            guard imported.values.allSatisfy({ $0 }), let first = sources.first else { return }
+
+            try await validateBothEngines(scratch.path(first.output), fixture)
+            let reference = try Checkpoint.load(URL(fileURLWithPath: scratch.path(first.output)))
+            for source in sources {
+                let url = URL(fileURLWithPath: scratch.path(source.output))
+                #expect(try Checkpoint.encoding(of: url) == (source.output.hasSuffix(".h5") ? .hdf5 : .binary))
+                let model = try Checkpoint.load(url)
+                #expect(
+                    model.schemaAttributes.layers.map { $0.map { "\($0.key)=\($0.value)" } }
+                        == reference.schemaAttributes.layers.map { $0.map { "\($0.key)=\($0.value)" } },
+                    "\(source.file) and \(first.file) import to different layers")
+                #expect(
+                    model.storedTensors.map { "\($0.slot.path) \($0.tensor.dtype) \($0.tensor.shape)" }
+                        == reference.storedTensors.map { "\($0.slot.path) \($0.tensor.dtype) \($0.tensor.shape)" })
+                #expect(
+                    model.storedTensors.map(\.tensor.bytes) == reference.storedTensors.map(\.tensor.bytes),
+                    "\(source.file) and \(first.file) import to different tensor values")
+            }
         }
     }
 
-    @Test("Keras: import every source (.h5, .keras, weights + --config), validate with both engines", arguments: FixtureIndex.cases("keras"))
+    @Test("Keras: import every source (.h5, .keras, weights + --config) to the same model; it validates with both engines", arguments: FixtureIndex.cases("keras"))
     func keras(_ path: String) async throws {
         try await Self.importAndValidate(path)
     }
 
-    @Test("PyTorch: import .pt and .safetensors, validate with both engines", arguments: FixtureIndex.cases("pytorch"))
+    @Test("PyTorch: .pt and .safetensors import to the same model; it validates with both engines", arguments: FixtureIndex.cases("pytorch"))
     func pytorch(_ path: String) async throws {
         try await Self.importAndValidate(path)
     }
