@@ -30,6 +30,9 @@ struct ConvertCommand: ParsableCommand {
         if encoding == nil, Encoding(pathExtensionOf: output) == nil {
             throw ValidationError("cannot tell the output encoding from '\(output)'; use .lstmw, .h5 or .hdf5, or pass --encoding")
         }
+        if compress, (encoding ?? Encoding(pathExtensionOf: output)) == .binary {
+            throw ValidationError("--compress applies to HDF5 output only; '\(output)' is written as .lstmw")
+        }
     }
 
     func run() throws {

@@ -50,6 +50,12 @@ struct ImportCommand: ParsableCommand {
         return stripped.path + (encoding == .hdf5 ? ".h5" : ".lstmw")
     }
 
+    func validate() throws {
+        if compress, (encoding ?? Encoding(pathExtensionOf: outputPath) ?? .binary) == .binary {
+            throw ValidationError("--compress applies to HDF5 output only; '\(outputPath)' is written as .lstmw")
+        }
+    }
+
     func run() throws {
         try reporting {
             try FileRules.requireInput(source)

@@ -38,6 +38,8 @@ struct ExitCodeTests {
         ["frobnicate", golden],
         ["convert", golden],
         ["convert", golden, "-o", "x.h5", "--dtype", "f8"],
+        ["convert", golden, "-o", "x.lstmw", "--compress"],
+        ["import", CLI.fixture("pytorch/lstm_1layer/model.pt").path, "-o", "x.lstmw", "--compress"],
         ["import", golden, "--from", "onnx"],
         ["run", golden, "--input", "x.npy"],
         ["run", golden, "--input", "x.npy", "--output", "y.npy", "--engine", "gpu"],
