@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "LSTMHDF5", targets: ["LSTMHDF5"]),
         .library(name: "LSTMEngine", targets: ["LSTMEngine"]),
         .library(name: "LSTMImport", targets: ["LSTMImport"]),
+        .library(name: "LSTMExport", targets: ["LSTMExport"]),
         .library(name: "NumPyIO", targets: ["NumPyIO"]),
         .executable(name: "lstmconv", targets: ["lstmconv"]),
     ],
@@ -81,6 +82,11 @@ let package = Package(
             name: "LSTMImportPyTorch",
             dependencies: ["LSTMImportCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
+        /// Exporters: the document tensors fused back into a framework's layout (PyTorch safetensors).
+        .target(
+            name: "LSTMExport",
+            dependencies: ["LSTMImportPyTorch", "LSTMImportCore", "LSTMModel", "AtomicFileIO"],
+            swiftSettings: strict),
         /// Source detection and dispatch over every importer.
         .target(
             name: "LSTMImport",
@@ -95,7 +101,7 @@ let package = Package(
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv", "LSTMImport",
+                "LSTMConv", "LSTMImport", "LSTMExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -128,7 +134,10 @@ let package = Package(
         .testTarget(name: "NumPyIOTests", dependencies: ["NumPyIO", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LSTMImportTests",
-            dependencies: ["LSTMImport", "LSTMEngine", "NumPyIO", "LSTMTestSupport"],
+            dependencies: [
+                "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMConv", "LSTMTestSupport"],
