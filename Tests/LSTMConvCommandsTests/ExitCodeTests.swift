@@ -78,6 +78,7 @@ struct ExitCodeTests {
             (["validate", model, "--input", input, "--expected", "nope.npy"], "nope.npy"),
             (["validate", model, "--input", "nope.npy", "--expected", expected], "nope.npy"),
             (["inspect", "."], "."),
+            (["export", "nope.lstmw", "--to", "pytorch", "-o", "out.safetensors"], "nope.lstmw"),
         ]
     }()
 
@@ -110,6 +111,7 @@ struct ExitCodeTests {
             Writer(name: "import to HDF5", output: "out.h5") { ["import", pt, "-o", $0.path("out.h5")] },
             Writer(name: "convert", output: "out.h5") { ["convert", golden, "-o", $0.path("out.h5")] },
             Writer(name: "convert to .lstmw", output: "out.lstmw") { ["convert", CLI.fixture("hdf5/golden/small_lstm.h5").path, "-o", $0.path("out.lstmw")] },
+            Writer(name: "export", output: "out.safetensors") { ["export", pt, "--to", "pytorch", "-o", $0.path("out.safetensors")] },
             Writer(name: "run --output", output: "y.npy") { ["run", pt, "--input", input, "--output", $0.path("y.npy")] },
             Writer(name: "run --states", output: "s.npz") {
                 ["run", pt, "--input", input, "--output", $0.path("y.npy"), "--states", $0.path("s.npz")]
@@ -138,6 +140,11 @@ struct ExitCodeTests {
             #expect(replaced != placeholder)
             if writer.output.hasSuffix(".npy") {
                 #expect(try NumPyArray(npyData: replaced).shape == [3, 5, 5])
+            } else if writer.output.hasSuffix(".safetensors") {
+                // An 8-byte little-endian header length, then that much JSON.
+                let length = replaced.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
+                #expect(length > 0 && 8 + length <= replaced.count)
+                #expect((try? JSONSerialization.jsonObject(with: replaced.dropFirst(8).prefix(length))) is [String: Any])
             } else if writer.output.hasSuffix(".npz") {
                 #expect(try NPZArchive(npzData: replaced).names.count == 2)
             } else {

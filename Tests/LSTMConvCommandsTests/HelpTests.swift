@@ -4,7 +4,7 @@ import Testing
 /// `--help` of the root command and of every subcommand, checked against spec/cli.md.
 @Suite("help and the documented contract")
 struct HelpTests {
-    static let commands = ["import", "inspect", "verify", "convert", "run", "validate"]
+    static let commands = ["import", "inspect", "verify", "convert", "run", "validate", "export"]
 
     /// The flags spec/cli.md's synopsis gives each command (`lstmconv CMD … [--flag …]`).
     static func specFlags() throws -> [String: Set<String>] {
@@ -92,6 +92,8 @@ struct HelpTests {
                                   model's output (and optionally final states).
           validate                Run a forward pass and compare it with an expected
                                   output; exit 0 within tolerance, 2 on mismatch.
+          export                  Write a model's weights in a framework's layout: a
+                                  PyTorch state_dict as .safetensors.
 
           See 'lstmconv help <subcommand>' for detailed help.
 
