@@ -140,7 +140,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMTestSupport"],
+            name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMConv", "LSTMTestSupport"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -25,7 +25,7 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "A .lstmw or .h5 checkpoint, or any importable source (Keras .h5/.keras, PyTorch .pt/.pth, .safetensors), imported in memory.")
     var model: String
 
-    @Option(help: "Target framework (pytorch).")
+    @Option(help: "Target framework.")
     var to: ExportTarget
 
     @Option(name: .shortAndLong, help: "Output path (.safetensors).")
@@ -46,7 +46,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Write no recurrent biases, for bias=False modules (every recurrent bias must be zero).")
     var noBias = false
 
-    @Option(help: "Force the source format of an importable MODEL (keras, pytorch, safetensors).")
+    @Option(help: "Read an importable MODEL as this source format instead of detecting it.")
     var from: SourceFormat?
 
     @Option(help: "Keras: architecture JSON for a weights-only file.")
@@ -77,6 +77,7 @@ struct ExportCommand: ParsableCommand {
         try reporting {
             try FileRules.requireInput(model)
             if let config { try FileRules.requireInput(config) }
+            try FileRules.requireDistinct(output, from: model)
             try FileRules.requireWritable(output, force: force)
             let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep)
             let loaded = try ModelSource.load(URL(fileURLWithPath: model), options: options)

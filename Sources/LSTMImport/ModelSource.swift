@@ -67,6 +67,9 @@ public enum ModelSource {
         } catch {
             throw ImportError(.unrecognizedSource, "cannot read the file: \(error.localizedDescription)", file: url.path)
         }
+        if prefix.isEmpty {
+            throw ImportError(.unrecognizedSource, "the file is empty (0 bytes)", file: url.path)
+        }
         if let encoding = Encoding(sniffing: prefix) {
             if encoding == .binary { return .checkpoint(.binary) }
             if HDF5Encoding.isLSTMConvFile(url) { return .checkpoint(.hdf5) }
@@ -76,6 +79,12 @@ public enum ModelSource {
         if KerasImporter.hasZipSignature(prefix) {
             if PyTorchImporter.canRead(url) { return .pytorch }
             if KerasImporter.sourceKind(of: url) == .archive { return .keras }
+            // A damaged zip neither importer can open: the name decides which importer explains what is wrong.
+            switch url.pathExtension.lowercased() {
+            case "pt", "pth", "bin", "ckpt": return .pytorch
+            case "keras": return .keras
+            default: break
+            }
             throw ImportError(
                 .unrecognizedSource,
                 "a zip archive that is neither a Keras .keras archive (no config.json) nor a torch.save archive (no <name>/data.pkl)",

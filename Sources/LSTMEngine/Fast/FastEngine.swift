@@ -87,16 +87,16 @@ public struct FastEngine: ForwardPass {
                         ? []
                         : initialStates[key]?.LTM.map { $0.scalars.map(Float.init) }
                             ?? [Float](repeating: 0, count: B * layer.hiddenSize)
-                    var output = [Float](repeating: 0, count: T * B * layer.recurrentSize)
                     let run = DirectionRun(
                         cell: cell, settings: settings,
                         order: StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards), batch: B)
-                    let phases = run.run(input: values, output: &output, stm: &stm, ltm: &ltm)
+                    let phases = run.run(input: values, stm: &stm, ltm: &ltm)
+                    let output = phases.output
                     timings.inputProjection += phases.inputProjection
                     timings.recurrence += phases.recurrence
                     finalStates[key] = CellState(
-                        STM: NDArray(unchecked: [B, layer.recurrentSize], stm.map(Double.init)),
-                        LTM: layer.cell == .gru ? nil : NDArray(unchecked: [B, layer.hiddenSize], ltm.map(Double.init)))
+                        STM: NDArray(unchecked: [B, layer.recurrentSize], widened(stm)),
+                        LTM: layer.cell == .gru ? nil : NDArray(unchecked: [B, layer.hiddenSize], widened(ltm)))
                     outputs.append(output)
                     finals.append(stm)
                 }
@@ -118,7 +118,7 @@ public struct FastEngine: ForwardPass {
         case .sequence(let values, let T, let F):
             output = NDArray(unchecked: [B, T, F], batchMajor(values, B: B, T: T, F: F))
         case .vectors(let values, let F):
-            output = NDArray(unchecked: [B, F], values.map(Double.init))
+            output = NDArray(unchecked: [B, F], widened(values))
         case .tokens(let ids, let T):
             output = NDArray(unchecked: [B, T], ids.map(Double.init))
         }
@@ -147,26 +147,12 @@ private enum Flow {
 
 /// `[B, T, F]` → `[T, B, F]`.
 private func timeMajor(_ values: [Float], B: Int, T: Int, F: Int) -> [Float] {
-    if B == 1 || T == 1 { return values }
-    var result = [Float](repeating: 0, count: values.count)
-    for b in 0..<B {
-        for t in 0..<T {
-            result.replaceSubrange(((t * B + b) * F)..<((t * B + b + 1) * F), with: values[((b * T + t) * F)..<((b * T + t + 1) * F)])
-        }
-    }
-    return result
+    swapLeadingAxes(values, B, T, F)
 }
 
 /// `[T, B, F]` → `[B, T, F]`, widened to float64.
 private func batchMajor(_ values: [Float], B: Int, T: Int, F: Int) -> [Double] {
-    var result = [Double](repeating: 0, count: values.count)
-    for t in 0..<T {
-        for b in 0..<B {
-            let source = (t * B + b) * F, target = (b * T + t) * F
-            for k in 0..<F { result[target + k] = Double(values[source + k]) }
-        }
-    }
-    return result
+    widened(swapLeadingAxes(values, T, B, F))
 }
 
 /// Merges one or two directions' `[rows, width]` arrays (spec/engine.md §5).

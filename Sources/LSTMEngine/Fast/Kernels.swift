@@ -45,27 +45,13 @@ public enum BLASThreads {
     }
 }
 
-@inline(__always)
-private func load(_ pointer: UnsafePointer<Float>, _ count: Int) -> Lanes {
-    if count >= 8 { return UnsafeRawPointer(pointer).loadUnaligned(as: Lanes.self) }
-    var lanes = Lanes(repeating: 0)
-    for k in 0..<count { lanes[k] = pointer[k] }
-    return lanes
-}
-
-@inline(__always)
-private func store(_ lanes: Lanes, _ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
-    if count >= 8 {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: lanes, as: Lanes.self)
-    } else {
-        for k in 0..<count { pointer[k] = lanes[k] }
+/// A float32 array of `count` elements that `fill` initialises completely (saves zeroing large buffers).
+func uninitializedArray(count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        // Every caller writes every element (the fast-vs-reference tests would see a missed one).
+        if let base = buffer.baseAddress, count > 0 { fill(base) }
+        initialized = count
     }
-}
-
-@inline(__always)
-private func clip(_ lanes: Lanes, _ limit: Float?) -> Lanes {
-    guard let limit else { return lanes }
-    return VectorMath.clamp(lanes, -limit, limit)
 }
 
 /// Which input row a step reads and which output slot it writes (spec/engine.md §5).
@@ -97,37 +83,40 @@ struct DirectionRun {
     ///
     /// - Parameters:
     ///   - input: the layer's input, time-major `[T, B, I]`.
-    ///   - output: receives every step's STM, time-major `[T, B, R]` (slot = aligned time).
     ///   - stm: initial STM `[B, R]` in, final STM out.
     ///   - ltm: initial LTM `[B, H]` in, final LTM out (LSTM; ignored for GRU).
-    /// - Returns: the time spent on the input projection and in the time loop.
-    @discardableResult
+    /// - Returns: every step's STM, time-major `[T, B, R]` (slot = aligned time), and the time spent on the input
+    ///   projection and in the time loop.
     func run(
-        input: [Float], output: inout [Float], stm: inout [Float], ltm: inout [Float]
-    ) -> (inputProjection: Duration, recurrence: Duration) {
+        input: [Float], stm: inout [Float], ltm: inout [Float]
+    ) -> (output: [Float], inputProjection: Duration, recurrence: Duration) {
         let T = order.steps, B = batch, H = cell.H, R = cell.R, I = cell.I
         let width = cell.gates * H
-        // The input part of every gate for every step: one GEMM, starting from the stacked biases.
-        var gx = [Float](repeating: 0, count: T * B * width)
-        // Scratch for the loop, allocated here, once.
-        var workspace = [Float](repeating: 0, count: 6 * B * max(width, R))
-        guard T > 0, B > 0 else { return (.zero, .zero) }
+        let rows = T * B
         let clock = ContinuousClock()
+        let start = clock.now
+        // The input part of every gate for every step: one GEMM, starting from the stacked biases.
+        var gx = uninitializedArray(count: rows * width) { gx in
+            cell.storage.withUnsafeBufferPointer { weights in
+                guard let bias = weights.baseAddress.map({ $0 + cell.bias }) else { return }
+                for row in 0..<rows { (gx + row * width).initialize(from: bias, count: width) }
+            }
+        }
+        // Scratch for the loop, allocated here, once.
+        var workspace = [Float](repeating: 0, count: 4 * B * max(width, R))
         var phases: (inputProjection: Duration, recurrence: Duration) = (.zero, .zero)
-        cell.storage.withUnsafeBufferPointer { weightBuffer in
-            input.withUnsafeBufferPointer { inputBuffer in
-                gx.withUnsafeMutableBufferPointer { gxBuffer in
-                    output.withUnsafeMutableBufferPointer { outputBuffer in
+        let output = uninitializedArray(count: rows * R) { y in
+            guard T > 0, B > 0 else { return }
+            cell.storage.withUnsafeBufferPointer { weightBuffer in
+                input.withUnsafeBufferPointer { inputBuffer in
+                    gx.withUnsafeMutableBufferPointer { gxBuffer in
                         stm.withUnsafeMutableBufferPointer { stmBuffer in
                             ltm.withUnsafeMutableBufferPointer { ltmBuffer in
                                 workspace.withUnsafeMutableBufferPointer { workBuffer in
                                     guard let w = weightBuffer.baseAddress, let x = inputBuffer.baseAddress,
-                                        let gx = gxBuffer.baseAddress, let y = outputBuffer.baseAddress,
-                                        let h0 = stmBuffer.baseAddress, let work = workBuffer.baseAddress
+                                        let gx = gxBuffer.baseAddress, let h0 = stmBuffer.baseAddress,
+                                        let work = workBuffer.baseAddress
                                     else { return }
-                                    let start = clock.now
-                                    let rows = T * B
-                                    for row in 0..<rows { (gx + row * width).update(from: w + cell.bias, count: width) }
                                     BLAS.gemm(rows, width, I, x, I, w + cell.wxT, width, gx, width, beta: 1)
                                     let projected = clock.now
                                     switch cell.gates {
@@ -146,10 +135,9 @@ struct DirectionRun {
                 }
             }
         }
-        return phases
+        return (output, phases.inputProjection, phases.recurrence)
     }
 
-    // swiftlint:disable:next function_body_length
     private func lstmLoop(
         w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
         h0: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>?, work: UnsafeMutablePointer<Float>,
@@ -159,11 +147,12 @@ struct DirectionRun {
         let T = order.steps, B = batch, width = 4 * H
         let s = settings
         let act = s.activation, ract = s.recurrentActivation
-        // Workspace: LTM ping-pong partner, unprojected STM, LTM_{t-1}·f_t, the U pre-activation.
+        // Workspace: LTM ping-pong partner, unprojected STM, LTM_{t-1}·f_t, the U pre-activation, activation(LTM_t).
         let cOther = work
         let hRaw = work + B * width
         let cf = work + 2 * B * width
         let u = work + 3 * B * width
+        let squashed = work + 3 * B * width + B * H
         var cPrev = c
         var cNext = cOther
         let diag = cell.peepholeDiagonal.map { w + $0 }
@@ -173,78 +162,54 @@ struct DirectionRun {
         let bu = cell.bu.map { w + $0 }
         let wpT = cell.wpT.map { w + $0 }
         let P = cell.P ?? H
-        // V and STM can be computed in the first pass unless they need a GEMM first (full P_v, document U).
-        let fusedUse = fullV == nil && !s.document
-        // Where the unprojected STM goes, and its row stride.
         let projected = wpT != nil
 
         var hPrev = UnsafePointer(h0)
         for step in 0..<T {
             let g = gx + order.read(step) * B * width
             let slot = y + order.write(step) * B * R
+            // Where the unprojected STM goes (row stride H).
             let hOut = projected ? hRaw : slot
+            // Recurrent part of every gate: g += STM_{t-1}·W_h^T (+ LTM_{t-1}·[P_i; P_f]^T).
             BLAS.gemm(B, width, R, hPrev, R, w + cell.whT, width, g, width, beta: 1)
             if let fullIF { BLAS.gemm(B, 2 * H, H, cPrev, H, fullIF, 2 * H, g, width, beta: 1) }
+            // learn, forget, remember (rows: i | f | N | V).
             for b in 0..<B {
-                let gRow = g + b * width
-                let cRow = cPrev + b * H
-                let nextRow = cNext + b * H
-                var j = 0
-                while j < H {
-                    let n = min(8, H - j)
-                    let cp = load(cRow + j, n)
-                    var zi = load(gRow + j, n)
-                    var zf = load(gRow + H + j, n)
-                    let zn = load(gRow + 2 * H + j, n)
-                    if let diag {
-                        zi += load(diag + j, n) * cp
-                        zf += load(diag + H + j, n) * cp
-                    }
-                    let i = ract(clip(zi, s.gateClip))
-                    let f = ract(clip(zf, s.gateClip))
-                    let N = act(clip(zn, s.gateClip))
-                    let cNew = clip(cp * f + N * i, s.cellClip)
-                    store(cNew, nextRow + j, n)
-                    if s.document { store(cp * f, cf + b * H + j, n) }
-                    if fusedUse {
-                        var zv = load(gRow + 3 * H + j, n)
-                        if let diag { zv += load(diag + 2 * H + j, n) * cNew }
-                        let v = ract(clip(zv, s.gateClip))
-                        store(v * act(cNew), hOut + b * H + j, n)
-                    }
-                    j += 8
+                let i = g + b * width, f = i + H, N = i + 2 * H
+                let previous = cPrev + b * H, next = cNext + b * H
+                if let diag {
+                    VectorMath.addProduct(i, diag, previous, H)
+                    VectorMath.addProduct(f, diag + H, previous, H)
                 }
+                if let limit = s.gateClip { VectorMath.clip(i, 3 * H, limit) }
+                ract.apply(i, 2 * H)
+                act.apply(N, H)
+                for k in 0..<H { next[k] = previous[k] * f[k] + N[k] * i[k] }
+                if let limit = s.cellClip { VectorMath.clip(next, H, limit) }
+                if s.document { for k in 0..<H { cf[b * H + k] = previous[k] * f[k] } }
             }
-            if !fusedUse {
-                if let fullV { BLAS.gemm(B, H, H, cNext, H, fullV, H, g + 3 * H, width, beta: 1) }
-                if let wuT, let bu {
-                    for b in 0..<B { (u + b * H).update(from: bu, count: H) }
-                    BLAS.gemm(B, H, H, cf, H, wuT, H, u, H, beta: 1)
-                }
-                for b in 0..<B {
-                    let gRow = g + b * width
-                    let nextRow = cNext + b * H
-                    var j = 0
-                    while j < H {
-                        let n = min(8, H - j)
-                        let cNew = load(nextRow + j, n)
-                        var zv = load(gRow + 3 * H + j, n)
-                        if let diag { zv += load(diag + 2 * H + j, n) * cNew }
-                        let v = ract(clip(zv, s.gateClip))
-                        if s.document {
-                            store(act(load(u + b * H + j, n)) * v, hOut + b * H + j, n)
-                        } else {
-                            store(v * act(cNew), hOut + b * H + j, n)
-                        }
-                        j += 8
-                    }
+            // use: V_t reads LTM_t (full peepholes need their GEMM first), then STM_t.
+            if let fullV { BLAS.gemm(B, H, H, cNext, H, fullV, H, g + 3 * H, width, beta: 1) }
+            if let wuT, let bu {
+                for b in 0..<B { (u + b * H).update(from: bu, count: H) }
+                BLAS.gemm(B, H, H, cf, H, wuT, H, u, H, beta: 1)
+            }
+            for b in 0..<B {
+                let V = g + b * width + 3 * H, next = cNext + b * H, out = hOut + b * H
+                if let diag { VectorMath.addProduct(V, diag + 2 * H, next, H) }
+                if let limit = s.gateClip { VectorMath.clip(V, H, limit) }
+                ract.apply(V, H)
+                if s.document {
+                    act.apply(u + b * H, H)  // U_t
+                    for k in 0..<H { out[k] = u[b * H + k] * V[k] }
+                } else {
+                    act.apply(next, into: squashed, H)  // activation(LTM_t)
+                    for k in 0..<H { out[k] = V[k] * squashed[k] }
                 }
             }
             if let wpT {
                 BLAS.gemm(B, P, H, hRaw, H, wpT, P, slot, P, beta: 0)
-                if let limit = s.projectionClip {
-                    for k in 0..<(B * P) { slot[k] = min(max(slot[k], -limit), limit) }
-                }
+                if let limit = s.projectionClip { VectorMath.clip(slot, B * P, limit) }
             }
             hPrev = UnsafePointer(slot)
             swap(&cPrev, &cNext)
@@ -272,45 +237,34 @@ struct DirectionRun {
             case .after:
                 BLAS.gemm(B, width, H, hPrev, H, whT, width, gh, width, beta: 0)
                 for b in 0..<B {
-                    let gRow = g + b * width, hRow = gh + b * width
-                    var j = 0
-                    while j < H {
-                        let n = min(8, H - j)
-                        let z = ract(clip(load(gRow + j, n) + load(hRow + j, n), s.gateClip))
-                        let r = ract(clip(load(gRow + H + j, n) + load(hRow + H + j, n), s.gateClip))
-                        var recurrent = load(hRow + 2 * H + j, n)
-                        if let bhc { recurrent += load(bhc + j, n) }
-                        let candidate = act(clip(load(gRow + 2 * H + j, n) + r * recurrent, s.gateClip))
-                        let previous = load(hPrev + b * H + j, n)
-                        store(z * previous + (1 - z) * candidate, slot + b * H + j, n)
-                        j += 8
+                    let z = g + b * width, r = z + H, candidate = z + 2 * H
+                    let recurrent = gh + b * width, previous = hPrev + b * H, out = slot + b * H
+                    for k in 0..<(2 * H) { z[k] += recurrent[k] }  // z and r
+                    if let limit = s.gateClip { VectorMath.clip(z, 2 * H, limit) }
+                    ract.apply(z, 2 * H)
+                    if let bhc {
+                        for k in 0..<H { candidate[k] += r[k] * (recurrent[2 * H + k] + bhc[k]) }
+                    } else {
+                        for k in 0..<H { candidate[k] += r[k] * recurrent[2 * H + k] }
                     }
+                    if let limit = s.gateClip { VectorMath.clip(candidate, H, limit) }
+                    act.apply(candidate, H)
+                    for k in 0..<H { out[k] = z[k] * previous[k] + (1 - z[k]) * candidate[k] }
                 }
             case .before:
                 BLAS.gemm(B, 2 * H, H, hPrev, H, whT, width, g, width, beta: 1)
                 for b in 0..<B {
-                    let gRow = g + b * width
-                    var j = 0
-                    while j < H {
-                        let n = min(8, H - j)
-                        store(ract(clip(load(gRow + j, n), s.gateClip)), gRow + j, n)  // z, kept for below
-                        let r = ract(clip(load(gRow + H + j, n), s.gateClip))
-                        store(r * load(hPrev + b * H + j, n), rh + b * H + j, n)
-                        j += 8
-                    }
+                    let z = g + b * width, r = z + H, previous = hPrev + b * H
+                    if let limit = s.gateClip { VectorMath.clip(z, 2 * H, limit) }
+                    ract.apply(z, 2 * H)  // z, r (z is kept for the output below)
+                    for k in 0..<H { rh[b * H + k] = r[k] * previous[k] }
                 }
                 BLAS.gemm(B, H, H, rh, H, whT + 2 * H, width, g + 2 * H, width, beta: 1)
                 for b in 0..<B {
-                    let gRow = g + b * width
-                    var j = 0
-                    while j < H {
-                        let n = min(8, H - j)
-                        let z = load(gRow + j, n)
-                        let candidate = act(clip(load(gRow + 2 * H + j, n), s.gateClip))
-                        let previous = load(hPrev + b * H + j, n)
-                        store(z * previous + (1 - z) * candidate, slot + b * H + j, n)
-                        j += 8
-                    }
+                    let z = g + b * width, candidate = z + 2 * H, previous = hPrev + b * H, out = slot + b * H
+                    if let limit = s.gateClip { VectorMath.clip(candidate, H, limit) }
+                    act.apply(candidate, H)
+                    for k in 0..<H { out[k] = z[k] * previous[k] + (1 - z[k]) * candidate[k] }
                 }
             }
             hPrev = UnsafePointer(slot)
@@ -353,14 +307,35 @@ func denseRows(_ dense: FastDense, input: [Float], rows: Int) -> [Float] {
     default:
         let activation = LaneActivation(dense.activation)
         output.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            var k = 0
-            while k < buffer.count {
-                let n = min(8, buffer.count - k)
-                store(activation(load(base + k, n)), base + k, n)
-                k += 8
-            }
+            if let base = buffer.baseAddress { activation.apply(base, buffer.count) }
         }
     }
     return output
+}
+
+/// `[B, T, F]` → `[T, B, F]` (`[T, B, F]` → `[B, T, F]` with `B` and `T` swapped).
+func swapLeadingAxes(_ values: [Float], _ first: Int, _ second: Int, _ features: Int) -> [Float] {
+    if first == 1 || second == 1 { return values }
+    return values.withUnsafeBufferPointer { source in
+        uninitializedArray(count: values.count) { target in
+            guard let source = source.baseAddress else { return }
+            for i in 0..<first {
+                for j in 0..<second {
+                    (target + (j * first + i) * features).initialize(from: source + (i * second + j) * features, count: features)
+                }
+            }
+        }
+    }
+}
+
+/// The values widened to float64 (exactly), in a vectorisable loop.
+func widened(_ values: [Float]) -> [Double] {
+    values.withUnsafeBufferPointer { source in
+        [Double](unsafeUninitializedCapacity: values.count) { target, initialized in
+            if let from = source.baseAddress, let to = target.baseAddress {
+                for k in 0..<values.count { (to + k).initialize(to: Double(from[k])) }
+            }
+            initialized = values.count
+        }
+    }
 }
