@@ -156,7 +156,7 @@ struct KerasConfigTests {
         #expect(KerasLegacyStore.role(of: "lstm_1/bias:0") == "bias")
     }
 
-    /// Found by fuzzing (Fuzz/, target FuzzKerasConfig): Foundation's JSON5 scanner traps on a 5-byte UTF-8 lead
+    /// Found by fuzzing (scripts/fuzz/, target FuzzKerasConfig): Foundation's JSON5 scanner traps on a 5-byte UTF-8 lead
     /// byte in an unquoted key instead of throwing; invalid UTF-8 is refused before the decoder sees it.
     @Test("invalid UTF-8 in a config is a typed error, not a trap", arguments: [
         [0x7b, 0xf8, 0xf8, 0x3a, 0x31, 0x7d],  // {<F8 F8>:1}

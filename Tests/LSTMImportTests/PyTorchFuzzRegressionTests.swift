@@ -3,7 +3,7 @@ import LSTMImportCore
 import LSTMImportPyTorch
 import Testing
 
-/// Inputs found by fuzzing the restricted unpickler (Fuzz/, target FuzzPickle): each must end in a typed error.
+/// Inputs found by fuzzing the restricted unpickler (scripts/fuzz/, target FuzzPickle): each must end in a typed error.
 @Suite("PyTorch pickle fuzz regressions")
 struct PyTorchFuzzRegressionTests {
     /// Pickle opcodes, protocol 2.

@@ -73,7 +73,7 @@ struct NPZTests {
     }
 }
 
-/// Inputs found by fuzzing (Fuzz/, target FuzzNPZ): each must end in a typed error.
+/// Inputs found by fuzzing (scripts/fuzz/, target FuzzNPZ): each must end in a typed error.
 @Suite("NumPy .npz fuzz regressions")
 struct NPZFuzzRegressionTests {
     /// A valid archive whose central directory sends the reader to `offset` for the entry's local header.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and fuzzes each for N seconds (not part of CI).
-#   Fuzz/run.sh [SECONDS] [TARGET...]      default: 60 seconds, every target
-# Corpora live in Fuzz/.corpus/<Target> (seeded from Fixtures/, kept between runs, not in git); crashes,
-# timeouts and OOMs are written to Fuzz/.artifacts/<Target>/. Exit status is non-zero if any target failed.
+#   scripts/fuzz/run.sh [SECONDS] [TARGET...]      default: 60 seconds, every target
+# Corpora live in scripts/fuzz/.corpus/<Target> (seeded from Fixtures/, kept between runs, not in git); crashes,
+# timeouts and OOMs are written to scripts/fuzz/.artifacts/<Target>/. Exit status is non-zero if any target failed.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-60}"
@@ -11,7 +11,7 @@ all=(FuzzBinary FuzzSafetensors FuzzPickle FuzzTorchZip FuzzNPY FuzzNPZ FuzzKera
 [ "$#" -gt 0 ] && targets=("$@") || targets=("${all[@]}")
 
 flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
-python3 seeds.py .. .corpus
+python3 seeds.py ../.. .corpus
 status=0
 for target in "${targets[@]}"; do
     # One product at a time: building everything would also link the parent's tools with the fuzzer runtime.
@@ -22,7 +22,7 @@ for target in "${targets[@]}"; do
     if ! ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" "$bin" ".corpus/$target" -max_total_time="$seconds" -rss_limit_mb=2048 \
         -malloc_limit_mb=1024 -detect_leaks=0 -max_len=1048576 -len_control=100 -timeout=10 -print_final_stats=1 \
         -artifact_prefix=".artifacts/$target/" 2> ".artifacts/$target/log.txt"; then
-        echo "!! $target failed; see Fuzz/.artifacts/$target/log.txt"
+        echo "!! $target failed; see scripts/fuzz/.artifacts/$target/log.txt"
         status=1
     fi
     grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)|cov: ' ".artifacts/$target/log.txt" | tail -3

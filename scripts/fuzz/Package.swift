@@ -2,7 +2,7 @@
 // Coverage-guided fuzzing of lstmconv's readers (libFuzzer + AddressSanitizer). Not part of CI: see README.md.
 import PackageDescription
 
-/// SwiftPM names a path dependency after its folder; the symlink `lstmconv -> ..` gives the parent package the
+/// SwiftPM names a path dependency after its folder; the symlink `lstmconv -> ../..` gives the parent package the
 /// identity `lstmconv` whatever the checkout folder is called (a checkout named `fuzz` would clash with this one).
 let parentIdentity = "lstmconv"
 
