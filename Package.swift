@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "LSTMHDF5", targets: ["LSTMHDF5"]),
         .library(name: "LSTMEngine", targets: ["LSTMEngine"]),
         .library(name: "LSTMImport", targets: ["LSTMImport"]),
+        .library(name: "LSTMExport", targets: ["LSTMExport"]),
         .library(name: "NumPyIO", targets: ["NumPyIO"]),
         .executable(name: "lstmconv", targets: ["lstmconv"]),
     ],
@@ -45,20 +46,22 @@ let package = Package(
         .systemLibrary(name: "CLSTMZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - The schema and its two encodings
+        /// Temp file + fsync + rename: how every writer puts a file in place.
+        .target(name: "AtomicFileIO", swiftSettings: strict),
         /// The logical model: layers, document gate tensors, validation, checksums.
         .target(name: "LSTMModel", dependencies: ["CLSTMZlib"], swiftSettings: strict),
         /// The `.lstmw` binary container.
-        .target(name: "LSTMBinary", dependencies: ["LSTMModel"], swiftSettings: strict),
+        .target(name: "LSTMBinary", dependencies: ["LSTMModel", "AtomicFileIO"], swiftSettings: strict),
         /// The only module that calls libhdf5: one funnel, one lock, handles closed in deinit.
         .target(name: "HDF5Bridge", dependencies: ["CHDF5"], swiftSettings: strict),
         /// The HDF5 encoding of the schema.
-        .target(name: "LSTMHDF5", dependencies: ["LSTMModel", "HDF5Bridge"], swiftSettings: strict),
+        .target(name: "LSTMHDF5", dependencies: ["LSTMModel", "HDF5Bridge", "AtomicFileIO"], swiftSettings: strict),
 
         // MARK: - Engines and arrays
         /// NumPy `.npy` / `.npz` reader and writer.
         .target(
             name: "NumPyIO",
-            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["AtomicFileIO", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
         /// Forward-pass engines: float64 reference (the oracle) and float32 on CBLAS.
         .target(name: "LSTMEngine", dependencies: ["LSTMModel", "CCBLAS"], swiftSettings: strict),
@@ -79,6 +82,11 @@ let package = Package(
             name: "LSTMImportPyTorch",
             dependencies: ["LSTMImportCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
+        /// Exporters: the document tensors fused back into a framework's layout (PyTorch safetensors).
+        .target(
+            name: "LSTMExport",
+            dependencies: ["LSTMImportPyTorch", "LSTMImportCore", "LSTMModel", "AtomicFileIO"],
+            swiftSettings: strict),
         /// Source detection and dispatch over every importer.
         .target(
             name: "LSTMImport",
@@ -93,7 +101,7 @@ let package = Package(
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv", "LSTMImport",
+                "LSTMConv", "LSTMImport", "LSTMExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -126,10 +134,13 @@ let package = Package(
         .testTarget(name: "NumPyIOTests", dependencies: ["NumPyIO", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LSTMImportTests",
-            dependencies: ["LSTMImport", "LSTMEngine", "NumPyIO", "LSTMTestSupport"],
+            dependencies: [
+                "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: strict),
         .testTarget(
-            name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMTestSupport"],
+            name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMConv", "LSTMTestSupport"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -3,6 +3,7 @@
 
     /work/venv/bin/python Fixtures/generate.py            # everything
     /work/venv/bin/python Fixtures/generate.py --only pytorch numpy
+    /work/venv/bin/python Fixtures/generate.py --keras-cases k3_lstm_no_bias tfk_lstm_no_bias   # just these
 
 Needs the versions pinned in Fixtures/requirements.txt (checked at start; --allow-other-versions to proceed
 anyway). Each framework runs in its own subprocess (Keras 3 and tf-keras are kept apart). At the end every
@@ -125,12 +126,21 @@ def write_case_list(cases):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=sorted(STEPS), help="regenerate only these frameworks")
+    parser.add_argument("--keras-cases", nargs="+", metavar="CASE",
+                        help="regenerate only these Keras cases (k3_*/tfk_* folder names, not CuDNN or derived ones); "
+                             "every other folder, keras/bad included, is left as it is")
     parser.add_argument("--allow-other-versions", action="store_true")
     parser.add_argument("--skip-verify", action="store_true", help="do not run the NumPy cross-check")
     args = parser.parse_args()
 
     check_versions(args.allow_other_versions)
-    for framework in args.only or list(STEPS):
+    if args.keras_cases:
+        if args.only and args.only != ["keras"]:
+            sys.exit("--keras-cases regenerates Keras cases only; drop --only or use --only keras")
+        print("== keras (only " + ", ".join(args.keras_cases) + ")")
+        for flavour in ("keras3", "tf_keras"):
+            run(["fixturegen.keras_cases", flavour, *args.keras_cases])
+    for framework in [] if args.keras_cases else args.only or list(STEPS):
         print(f"== {framework}")
         if (HERE / framework).exists():
             shutil.rmtree(HERE / framework)  # no stale cases

@@ -38,8 +38,10 @@ where W_c^S = W_c[:, :H] and W_c^E = W_c[:, H:].
 
 Directions (Keras and PyTorch agree): a `backward` direction reads the sequence reversed and its outputs are
 re-reversed so that output t belongs to input step t; its final state is the one after reading E_0.
-`go_backwards` (Keras, one direction only) reads the sequence reversed and returns the outputs in that
-reversed (processing) order. Merge modes: concat [fwd, bwd], sum, mul, ave.
+`go_backwards` (Keras) reverses the layer's input first and returns the outputs in that reversed (processing)
+order; on a two-direction layer the forward direction then reads the reversed input and the backward direction
+the original order, as Keras' Bidirectional(LSTM(go_backwards=True)) does. Merge modes: concat [fwd, bwd], sum,
+mul, ave.
 
 A model is a dict {"layers": [layer, ...]}; each layer is a dict with "kind" and the attribute names of the
 schema; recurrent layers carry "directions": [ {role: array}, ... ] (forward first), embedding and dense
@@ -232,7 +234,9 @@ def recurrent_forward(layer, x):
         outputs = run_direction(cells[0], sequence)  # processing order, as Keras returns go_backwards outputs
         return outputs if layer["return_sequences"] else outputs[:, -1, :]
     if layer["go_backwards"]:
-        raise NotImplementedError("go_backwards on a bidirectional layer")
+        # Keras' Bidirectional(LSTM(go_backwards=True)): the input is reversed before anything else and the merged
+        # outputs stay in that reversed order (spec/engine.md §5).
+        x = x[:, ::-1, :]
     forward = run_direction(cells[0], x)
     backward = run_direction(cells[1], x[:, ::-1, :])  # reads E_{T-1} … E_0
     if layer["return_sequences"]:

@@ -4,6 +4,9 @@ Run as a subprocess of generate.py, once per flavour, because the two packages a
 
     python -m fixturegen.keras_cases keras3      # Keras 3 (`import keras`)
     python -m fixturegen.keras_cases tf_keras    # tf-keras 2.x (`import tf_keras`, TF_USE_LEGACY_KERAS=1)
+    python -m fixturegen.keras_cases keras3 k3_lstm_no_bias …   # only the named cases (of this flavour)
+
+The CuDNN and h5py-derived tf-keras cases are made only in a full run (no case names given).
 
 Each case: Fixtures/keras/<flavour prefix>_<case>/ with model.h5 (model.save, legacy HDF5), model.keras
 (Keras archive), input.npy, expected.npy (model.predict), ours.h5 (the same model in our HDF5 encoding, mapped
@@ -160,6 +163,78 @@ def case_dense_activations(rng):
     return model, float_input(rng)
 
 
+def case_rnn_lstmcell_seq(rng):
+    model = seq(K.Input((T, I)), L.RNN(L.LSTMCell(5), return_sequences=True), L.Dense(2))
+    return model, float_input(rng)
+
+
+def case_rnn_grucell_last(rng):
+    model = seq(K.Input((T, I)), L.RNN(L.GRUCell(4)), L.Dense(3, activation="softmax"))
+    return model, float_input(rng)
+
+
+def case_lstm_no_bias(rng):
+    model = seq(K.Input((T, I)), L.LSTM(5, use_bias=False, return_sequences=True), L.Dense(2, use_bias=False))
+    return model, float_input(rng)
+
+
+def case_gru_no_bias_reset_after(rng):
+    model = seq(K.Input((T, I)), L.GRU(4, use_bias=False, reset_after=True),
+                L.Dense(3, activation="tanh", use_bias=False))
+    return model, float_input(rng)
+
+
+def case_gru_no_bias_reset_before(rng):
+    model = seq(K.Input((T, I)), L.GRU(4, use_bias=False, reset_after=False, return_sequences=True), L.Dense(2))
+    return model, float_input(rng)
+
+
+def case_dense_activation_layers(rng):
+    model = seq(K.Input((T, I)), L.LSTM(5), L.Dense(6), L.Activation("tanh"), L.Dense(3), L.Activation("softmax"))
+    return model, float_input(rng)
+
+
+def case_bilstm_explicit_backward(rng):
+    backward = L.LSTM(4, return_sequences=True, go_backwards=True, name="reverse_reader")
+    model = seq(K.Input((T, I)), L.Bidirectional(L.LSTM(4, return_sequences=True), backward_layer=backward),
+                L.Dense(2))
+    return model, float_input(rng)
+
+
+def case_bilstm_go_backwards_seq(rng):
+    # tf-keras only: Keras 3 refuses a go_backwards layer without an explicit backward_layer.
+    model = seq(K.Input((T, I)), L.Bidirectional(L.LSTM(4, go_backwards=True, return_sequences=True)))
+    return model, float_input(rng)
+
+
+def case_bilstm_go_backwards_last(rng):
+    model = seq(K.Input((T, I)), L.Bidirectional(L.LSTM(4, go_backwards=True), merge_mode="sum"), L.Dense(2))
+    return model, float_input(rng)
+
+
+def case_bilstm_go_backwards_explicit_backward(rng):
+    # The Keras 3 spelling of Bidirectional(LSTM(go_backwards=True)): the backward layer must be given.
+    backward = L.LSTM(4, return_sequences=True, name="reverse_reader")
+    model = seq(K.Input((T, I)),
+                L.Bidirectional(L.LSTM(4, go_backwards=True, return_sequences=True), backward_layer=backward))
+    return model, float_input(rng)
+
+
+def case_stacked_gru_reset_before(rng):
+    model = seq(K.Input((T, I)), L.GRU(5, reset_after=False, return_sequences=True),
+                L.GRU(4, reset_after=False, return_sequences=True), L.GRU(3, reset_after=False))
+    return model, float_input(rng)
+
+
+def case_text_embedding_bilstm_softmax(rng):
+    vocab = 12
+    model = seq(K.Input((T,), dtype="int32"), L.Embedding(vocab, 4, mask_zero=False), L.Bidirectional(L.LSTM(4)),
+                L.Dense(3, activation="softmax"))
+    ids = rng.integers(0, vocab, size=(B, T)).astype(np.int32)
+    ids[:, :2] = 0  # leading padding id 0: with mask_zero=False it is an ordinary token
+    return model, ids
+
+
 CASES = [
     # name, builder, what it covers, weights-only files too?, weight range (wider saturates hard_sigmoid)
     ("text_embedding_lstm_softmax", case_text_embedding_lstm_softmax,
@@ -190,7 +265,46 @@ CASES = [
      "Functional single-chain model with user layer names: LSTM → Dropout → GRU → Dense(tanh)", False, 0.5),
     ("dense_activations", case_dense_activations,
      "LSTM → Dense tanh → sigmoid → relu → linear → softmax", False, 0.5),
+    ("rnn_lstmcell_seq", case_rnn_lstmcell_seq,
+     "RNN(LSTMCell) wrapper with return_sequences, then Dense(linear) per step", True, 0.5),
+    ("rnn_grucell_last", case_rnn_grucell_last,
+     "RNN(GRUCell) wrapper (reset_after=True), last step, Dense(softmax)", False, 0.5),
+    ("lstm_no_bias", case_lstm_no_bias,
+     "LSTM use_bias=False (no bias dataset: zero biases) with return_sequences, then Dense use_bias=False", True, 0.5),
+    ("gru_no_bias_reset_after", case_gru_no_bias_reset_after,
+     "GRU use_bias=False, reset_after=True (zero double bias), last step, Dense(tanh) use_bias=False", False, 0.5),
+    ("gru_no_bias_reset_before", case_gru_no_bias_reset_before,
+     "GRU use_bias=False, reset_after=False (zero single bias), return_sequences, Dense(linear)", False, 0.5),
+    ("dense_activation_layers", case_dense_activation_layers,
+     "LSTM → Dense(linear) → Activation('tanh') → Dense(linear) → Activation('softmax') (Activation layers folded "
+     "into the Dense before them)", False, 0.5),
+    ("bilstm_explicit_backward", case_bilstm_explicit_backward,
+     "Bidirectional LSTM with an explicit backward_layer= (go_backwards=True, its own name), return_sequences, "
+     "merge concat, then Dense", False, 0.5),
+    ("bilstm_go_backwards_seq", case_bilstm_go_backwards_seq,
+     "Bidirectional(LSTM(go_backwards=True)), return_sequences, merge concat (forward reads reversed, backward reads "
+     "in order; merged sequence in reversed time order)", False, 0.5),
+    ("bilstm_go_backwards_last", case_bilstm_go_backwards_last,
+     "Bidirectional(LSTM(go_backwards=True)), last step, merge sum, then Dense", False, 0.5),
+    ("bilstm_go_backwards_explicit_backward", case_bilstm_go_backwards_explicit_backward,
+     "Bidirectional(LSTM(go_backwards=True), backward_layer=LSTM(go_backwards=False)) (the Keras 3 spelling of a "
+     "go_backwards Bidirectional), return_sequences, merge concat", False, 0.5),
+    ("stacked_gru_reset_before", case_stacked_gru_reset_before,
+     "three stacked GRU layers, reset_after=False (single bias), last step from the third", False, 0.5),
+    ("text_embedding_bilstm_softmax", case_text_embedding_bilstm_softmax,
+     "Embedding(mask_zero=False) → Bidirectional LSTM (last step, concat) → Dense(softmax) text classifier on int32 "
+     "token ids with leading id-0 padding", False, 0.5),
 ]
+
+# Cases that exist for one flavour only (all others are made for both).
+ONLY_FLAVOUR = {
+    # Keras 3 refuses Bidirectional(LSTM(go_backwards=True)) without backward_layer (both would read backwards).
+    "bilstm_go_backwards_seq": "tf_keras",
+    "bilstm_go_backwards_last": "tf_keras",
+    "stacked_gru_reset_before": "tf_keras",
+    "bilstm_go_backwards_explicit_backward": "keras3",
+    "text_embedding_bilstm_softmax": "keras3",
+}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -209,47 +323,74 @@ def activation_of(name):
     raise ValueError(f"activation {name} not covered by the fixtures")
 
 
+def cell_of(layer):
+    """The object holding a recurrent layer's cell options: the layer (LSTM, GRU) or its cell (RNN(cell))."""
+    return layer.cell if type(layer).__name__ == "RNN" else layer
+
+
+def cell_kind(layer):
+    """"LSTM" or "GRU" for LSTM / GRU layers and for RNN(LSTMCell) / RNN(GRUCell)."""
+    kind = type(cell_of(layer)).__name__
+    kind = {"LSTMCell": "LSTM", "GRUCell": "GRU"}.get(kind, kind)
+    if kind not in ("LSTM", "GRU"):
+        raise ValueError(f"recurrent class {kind} not covered by the fixtures")
+    return kind
+
+
 def map_recurrent_direction(layer, source_prefix):
     """Maps one Keras LSTM/GRU layer's kernels onto document tensors: (tensors, sources, bias kind, reset)."""
-    kernel, recurrent_kernel, bias = [np.asarray(w, dtype=np.float32) for w in layer.get_weights()]
+    cell = cell_of(layer)
+    kind = cell_kind(layer)
+    h = cell.units
+    values = [np.asarray(w, dtype=np.float32) for w in layer.get_weights()]
     names = [f"{source_prefix}/{weight_name(w)}" for w in layer.weights]
-    kname, rname, bname = names
-    h = layer.units
+    if cell.use_bias:
+        (kernel, recurrent_kernel, bias), (kname, rname, bname) = values, names
+    else:
+        # No bias variable at all: zeros of the shape the layer would have had (GRU: by reset_after).
+        (kernel, recurrent_kernel), (kname, rname) = values, names
+        shape = (2, 3 * h) if kind == "GRU" and cell.reset_after else ((4 if kind == "LSTM" else 3) * h,)
+        bias, bname = np.zeros(shape, np.float32), None
     tensors, sources = {}, {}
-    kind = type(layer).__name__
     if kind == "LSTM":
         gates = ["i", "f", "n", "v"]  # Keras column blocks i, f, c, o
     else:
         gates = ["z", "r", "c"]  # Keras column blocks z, r, h
+
+    def bias_source(text):
+        return text if bname else "zeros (use_bias=False)"
+
     for k, role in enumerate(gates):
         cols = slice(k * h, (k + 1) * h)
         tensors["W_" + role] = gate_matrix(recurrent_kernel[:, cols].T, kernel[:, cols].T)
         sources["W_" + role] = hstack_source(f"{rname}[:, {k * h}:{(k + 1) * h}].T", f"{kname}[:, {k * h}:{(k + 1) * h}].T")
         if bias.ndim == 1:
             tensors["b_" + role] = np.ascontiguousarray(bias[cols])
-            sources["b_" + role] = f"{bname}[{k * h}:{(k + 1) * h}]"
+            sources["b_" + role] = bias_source(f"{bname}[{k * h}:{(k + 1) * h}]")
         else:  # GRU reset_after=True: (2, 3H) = [input bias; recurrent bias]
             tensors["b_" + role] = np.ascontiguousarray(bias[0, cols])
-            sources["b_" + role] = f"{bname}[0, {k * h}:{(k + 1) * h}]"
+            sources["b_" + role] = bias_source(f"{bname}[0, {k * h}:{(k + 1) * h}]")
             tensors["bh_" + role] = np.ascontiguousarray(bias[1, cols])
-            sources["bh_" + role] = f"{bname}[1, {k * h}:{(k + 1) * h}]"
+            sources["bh_" + role] = bias_source(f"{bname}[1, {k * h}:{(k + 1) * h}]")
     bias_kind = "double" if bias.ndim == 2 else "single"
     reset = None
     if kind == "GRU":
-        reset = "after" if layer.reset_after else "before"
+        reset = "after" if cell.reset_after else "before"
     return tensors, sources, bias_kind, reset
 
 
 def recurrent_common(layer):
+    """Sequence options from the layer (RNN or LSTM/GRU), activations from the cell options."""
     cfg = layer.get_config()
-    for key in ("stateful", "unroll"):
+    cell_cfg = cell_of(layer).get_config()
+    for key in ("stateful", "unroll", "return_state"):
         if cfg.get(key):
             raise ValueError(f"{key} not covered")
     return {
         "return_sequences": cfg["return_sequences"],
         "go_backwards": cfg["go_backwards"],
-        "activation": activation_of(cfg["activation"]),
-        "recurrent_activation": activation_of(cfg["recurrent_activation"]),
+        "activation": activation_of(cell_cfg["activation"]),
+        "recurrent_activation": activation_of(cell_cfg["recurrent_activation"]),
     }
 
 
@@ -264,32 +405,51 @@ def to_document(model, features):
         prefix = f"model_weights/{layer.name}"
         if kind in ("InputLayer", "Dropout"):
             continue
+        if kind == "Activation":
+            # A stand-alone activation right after a linear Dense is that Dense's activation.
+            activation = activation_of(layer.get_config()["activation"])
+            if activation == ("linear",):
+                continue
+            if not layers or layers[-1]["kind"] != "dense" or layers[-1]["activation"] != ("linear",):
+                raise ValueError("Activation layer not after a linear Dense is not covered")
+            layers[-1]["activation"] = activation
+            continue
         if kind == "Embedding":
+            if layer.get_config().get("mask_zero"):
+                raise ValueError("mask_zero=True not covered")
             (table,) = layer.get_weights()
             doc = ours_h5.embedding_layer(np.asarray(table, np.float32),
                                           sources={"W_e": f"{prefix}/{weight_name(layer.weights[0])}"})
             layouts.append("keras.embedding")
         elif kind == "Dense":
-            kernel, bias = [np.asarray(w, np.float32) for w in layer.get_weights()]
-            kname, bname = [f"{prefix}/{weight_name(w)}" for w in layer.weights]
+            values = [np.asarray(w, np.float32) for w in layer.get_weights()]
+            names = [f"{prefix}/{weight_name(w)}" for w in layer.weights]
+            kernel = values[0]
+            bias = values[1] if layer.use_bias else None
+            sources = {"W_d": f"{names[0]}.T"}
+            if bias is not None:
+                sources["b_d"] = names[1]
             doc = ours_h5.dense_layer(np.ascontiguousarray(kernel.T), bias,
-                                      activation=activation_of(layer.get_config()["activation"]),
-                                      sources={"W_d": f"{kname}.T", "b_d": bname})
+                                      activation=activation_of(layer.get_config()["activation"]), sources=sources)
             layouts.append("keras.dense.kernel_in_x_units")
-        elif kind in ("LSTM", "GRU", "Bidirectional"):
+        elif kind in ("LSTM", "GRU", "RNN", "Bidirectional"):
             if kind == "Bidirectional":
                 parts = [layer.forward_layer, layer.backward_layer]
                 merge_mode = layer.merge_mode
                 options = recurrent_common(layer.forward_layer)
-                if options["go_backwards"]:
-                    raise ValueError("go_backwards inside Bidirectional not covered")
-                options["go_backwards"] = False
+                # Keras runs the backward layer with the opposite go_backwards. The forward layer's flag is the
+                # whole layer's: with go_backwards=True the input is reversed first and the merged outputs stay in
+                # that reversed order (spec/engine.md §5; numpy_reference.recurrent_forward).
+                if recurrent_common(layer.backward_layer)["go_backwards"] == options["go_backwards"]:
+                    raise ValueError("Bidirectional with the same go_backwards on both layers")
+                if type(parts[0]).__name__ != type(parts[1]).__name__ or cell_kind(parts[0]) != cell_kind(parts[1]):
+                    raise ValueError("Bidirectional with two different recurrent classes not covered")
             else:
                 parts, merge_mode = [layer], None
                 options = recurrent_common(layer)
             mapped = [map_recurrent_direction(part, prefix) for part in parts]
-            cell = type(parts[0]).__name__
-            units = parts[0].units
+            cell = cell_kind(parts[0])
+            units = cell_of(parts[0]).units
             input_size = previous
             tensors = [m[0] for m in mapped]
             sources = [m[1] for m in mapped]
@@ -556,10 +716,21 @@ def edit_no_cell_level(f):
 
 
 def main():
-    print(f"Keras fixtures with {PACKAGE} {KERAS_VERSION} (backend {BACKEND}, TensorFlow {tf.__version__})")
+    # Optional case names after the flavour (`k3_lstm_no_bias`, `tfk_cudnn_gru`, …): make only those, leaving
+    # every other case folder untouched.
+    only = set(sys.argv[2:])
+    known = {f"{PREFIX}_{entry[0]}" for entry in CASES if ONLY_FLAVOUR.get(entry[0], FLAVOUR) == FLAVOUR}
+    wanted = only & known
+
+    def selected(name):
+        return not only or f"{PREFIX}_{name}" in wanted
+
+    print(f"Keras fixtures with {PACKAGE} {KERAS_VERSION} (backend {BACKEND}, TensorFlow {tf.__version__})"
+          + (f"; only {', '.join(sorted(wanted)) or 'none of this flavour'}" if only else ""))
     for entry in CASES:
-        make_case(*entry)
-    if FLAVOUR == "tf_keras":
+        if ONLY_FLAVOUR.get(entry[0], FLAVOUR) == FLAVOUR and selected(entry[0]):
+            make_case(*entry)
+    if FLAVOUR == "tf_keras" and not only:
         make_cudnn_case("cudnn_lstm", "CuDNNLSTM", L.LSTM(4, return_sequences=True),
                         "CuDNNLSTM (bias 8H, raw cuDNN kernel blocks) return_sequences → Dense")
         make_cudnn_case("cudnn_gru", "CuDNNGRU", L.GRU(4, return_sequences=True, reset_after=True),

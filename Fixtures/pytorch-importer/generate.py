@@ -11,6 +11,8 @@ their output that are described below; nothing here is ever unpickled by the tes
 - lying_bomb.pt             lstm_nobias/model.pt with data/0 replaced by 64 MiB of zeros, deflated, while the local
                             and central headers still declare the original (small) size: extraction must stop at
                             the declared size.
+- protocol4.pt             lstm_nobias's state_dict saved with pickle_protocol=4 (FRAME, SHORT_BINUNICODE,
+                            STACK_GLOBAL, MEMOIZE).
 - torchscript.pt           torch.jit.save(torch.jit.script(nn.LSTM(3, 4))): a TorchScript archive, refused with advice.
 - lstm_nobias/, gru_float64/  model.pt, model.safetensors, input.npy, expected.npy (PyTorch's forward output,
                             batch_first, zero initial states) for nn.LSTM(bias=False) and a float64 nn.GRU.
@@ -133,6 +135,11 @@ def torchscript() -> None:
     torch.jit.save(torch.jit.script(model), str(HERE / "torchscript.pt"))
 
 
+def protocol4() -> None:
+    state = torch.load(HERE / "lstm_nobias" / "model.pt", weights_only=True)
+    torch.save(state, HERE / "protocol4.pt", pickle_protocol=4)
+
+
 def main() -> None:
     forward_case("lstm_nobias", torch.nn.LSTM(4, 5, num_layers=2, bias=False, batch_first=True), 4)
     forward_case("gru_float64", torch.nn.GRU(3, 4, bidirectional=True, batch_first=True), 3, dtype=torch.float64)
@@ -140,6 +147,7 @@ def main() -> None:
     lying_bomb()
     checkpoint()
     torchscript()
+    protocol4()
 
 
 if __name__ == "__main__":

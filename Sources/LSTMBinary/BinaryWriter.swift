@@ -1,3 +1,4 @@
+import AtomicFileIO
 import Foundation
 import LSTMModel
 
@@ -22,8 +23,18 @@ public enum BinaryWriter {
     /// `failAfterChunks` makes the stream fail after that many chunks (tests of the failure path).
     static func write(_ model: Model, to url: URL, overwrite: Bool, failAfterChunks: Int?) throws(BinaryFormatError) {
         let plan = try FilePlan(model, file: url.path)
-        try AtomicFile.write(to: url, overwrite: overwrite, failAfterChunks: failAfterChunks) { (sink: (Data) throws(BinaryFormatError) -> Void) throws(BinaryFormatError) in
-            try plan.emit(sink)
+        let target = url.path
+        try AtomicFile.stream(to: url, overwrite: overwrite, mapError: { failure in
+            BinaryFormatError(failure.kind == .exists ? .fileExists : .cannotWrite, failure.message, file: target)
+        }) { (sink: (Data) throws(BinaryFormatError) -> Void) throws(BinaryFormatError) in
+            var chunks = 0
+            try plan.emit { (chunk: Data) throws(BinaryFormatError) in
+                if let failAfterChunks, chunks >= failAfterChunks {
+                    throw BinaryFormatError(.cannotWrite, "simulated write failure after \(chunks) chunks", file: target)
+                }
+                try sink(chunk)
+                chunks += 1
+            }
         }
     }
 }

@@ -14,10 +14,10 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output path (.lstmw, .h5 or .hdf5).")
     var output: String
 
-    @Option(help: "Store every tensor as this dtype (f32, f16, bf16, f64).")
+    @Option(help: "Store every tensor as this dtype.")
     var dtype: DType?
 
-    @Option(help: "Output encoding (binary or hdf5); default: from OUT's extension.")
+    @Option(help: "Output encoding; default: from OUT's extension.")
     var encoding: Encoding?
 
     @Flag(help: "HDF5 only: chunked datasets with shuffle + deflate.")
@@ -30,6 +30,9 @@ struct ConvertCommand: ParsableCommand {
         if encoding == nil, Encoding(pathExtensionOf: output) == nil {
             throw ValidationError("cannot tell the output encoding from '\(output)'; use .lstmw, .h5 or .hdf5, or pass --encoding")
         }
+        if compress, (encoding ?? Encoding(pathExtensionOf: output)) == .binary {
+            throw ValidationError("--compress applies to HDF5 output only; '\(output)' is written as .lstmw")
+        }
     }
 
     func run() throws {
@@ -38,7 +41,9 @@ struct ConvertCommand: ParsableCommand {
             try FileRules.requireWritable(output, force: force)
             var model = try Checkpoint.load(URL(fileURLWithPath: input))
             if let dtype { model = model.converted(to: dtype) }
-            try Checkpoint.save(model, to: URL(fileURLWithPath: output), encoding: encoding, compress: compress, overwrite: force)
+            try FileRules.writing(output) {
+                try Checkpoint.save(model, to: URL(fileURLWithPath: output), encoding: encoding, compress: compress, overwrite: force)
+            }
             print("\(input) → \(output)")
         }
     }

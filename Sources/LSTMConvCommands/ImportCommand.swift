@@ -12,16 +12,16 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "The source file (.h5, .keras, .weights.h5, .pt, .pth, .safetensors).")
     var source: String
 
-    @Option(name: .shortAndLong, help: "Output path; default: SOURCE with the extension .lstmw (or .h5 with --encoding hdf5).")
+    @Option(name: .shortAndLong, help: "Output path; default: SOURCE with .lstmw (.h5 with --encoding hdf5) in place of its extension and any .weights.")
     var output: String?
 
-    @Option(help: "Force the source format (keras, pytorch, safetensors).")
+    @Option(help: "Read SOURCE as this format instead of detecting it.")
     var from: SourceFormat?
 
-    @Option(help: "Output encoding (binary or hdf5); default: from OUT's extension, else binary.")
+    @Option(help: "Output encoding; default: from OUT's extension (.lstmw, .h5, .hdf5), else binary.")
     var encoding: Encoding?
 
-    @Option(help: "Keras: architecture JSON (model.to_json()) for a weights-only file.")
+    @Option(help: "Keras: the architecture JSON (model.to_json()) for a weights-only file.")
     var config: String?
 
     @Option(help: "PyTorch: the recurrent module prefix to import when there are several.")
@@ -29,6 +29,9 @@ struct ImportCommand: ParsableCommand {
 
     @Option(help: "PyTorch: a Linear module prefix to append as a dense head.")
     var head: String?
+
+    @Flag(help: "PyTorch: output only the last step [B, D*H] (h_n) instead of the whole sequence [B, T, D*H].")
+    var lastStep = false
 
     @Flag(help: "HDF5 output only: chunked datasets with shuffle + deflate.")
     var compress = false
@@ -47,16 +50,26 @@ struct ImportCommand: ParsableCommand {
         return stripped.path + (encoding == .hdf5 ? ".h5" : ".lstmw")
     }
 
+    func validate() throws {
+        if compress, (encoding ?? Encoding(pathExtensionOf: outputPath) ?? .binary) == .binary {
+            throw ValidationError("--compress applies to HDF5 output only; '\(outputPath)' is written as .lstmw")
+        }
+    }
+
     func run() throws {
         try reporting {
             try FileRules.requireInput(source)
             if let config { try FileRules.requireInput(config) }
             let destination = outputPath
             let chosen = encoding ?? Encoding(pathExtensionOf: destination) ?? .binary
+            try FileRules.requireDistinct(destination, from: source)
             try FileRules.requireWritable(destination, force: force)
-            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head)
+            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep)
             let result = try ModelSource.importFile(URL(fileURLWithPath: source), options: options)
-            try Checkpoint.save(result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
+            try FileRules.writing(destination) {
+                try Checkpoint.save(
+                    result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
+            }
             let p = result.model.provenance
             let origin = [p.sourceFramework, p.sourceFrameworkVersion].filter { !$0.isEmpty }.joined(separator: " ")
             print("imported \(source) (\(origin), \(p.sourceLayout)) → \(destination)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LSTMConv
 
 /// A failure the command layer itself detects (missing input, existing output, mismatch).
 struct CommandFailure: Error, CustomStringConvertible {
@@ -13,7 +14,8 @@ func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
-/// Runs a command body, turning every thrown error into one stderr line and a documented exit code.
+/// Runs a command body, turning every thrown error into one stderr line and a documented exit code:
+/// ``CommandFailure`` carries its own code, anything else is bad input (65).
 func reporting(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -27,8 +29,39 @@ func reporting(_ body: () throws -> Void) throws {
     } catch let error as ValidationError {
         throw error
     } catch {
-        printError("lstmconv: error: \(error)")
+        printError("lstmconv: error: \(oneLine(error))")
         throw ExitStatus.badInput
+    }
+}
+
+/// An error as the contract's one line `<file>: <what> at <where>: <expected vs found>`: errors that name their
+/// file after the problem (`… in FILE`) are turned around, and line breaks are folded.
+func oneLine(_ error: any Error) -> String {
+    let text: String
+    switch error {
+    case var hdf5 as LSTMHDF5Error where hdf5.file != nil:
+        let file = hdf5.file ?? ""
+        hdf5.file = nil
+        text = "\(file): \(hdf5)"
+    case var numpy as NumPyError where numpy.path != nil:
+        let path = numpy.path ?? ""
+        numpy.path = nil
+        text = "\(path): \(numpy)"
+    default:
+        text = "\(error)"
+    }
+    return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+}
+
+/// Runs `body`, reporting the engines' and the model's errors (which cannot name a file themselves) as bad
+/// input in `file`; every other error already names its file and passes through.
+func blaming<T>(_ file: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as EngineError {
+        throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(file): \(oneLine(error))")
+    } catch let error as ModelError {
+        throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(file): \(oneLine(error))")
     }
 }
 
@@ -43,12 +76,51 @@ enum FileRules {
         }
     }
 
-    /// Fails with exit 73 when `path` exists and `force` is false.
+    /// Fails with exit 73 when `path` exists and `force` is false, names a folder, or its folder is missing or
+    /// not writable. Checked before any work, so a command that cannot write its output does nothing.
     static func requireWritable(_ path: String, force: Bool) throws {
-        if FileManager.default.fileExists(atPath: path), !force {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue {
+                throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: "\(path): is a folder, not an output file")
+            }
+            if !force {
+                throw CommandFailure(
+                    exitCode: ExitStatus.cannotCreateOutput,
+                    message: "\(path): already exists; pass --force to replace it or choose another output path")
+            }
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard manager.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: "\(path): the folder \(folder) does not exist")
+        }
+        guard manager.isWritableFile(atPath: folder) else {
+            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: "\(path): the folder \(folder) is not writable")
+        }
+    }
+
+    /// Fails with exit 73 when `output` is the same file as `input` (a forced write would destroy the input).
+    static func requireDistinct(_ output: String, from input: String) throws {
+        let a = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardizedFileURL.path
+        let b = URL(fileURLWithPath: input).resolvingSymlinksInPath().standardizedFileURL.path
+        if a == b {
             throw CommandFailure(
                 exitCode: ExitStatus.cannotCreateOutput,
-                message: "\(path) already exists; pass --force to replace it or choose another output path")
+                message: "\(output): is the input file itself; choose another output path")
+        }
+    }
+
+    /// Runs a write, reporting the writer's own "exists" and I/O failures as exit 73 (cannot create the output).
+    static func writing(_ path: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as BinaryFormatError where [.fileExists, .cannotWrite].contains(error.code) {
+            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: oneLine(error))
+        } catch let error as LSTMHDF5Error where [.fileExists, .io].contains(error.code) {
+            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: oneLine(error))
+        } catch let error as NumPyError where [.fileExists, .io].contains(error.code) {
+            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: oneLine(error))
         }
     }
 }

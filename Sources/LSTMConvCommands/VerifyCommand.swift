@@ -6,7 +6,12 @@ import LSTMConv
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Recompute every tensor checksum and check the model; exit 2 on a mismatch.")
+        abstract: "Recompute every tensor checksum and check the model; exit 2 on a checksum mismatch.",
+        discussion: """
+            Prints one line per tensor. A tensor whose data no longer matches its stored CRC-32 is a mismatch \
+            (exit 2); a file whose header or structure is damaged, or whose model does not validate, is bad input \
+            (exit 65).
+            """)
 
     @Argument(help: "A checkpoint: .lstmw or .h5 in the lstmconv format.")
     var file: String
@@ -21,15 +26,17 @@ struct VerifyCommand: ParsableCommand {
                 print("\(entry.path)  crc32 \(String(format: "%08x", entry.computed))  \(status)")
                 if !entry.isValid { bad += 1 }
             }
-            if let problem = report.problem { printError("lstmconv: error: \(file): \(problem)") }
-            if !report.isValid {
+            if bad > 0 {
                 throw CommandFailure(
                     exitCode: ExitStatus.mismatch,
-                    message: "\(file): \(bad) of \(report.tensors.count) tensor checksums do not match" + (report.problem == nil ? "" : "; the model does not validate"))
+                    message: "\(file): \(bad) of \(report.tensors.count) tensor checksums do not match")
             }
-            print("\(file): all \(report.tensors.count) checksums match")
+            if let problem = report.problem {
+                throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(file): the checksums match but the model does not validate: \(problem)")
+            }
             // A final full load catches anything structural the checksum pass does not.
             _ = try Checkpoint.load(URL(fileURLWithPath: file))
+            print("\(file): all \(report.tensors.count) checksums match")
         }
     }
 }

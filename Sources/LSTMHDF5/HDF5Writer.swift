@@ -1,3 +1,4 @@
+import AtomicFileIO
 import Foundation
 import HDF5Bridge
 import LSTMModel
@@ -37,59 +38,10 @@ extension HDF5Encoding {
         } catch {
             throw LSTMHDF5Error(error, file: path)
         }
-        let manager = FileManager.default
-        if manager.fileExists(atPath: path), !overwrite {
-            throw LSTMHDF5Error(.fileExists, "refusing to replace it without overwrite", file: path)
-        }
-        let directory = url.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw LSTMHDF5Error(.io, "the folder \(directory.path) does not exist", file: path)
-        }
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
-        do throws(LSTMHDF5Error) {
+        try AtomicFile.write(to: url, overwrite: overwrite, mapError: { failure in
+            LSTMHDF5Error(failure.kind == .exists ? .fileExists : .io, failure.message, file: path)
+        }) { (temporary: String) throws(LSTMHDF5Error) in
             try writeFile(model, to: temporary, options: options)
-            try synchronize(temporary, target: path)
-            try place(temporary, at: path, overwrite: overwrite)
-        } catch {
-            _ = unlink(temporary)
-            throw error
-        }
-    }
-
-    /// Flushes the closed temporary file to disk before it is moved into place.
-    private static func synchronize(_ temporary: String, target: String) throws(LSTMHDF5Error) {
-        do {
-            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
-            defer { try? handle.close() }
-            try handle.synchronize()
-        } catch {
-            throw LSTMHDF5Error(.io, "cannot flush \(temporary): \(error.localizedDescription)", file: target)
-        }
-    }
-
-    /// Moves the finished temporary file to `target`: `rename` when replacing is allowed, else `link` (which
-    /// fails atomically when the target exists) and then removing the temporary name.
-    private static func place(_ temporary: String, at target: String, overwrite: Bool) throws(LSTMHDF5Error) {
-        if overwrite {
-            guard rename(temporary, target) == 0 else {
-                throw LSTMHDF5Error(.io, "rename failed: \(String(cString: strerror(errno)))", file: target)
-            }
-            return
-        }
-        if link(temporary, target) == 0 {
-            _ = unlink(temporary)
-            return
-        }
-        if errno == EEXIST {
-            throw LSTMHDF5Error(.fileExists, "refusing to replace it without overwrite", file: target)
-        }
-        // File systems without hard links: a checked rename.
-        guard !FileManager.default.fileExists(atPath: target) else {
-            throw LSTMHDF5Error(.fileExists, "refusing to replace it without overwrite", file: target)
-        }
-        guard rename(temporary, target) == 0 else {
-            throw LSTMHDF5Error(.io, "rename failed: \(String(cString: strerror(errno)))", file: target)
         }
     }
 

@@ -42,12 +42,16 @@ public struct ImportOptions: Sendable {
     public var module: String?
     /// PyTorch: a Linear module prefix appended as a dense head.
     public var head: String?
+    /// PyTorch: the last recurrent layer returns only its final step `[B, D·R]` (`h_n`) instead of the whole
+    /// sequence `[B, T, D·R]` (`output`, the default). A head then applies to the last step.
+    public var lastStepOnly: Bool
 
-    public init(from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil) {
+    public init(from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil, lastStepOnly: Bool = false) {
         self.from = from
         self.config = config
         self.module = module
         self.head = head
+        self.lastStepOnly = lastStepOnly
     }
 }
 
@@ -63,6 +67,9 @@ public enum ModelSource {
         } catch {
             throw ImportError(.unrecognizedSource, "cannot read the file: \(error.localizedDescription)", file: url.path)
         }
+        if prefix.isEmpty {
+            throw ImportError(.unrecognizedSource, "the file is empty (0 bytes)", file: url.path)
+        }
         if let encoding = Encoding(sniffing: prefix) {
             if encoding == .binary { return .checkpoint(.binary) }
             if HDF5Encoding.isLSTMConvFile(url) { return .checkpoint(.hdf5) }
@@ -72,6 +79,12 @@ public enum ModelSource {
         if KerasImporter.hasZipSignature(prefix) {
             if PyTorchImporter.canRead(url) { return .pytorch }
             if KerasImporter.sourceKind(of: url) == .archive { return .keras }
+            // A damaged zip neither importer can open: the name decides which importer explains what is wrong.
+            switch url.pathExtension.lowercased() {
+            case "pt", "pth", "bin", "ckpt": return .pytorch
+            case "keras": return .keras
+            default: break
+            }
             throw ImportError(
                 .unrecognizedSource,
                 "a zip archive that is neither a Keras .keras archive (no config.json) nor a torch.save archive (no <name>/data.pkl)",
@@ -107,7 +120,7 @@ public enum ModelSource {
             return try KerasImporter.importFile(at: url, options: KerasImportOptions(config: options.config))
         case .pytorch, .safetensors:
             return try PyTorchImporter.importFile(
-                at: url, options: PyTorchImportOptions(module: options.module, head: options.head))
+                at: url, options: PyTorchImportOptions(module: options.module, head: options.head, returnSequences: !options.lastStepOnly))
         }
     }
 

@@ -83,3 +83,45 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// Rank-1 or rank-2 tensors of one dtype joined along `axis` (the inverse of cutting with ``slice(axis:range:)``):
+    /// axis 0 stacks them (`[a, n] ++ [b, n] → [a + b, n]`), axis 1 places them side by side
+    /// (`[m, a] ++ [m, b] → [m, a + b]`). Element bytes are copied unchanged.
+    public static func concatenated(_ parts: [Tensor], axis: Int) throws(ImportError) -> Tensor {
+        guard let first = parts.first else { throw ImportError(.shapeMismatch, "nothing to concatenate") }
+        let rank = first.shape.count
+        guard rank == 1 || rank == 2, axis >= 0, axis < rank else {
+            throw ImportError(.shapeMismatch, "cannot concatenate shape \(first.shape) along axis \(axis)")
+        }
+        for part in parts {
+            var kept = part.shape, wanted = first.shape
+            guard kept.count == rank else {
+                throw ImportError(.shapeMismatch, "cannot concatenate \(first.shape) and \(part.shape): ranks differ")
+            }
+            kept.remove(at: axis)
+            wanted.remove(at: axis)
+            guard kept == wanted, part.dtype == first.dtype else {
+                throw ImportError(
+                    .shapeMismatch,
+                    "cannot concatenate \(first.shape) \(first.dtype.rawValue) and \(part.shape) \(part.dtype.rawValue) along axis \(axis)")
+            }
+        }
+        var shape = first.shape
+        shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+        var out = Data()
+        out.reserveCapacity(parts.reduce(0) { $0 + $1.bytes.count })
+        if axis == 0 {
+            for part in parts { out.append(part.bytes) }
+        } else {
+            for row in 0..<shape[0] {
+                for part in parts {
+                    let width = part.shape[1] * part.dtype.byteWidth
+                    let start = part.bytes.startIndex + row * width
+                    out.append(part.bytes[start ..< start + width])
+                }
+            }
+        }
+        return try make(first.dtype, shape, out)
+    }
+}

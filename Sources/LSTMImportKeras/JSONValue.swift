@@ -18,7 +18,15 @@ enum JSONValue: Sendable, Equatable, Decodable {
             decoder.allowsJSON5 = true
             return try decoder.decode(JSONValue.self, from: data)
         } catch {
-            throw ImportError(.malformedSource, "\(what) is not valid JSON (\(error))")
+            // Keep the message on one line: DecodingError descriptions nest their context.
+            let reason: String
+            if case .dataCorrupted(let context) = error as? DecodingError {
+                reason = context.underlyingError.map { "\($0)" } ?? context.debugDescription
+            } else {
+                reason = "\(error)"
+            }
+            let line = reason.split(whereSeparator: \.isNewline).joined(separator: " ")
+            throw ImportError(.malformedSource, "\(what) is not valid JSON (\(line.prefix(300)))")
         }
     }
 

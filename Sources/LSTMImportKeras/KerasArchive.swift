@@ -47,12 +47,15 @@ struct KerasArchive {
 
     /// The model config from `config.json`.
     func config() throws(ImportError) -> KerasModelConfig {
-        guard let data = try member("config.json") else {
-            let names = archive.map(\.path).prefix(20).joined(separator: ", ")
-            throw ImportError(
-                .missingConfig, "the zip has no `config.json`, so it is not a Keras .keras archive (members: \(names))", location: "config.json")
-        }
+        guard let data = try member("config.json") else { throw noConfig }
         return try KerasModelConfig.parse(JSONValue.parse(data, what: "`config.json`"))
+    }
+
+    /// The error for a zip without `config.json`, listing what it does hold.
+    var noConfig: ImportError {
+        let names = archive.map(\.path).prefix(20).joined(separator: ", ")
+        return ImportError(
+            .missingConfig, "the zip has no `config.json`, so it is not a Keras .keras archive (members: \(names))", location: "config.json")
     }
 
     /// `keras_version` from `metadata.json`, if present.
@@ -63,10 +66,7 @@ struct KerasArchive {
 
     /// Extracts `model.weights.h5` to a private temporary file, opens it, runs `body`, and deletes the file.
     func withWeights<T>(_ body: (KerasH5) throws(ImportError) -> T) throws(ImportError) -> T {
-        guard hasConfig else {
-            _ = try config()
-            throw ImportError(.missingConfig, "the zip has no `config.json`", location: "config.json")
-        }
+        guard hasConfig else { throw noConfig }
         let name = "model.weights.h5"
         guard let entry = archive[name] else {
             let others = archive.map(\.path).filter { $0.hasPrefix("model.weights") }

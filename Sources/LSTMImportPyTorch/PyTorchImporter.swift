@@ -39,8 +39,9 @@ public enum PyTorchImporter {
     public static func looksLikeZip(_ prefix: Data) -> Bool { TorchArchive.looksLikeZip(prefix) }
 
     /// Whether the file at `url` is for this importer: safetensors content, a `torch.save` zip, a legacy
-    /// `torch.save` stream, a `.pt`/`.pth`/`.bin` pickle, or any `.safetensors` file (so that a damaged header
-    /// is reported by the safetensors reader with its precise error rather than as an unknown file).
+    /// `torch.save` stream, or a pickle or zip named `.pt`/`.pth`/`.bin`/`.ckpt`, or any `.safetensors` file
+    /// (so that a damaged header or a truncated archive is reported with its precise error rather than as an
+    /// unknown file).
     public static func canRead(_ url: URL) -> Bool {
         guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
         defer { try? handle.close() }
@@ -50,7 +51,8 @@ public enum PyTorchImporter {
             return true
         }
         if TorchArchive.looksLikePickle(prefix) { return ["pt", "pth", "bin", "ckpt", "pkl"].contains(fileExtension) }
-        return TorchArchive.looksLikeZip(prefix) && TorchArchive.isTorchArchive(at: url)
+        guard TorchArchive.looksLikeZip(prefix) else { return false }
+        return ["pt", "pth", "bin", "ckpt"].contains(fileExtension) || TorchArchive.isTorchArchive(at: url)
     }
 
     /// Reads the flat state_dict of a file, choosing the reader by content (then by extension), and the
@@ -169,11 +171,12 @@ public enum PyTorchImporter {
             if let p = layer.projectionSize { summary += " P=\(p)" }
             let letters = module.layout.gates.map(\.letter).joined(separator: ",")
             let roles = module.layout.gates.map(\.gate.weight.rawValue).joined(separator: ",")
-            summary += ", gates \(letters) → \(roles), two biases, \(module.dtype.rawValue)"
+            summary += ", gates \(letters) → \(roles), \(module.hasBias ? "two biases" : "no biases (stored as zeros)"), \(module.dtype.rawValue)"
             summaries.append(summary)
         }
         if !module.hasBias {
-            notes.append("`\(moduleLabel(module.prefix))` has no bias tensors (bias=False): b_* and bh_* are stored as zeros")
+            notes.append(
+                "`\(moduleLabel(module.prefix))` has no bias tensors (bias=False): b_* and bh_* are stored as zeros (source `zeros:<absent key>`)")
         }
         if module.isCell {
             notes.append("\(module.torchName) `\(moduleLabel(module.prefix))` is stored as a one-layer recurrent layer run over the sequence")
@@ -226,7 +229,7 @@ public enum PyTorchImporter {
                 } else if !module.hasBias, kind == .biasIH || kind == .biasHH {
                     let zeros = Data(count: gateRows * module.dtype.byteWidth)
                     guard let tensor = try? Tensor(dtype: module.dtype, shape: [gateRows], bytes: zeros) else { continue }
-                    found[pattern] = FoundTensor(tensor, sourceName: "zeros (\(key) absent: bias=False)")
+                    found[pattern] = FoundTensor(tensor, sourceName: "zeros:\(key)")
                 }
             }
             directions.append(

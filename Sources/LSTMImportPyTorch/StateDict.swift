@@ -38,21 +38,28 @@ public struct StateDict: Sendable {
         case pickle = "bare pickle"
     }
 
-    public var format: Format
-    /// Keys and values in file order (safetensors: in data-offset order).
-    public var entries: [(key: String, value: StateTensor)]
+    public let format: Format
+    /// Keys and values in file order (safetensors: in data-offset order). Keys are unique.
+    public let entries: [(key: String, value: StateTensor)]
     /// safetensors `__metadata__`; for torch archives `byteorder` and the archive `version`.
-    public var metadata: [String: String]
+    public let metadata: [String: String]
+    private let positions: [String: Int]
 
+    /// Wraps entries; for a repeated key the first entry wins (the readers refuse repeated keys).
     public init(format: Format, entries: [(key: String, value: StateTensor)], metadata: [String: String] = [:]) {
         self.format = format
         self.entries = entries
         self.metadata = metadata
+        var positions: [String: Int] = [:]
+        for (index, entry) in entries.enumerated() where positions[entry.key] == nil {
+            positions[entry.key] = index
+        }
+        self.positions = positions
     }
 
     /// The value stored under `key`.
     public subscript(key: String) -> StateTensor? {
-        entries.first { $0.key == key }?.value
+        positions[key].map { entries[$0].value }
     }
 
     /// The floating-point tensor stored under `key`, or `nil` if there is none.

@@ -27,6 +27,9 @@ public struct Tensor: Sendable, Equatable {
     }
 
     /// Builds a tensor from `Float` values, narrowing to `dtype` when it is f16 or bf16.
+    ///
+    /// `values.count` must equal the product of `shape` (a programming error otherwise, never reached with file data:
+    /// readers use ``init(dtype:shape:bytes:)``, which throws).
     public init(_ values: [Float], shape: [Int], dtype: DType = .f32) {
         precondition(Tensor.elementCount(of: shape) == values.count, "values do not match shape")
         self.dtype = dtype

@@ -24,8 +24,11 @@ public enum TensorRole: String, Sendable, CaseIterable, Comparable {
 
     /// Canonical order: declaration order. The binary writer stores tensors in this order.
     public static func < (lhs: TensorRole, rhs: TensorRole) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        canonicalIndex[lhs, default: 0] < canonicalIndex[rhs, default: 0]
     }
+
+    private static let canonicalIndex: [TensorRole: Int] =
+        Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($0.element, $0.offset) })
 }
 
 /// One tensor the schema requires: where it lives, what it is, and its shape.

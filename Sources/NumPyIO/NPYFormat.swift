@@ -1,3 +1,4 @@
+import AtomicFileIO
 import Foundation
 
 // The `.npy` format (NumPy NEP 1): magic `\x93NUMPY`, version, header length (u16 LE for 1.0, u32 LE for 2.0
@@ -126,7 +127,7 @@ extension NumPyArray {
     ///
     /// - Throws: ``NumPyError/Code/fileExists`` when `url` exists and `overwrite` is false.
     public func write(to url: URL, overwrite: Bool = false, byteOrder: ByteOrder = .little) throws(NumPyError) {
-        try AtomicFile.write(npyData(byteOrder: byteOrder), to: url, overwrite: overwrite)
+        try AtomicFile.write(npyData(byteOrder: byteOrder), to: url, overwrite: overwrite, mapError: NumPyError.init(atomicWrite:))
     }
 }
 

@@ -1,3 +1,4 @@
+import AtomicFileIO
 import Foundation
 import ZIPFoundation
 
@@ -115,6 +116,6 @@ public struct NPZArchive: Sendable, Equatable {
     ///
     /// - Throws: ``NumPyError/Code/fileExists`` when `url` exists and `overwrite` is false.
     public func write(to url: URL, overwrite: Bool = false, compressed: Bool = false) throws(NumPyError) {
-        try AtomicFile.write(try npzData(compressed: compressed), to: url, overwrite: overwrite)
+        try AtomicFile.write(try npzData(compressed: compressed), to: url, overwrite: overwrite, mapError: NumPyError.init(atomicWrite:))
     }
 }

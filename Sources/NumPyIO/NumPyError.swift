@@ -1,3 +1,4 @@
+import AtomicFileIO
 /// The error every NumPyIO reader and writer throws: a stable ``Code`` plus the context that locates the problem.
 ///
 /// Errors compare equal by ``code`` only, so tests can write `#expect(throws: NumPyError(.fortranOrder))`.
@@ -79,5 +80,12 @@ public struct NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
         if !message.isEmpty { text += ": \(message)" }
         if let underlying { text += " (\(underlying))" }
         return text
+    }
+}
+
+extension NumPyError {
+    /// Maps a failed atomic write onto `fileExists` or `io`.
+    init(atomicWrite failure: AtomicFileError) {
+        self.init(failure.kind == .exists ? .fileExists : .io, failure.message, path: failure.path)
     }
 }

@@ -119,9 +119,9 @@ struct KerasCase: Decodable, Sendable {
         return try JSONDecoder().decode(KerasCase.self, from: data)
     }
 
-    /// The Keras layers that carry weights, in order: one per document layer.
+    /// The Keras layers that carry weights, in order: one per document layer (`Activation` layers fold into a Dense).
     var weightedLayers: [KerasLayer] {
-        keras_layers.filter { ["Embedding", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU", "Bidirectional", "Dense"].contains($0.class) }
+        keras_layers.filter { ["Embedding", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU", "RNN", "Bidirectional", "Dense"].contains($0.class) }
     }
 }
 

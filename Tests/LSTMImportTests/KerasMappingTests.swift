@@ -39,7 +39,11 @@ struct KerasMappingTests {
                 let halves = recurrent.directions.count == 2 ? [names[..<(names.count / 2)], names[(names.count / 2)...]] : [names[...]]
                 let cudnn = keras.class.hasPrefix("CuDNN")
                 for (set, list) in zip(recurrent.directions, halves) {
-                    try check(set, recurrent: recurrent, cudnn: cudnn, kernel: raw(list, "kernel"), rk: raw(list, "recurrent_kernel"), bias: raw(list, "bias"))
+                    // use_bias=False: no bias dataset at all.
+                    let hasBias = list.contains { $0.split(separator: "/").last.map { String($0).replacingOccurrences(of: ":0", with: "") } == "bias" }
+                    try check(
+                        set, recurrent: recurrent, cudnn: cudnn, kernel: raw(list, "kernel"), rk: raw(list, "recurrent_kernel"),
+                        bias: hasBias ? raw(list, "bias") : nil)
                 }
             }
         }
@@ -48,7 +52,7 @@ struct KerasMappingTests {
     /// Expected document tensors of one direction from the raw `kernel [I, GH]`, `recurrent_kernel [H, GH]` and `bias`.
     func check(
         _ set: ParameterSet, recurrent: RecurrentLayer, cudnn: Bool,
-        kernel: (shape: [Int], values: [Float]), rk: (shape: [Int], values: [Float]), bias: (shape: [Int], values: [Float])
+        kernel: (shape: [Int], values: [Float]), rk: (shape: [Int], values: [Float]), bias: (shape: [Int], values: [Float])?
     ) throws {
         let h = recurrent.hiddenSize
         let i = recurrent.inputSize
@@ -80,6 +84,13 @@ struct KerasMappingTests {
                 }
             }
             #expect(set.tensors[weight]?.floats() == expected, "\(weight)")
+            guard let bias else {
+                // use_bias=False: zero biases, two of them exactly when the layer is declared with two (GRU reset_after).
+                let zeros = [Float](repeating: 0, count: h)
+                #expect(set.tensors[b]?.floats() == zeros, "\(b)")
+                #expect(set.tensors[bh]?.floats() == (recurrent.bias == .double ? zeros : nil), "\(bh)")
+                continue
+            }
             // One bias [GH], or two: GRU reset_after [2, GH] rows, cuDNN [2GH] halves (same C-order layout).
             let first = Array(bias.values[(k * h)..<((k + 1) * h)])
             let second: [Float]? = bias.values.count == 2 * width ? Array(bias.values[(width + k * h)..<(width + (k + 1) * h)]) : nil

@@ -26,6 +26,12 @@ import Testing
         #expect(try PyTorchImporter.readStateDict(at: Self.root.appendingPathComponent("big_endian.pt")).stateDict.metadata["byteorder"] == "big")
     }
 
+    @Test func pickleProtocol4ArchivesImport() throws {
+        let four = try PyTorchImporter.importFile(at: Self.root.appendingPathComponent("protocol4.pt"))
+        let two = try PyTorchImporter.importFile(at: Self.root.appendingPathComponent("lstm_nobias/model.pt"))
+        #expect(four.model.layers == two.model.layers)
+    }
+
     @Test func extractionStopsAtTheDeclaredSize() {
         // data/0 declares 320 bytes but inflates to 64 MiB; the ratio check cannot see it, the extraction cap must.
         do {

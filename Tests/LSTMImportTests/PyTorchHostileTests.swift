@@ -54,6 +54,8 @@ import Testing
     func refusedWithItsOwnError(_ expectation: Expectation) throws {
         let url = PyTorchFixtures.bad(expectation.file)
         try #require(FileManager.default.fileExists(atPath: url.path), "missing fixture \(expectation.file)")
+        // Every bad file is claimed by this importer, so the dispatcher routes it here for its precise error.
+        #expect(PyTorchImporter.canRead(url))
         do {
             let result = try PyTorchImporter.importFile(at: url)
             Issue.record("\(expectation.file) was imported (\(result.layerSummaries)) instead of refused")
