@@ -149,3 +149,59 @@ struct NPYTests {
         #expect(throws: NumPyError(.shapeMismatch)) { try NumPyArray(shape: [2, 2], float32: [1, 2, 3]) }
     }
 }
+
+@Suite("NumPy .npy robustness")
+struct NPYRobustnessTests {
+    /// Every prefix of a valid file is refused with a typed error (never a crash or a wrong array).
+    @Test(arguments: ["f4_le.npy", "f8_v3.npy", "i8_be.npy"])
+    func everyTruncationIsATypedError(_ file: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: fixture(file)))
+        for length in 0..<bytes.count {
+            let error = #expect(throws: NumPyError.self, "prefix \(length)") { try NumPyArray(npyData: Data(bytes[0..<length])) }
+            #expect([NumPyError.Code.badMagic, .truncated, .badHeader].contains(error?.code), "prefix \(length): \(String(describing: error))")
+        }
+    }
+
+    /// Every single-byte change inside the header either still decodes or throws a typed error.
+    @Test func headerByteFlipsNeverCrash() throws {
+        let bytes = [UInt8](try Data(contentsOf: fixture("f4_le.npy")))
+        for offset in 0..<128 {
+            for value: UInt8 in [0x00, 0x20, 0x27, 0x28, 0x29, 0x2C, 0x3A, 0x7B, 0x7D, 0xFF] {
+                var mutated = bytes
+                mutated[offset] = value
+                do {
+                    let array = try NumPyArray(npyData: Data(mutated))
+                    #expect(array.count == NumPyArray.elementCount(of: array.shape))
+                    // A flip in the magic string is never accepted.
+                    #expect(offset >= 6 || mutated[offset] == bytes[offset], "magic byte \(offset) = \(value) accepted")
+                } catch {
+                    if offset < 6, value != bytes[offset] { #expect(error.code == .badMagic) }
+                }
+            }
+        }
+    }
+
+    /// Arrays of pseudo-random shapes and dtypes survive write → read in both byte orders.
+    @Test func pseudoRandomRoundTrips() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        for _ in 0..<200 {
+            let shape = (0..<next(4)).map { _ in next(5) }
+            let count = shape.reduce(1, *)
+            let array: NumPyArray
+            switch next(4) {
+            case 0: array = try NumPyArray(shape: shape, float32: (0..<count).map { _ in Float(next(2001) - 1000) / 7 })
+            case 1: array = try NumPyArray(shape: shape, float64: (0..<count).map { _ in Double(next(2001) - 1000) / 3 })
+            case 2: array = try NumPyArray(shape: shape, int32: (0..<count).map { _ in Int32(next(2001) - 1000) })
+            default: array = try NumPyArray(shape: shape, int64: (0..<count).map { _ in Int64(next(2001) - 1000) << 40 })
+            }
+            for order in [ByteOrder.little, .big] {
+                #expect(try NumPyArray(npyData: array.npyData(byteOrder: order)) == array, "\(shape) \(array.dtype) \(order)")
+            }
+            #expect(array.npyData().count % 64 == (array.count * array.dtype.byteWidth) % 64)
+        }
+    }
+}
