@@ -46,26 +46,18 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Write no recurrent biases, for bias=False modules (every recurrent bias must be zero).")
     var noBias = false
 
-    @Option(help: "Read an importable MODEL as this source format instead of detecting it.")
-    var from: SourceFormat?
 
-    @Option(help: "Keras: architecture JSON for a weights-only file.")
-    var config: String?
 
-    @Option(help: "PyTorch source: the recurrent module prefix to import.")
-    var module: String?
 
-    @Option(help: "PyTorch source: a Linear module prefix appended as a dense head when importing.")
-    var head: String?
 
-    @Flag(help: "PyTorch source: the last recurrent layer returns only its final state (a head applied to the last step).")
-    var lastStep = false
 
     @Flag(name: .shortAndLong, help: "List every written key with its shape and dtype.")
     var verbose = false
 
     @Flag(help: "Replace OUT if it exists.")
     var force = false
+
+    @OptionGroup var sourceOptions: SourceOptions
 
     func validate() throws {
         guard URL(fileURLWithPath: output).pathExtension.lowercased() == "safetensors" else {
@@ -76,10 +68,10 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try reporting {
             try FileRules.requireInput(model)
-            if let config { try FileRules.requireInput(config) }
+            try sourceOptions.requireInputs()
             try FileRules.requireDistinct(output, from: model)
             try FileRules.requireWritable(output, force: force)
-            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep)
+            let options = sourceOptions.importOptions
             let loaded = try ModelSource.load(URL(fileURLWithPath: model), options: options)
             let exportOptions = PyTorchExportOptions(
                 prefix: prefix, headPrefix: headPrefix, embeddingPrefix: embeddingPrefix, cellNames: cell, includeBias: !noBias)

@@ -15,23 +15,13 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output path; default: SOURCE with .lstmw (.h5 with --encoding hdf5) in place of its extension and any .weights.")
     var output: String?
 
-    @Option(help: "Read SOURCE as this format instead of detecting it.")
-    var from: SourceFormat?
 
     @Option(help: "Output encoding; default: from OUT's extension (.lstmw, .h5, .hdf5), else binary.")
     var encoding: Encoding?
 
-    @Option(help: "Keras: the architecture JSON (model.to_json()) for a weights-only file.")
-    var config: String?
 
-    @Option(help: "PyTorch: the recurrent module prefix to import when there are several.")
-    var module: String?
 
-    @Option(help: "PyTorch: a Linear module prefix to append as a dense head.")
-    var head: String?
 
-    @Flag(help: "PyTorch: output only the last step [B, D*H] (h_n) instead of the whole sequence [B, T, D*H].")
-    var lastStep = false
 
     @Flag(help: "HDF5 output only: chunked datasets with shuffle + deflate.")
     var compress = false
@@ -41,6 +31,8 @@ struct ImportCommand: ParsableCommand {
 
     @Flag(help: "Replace OUT if it exists.")
     var force = false
+
+    @OptionGroup var sourceOptions: SourceOptions
 
     /// The output path: `-o`, else the source name with the encoding's extension.
     var outputPath: String {
@@ -59,12 +51,12 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         try reporting {
             try FileRules.requireInput(source)
-            if let config { try FileRules.requireInput(config) }
+            try sourceOptions.requireInputs()
             let destination = outputPath
             let chosen = encoding ?? Encoding(pathExtensionOf: destination) ?? .binary
             try FileRules.requireDistinct(destination, from: source)
             try FileRules.requireWritable(destination, force: force)
-            let options = ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep)
+            let options = sourceOptions.importOptions
             let result = try ModelSource.importFile(URL(fileURLWithPath: source), options: options)
             try FileRules.writing(destination) {
                 try Checkpoint.save(
