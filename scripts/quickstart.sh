@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-swift build -c release --product lstmconv
-lstmconv=.build/release/lstmconv
+swift build --product lstmconv
+lstmconv=.build/debug/lstmconv
 case=Fixtures/keras/k3_text_embedding_lstm_softmax   # Embedding → LSTM → Dense(softmax), saved by Keras 3.15.1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
