@@ -28,8 +28,9 @@ public struct Tensor: Sendable, Equatable {
 
     /// Builds a tensor from `Float` values, narrowing to `dtype` when it is f16 or bf16.
     ///
-    /// `values.count` must equal the product of `shape` (a programming error otherwise, never reached with file data:
-    /// readers use ``init(dtype:shape:bytes:)``, which throws).
+    /// For models built in code: `values.count` must equal the product of `shape` (a programming error otherwise).
+    /// Nothing read from a file reaches this initializer: readers use ``init(dtype:shape:bytes:)``, which throws,
+    /// and ``converted(to:)`` re-encodes through a private path.
     public init(_ values: [Float], shape: [Int], dtype: DType = .f32) {
         precondition(Tensor.elementCount(of: shape) == values.count, "values do not match shape")
         self.dtype = dtype
@@ -43,6 +44,13 @@ public struct Tensor: Sendable, Equatable {
         self.dtype = dtype
         self.shape = shape
         self.bytes = Tensor.encode(values, as: dtype, fromFloat: nil)
+    }
+
+    /// Re-encodes values already known to fit `shape` (they were decoded from a valid tensor of that shape).
+    private init(convertedFrom doubles: [Double], floats: [Float]?, shape: [Int], dtype: DType) {
+        self.dtype = dtype
+        self.shape = shape
+        self.bytes = Tensor.encode(doubles, as: dtype, fromFloat: floats)
     }
 
     /// Number of elements (product of the shape).
@@ -72,8 +80,9 @@ public struct Tensor: Sendable, Equatable {
     /// The same values stored as another dtype (rounding to nearest even when narrowing).
     public func converted(to target: DType) -> Tensor {
         if target == dtype { return self }
-        if dtype == .f64 { return Tensor(doubles: doubles(), shape: shape, dtype: target) }
-        return Tensor(floats(), shape: shape, dtype: target)
+        if dtype == .f64 { return Tensor(convertedFrom: doubles(), floats: nil, shape: shape, dtype: target) }
+        let values = floats()
+        return Tensor(convertedFrom: values.map(Double.init), floats: values, shape: shape, dtype: target)
     }
 
     /// Product of `shape`, or `nil` if a dimension is negative or the product overflows.
