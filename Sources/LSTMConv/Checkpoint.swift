@@ -101,10 +101,15 @@ public enum Checkpoint {
                 problem: report.modelError.map { "\($0)" })
         case .hdf5:
             let report = try HDF5Encoding.verify(url)
+            // Structure is checked only once the checksums agree; a mismatch is the finding then.
+            var problem: String?
+            if report.isValid {
+                do { _ = try HDF5Encoding.read(from: url) } catch { problem = "\(error)" }
+            }
             return ChecksumReport(
                 encoding: .hdf5,
                 tensors: report.tensors.map { .init(path: $0.path, stored: $0.storedChecksum, computed: $0.computedChecksum) },
-                problem: nil)
+                problem: problem)
         }
     }
 }
