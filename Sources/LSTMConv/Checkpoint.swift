@@ -54,8 +54,9 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
 public enum Checkpoint {
     /// Reads and validates a checkpoint, choosing the decoder from the file's signature.
     /// Every tensor checksum is verified.
-    public static func load(_ url: URL) throws -> Model {
-        switch try encoding(of: url) {
+    /// - Parameter encoding: the encoding when the caller already sniffed it; `nil` sniffs the file.
+    public static func load(_ url: URL, as encoding: Encoding? = nil) throws -> Model {
+        switch try encoding ?? self.encoding(of: url) {
         case .binary: return try BinaryFile.readModel(contentsOf: url)
         case .hdf5: return try HDF5Encoding.read(from: url)
         }

@@ -17,7 +17,7 @@ public struct ModelReport: Sendable {
     /// Loads a checkpoint and describes it.
     public static func load(_ url: URL) throws -> ModelReport {
         let encoding = try Checkpoint.encoding(of: url)
-        let model = try Checkpoint.load(url)
+        let model = try Checkpoint.load(url, as: encoding)
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         return ModelReport(file: url.path, encoding: encoding, fileSize: size, model: model)
     }

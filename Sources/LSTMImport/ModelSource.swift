@@ -126,8 +126,8 @@ public enum ModelSource {
 
     /// Loads any model file: an lstmconv checkpoint directly, anything else imported in memory.
     public static func load(_ url: URL, options: ImportOptions = ImportOptions()) throws -> Model {
-        if options.from == nil, case .checkpoint = try detect(url) {
-            return try Checkpoint.load(url)
+        if options.from == nil, case .checkpoint(let encoding) = try detect(url) {
+            return try Checkpoint.load(url, as: encoding)
         }
         return try importFile(url, options: options).model
     }
