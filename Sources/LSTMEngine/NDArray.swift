@@ -1,3 +1,4 @@
+import LSTMModel
 /// A dense, C-ordered array: the engines' input, output and state type.
 public struct NDArray<Scalar: Sendable & Equatable>: Sendable, Equatable {
     /// Dimensions, outermost first.
@@ -25,16 +26,7 @@ public struct NDArray<Scalar: Sendable & Equatable>: Sendable, Equatable {
     public var count: Int { scalars.count }
 
     /// Product of `shape`, or `nil` for a negative dimension or an overflowing product.
-    public static func elementCount(of shape: [Int]) -> Int? {
-        var count = 1
-        for dimension in shape {
-            guard dimension >= 0 else { return nil }
-            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-            if overflow { return nil }
-            count = product
-        }
-        return count
-    }
+    public static func elementCount(of shape: [Int]) -> Int? { Tensor.elementCount(of: shape) }
 
     /// The C-order multi-index of flat position `offset`.
     public func index(ofOffset offset: Int) -> [Int] {
