@@ -24,6 +24,9 @@ let package = Package(
         fuzzer("FuzzNPY", ["NumPyIO"]),
         fuzzer("FuzzNPZ", ["NumPyIO"]),
         fuzzer("FuzzKerasConfig", ["LSTMImport"]),
+        fuzzer("FuzzKerasGraph", ["LSTMImport"]),
+        fuzzer("FuzzKerasFile", ["LSTMImport"]),
+        fuzzer("FuzzHDF5", ["LSTMHDF5"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-60}"
 shift || true
-all=(FuzzBinary FuzzSafetensors FuzzPickle FuzzTorchZip FuzzNPY FuzzNPZ FuzzKerasConfig)
+all=(FuzzBinary FuzzSafetensors FuzzPickle FuzzTorchZip FuzzNPY FuzzNPZ FuzzKerasConfig FuzzKerasGraph FuzzKerasFile FuzzHDF5)
 [ "$#" -gt 0 ] && targets=("$@") || targets=("${all[@]}")
 
 flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)

@@ -60,3 +60,11 @@ for path in files("Fixtures/keras/**/*.keras"):
                 put("FuzzKerasConfig", archive.read("config.json"), str(path.relative_to(root)) + "-config.json")
     except zipfile.BadZipFile:
         pass
+for path in files("Fixtures/hdf5/golden/*.h5", "Fixtures/hdf5/malformed/*.h5", "Fixtures/hdf5/h5py/*.h5"):
+    put("FuzzHDF5", path.read_bytes(), str(path.relative_to(root)))
+for path in files("Fixtures/keras/**/*.h5", "Fixtures/keras/**/*.keras"):
+    put("FuzzKerasFile", path.read_bytes(), str(path.relative_to(root)))
+# FuzzKerasGraph reads bytes as a graph description: a straight chain and a few shapes to start from.
+put("FuzzKerasGraph", bytes([1]) + bytes([0x60, 0, 0x61, 0, 0x63, 0, 0x61, 0]) + bytes([3]), "chain-k3")
+put("FuzzKerasGraph", bytes([0]) + bytes([0x60, 0, 0x62, 0, 0x23, 0, 0x61, 1]) + bytes([3]), "chain-k2-cycle")
+put("FuzzKerasGraph", bytes([1]) + bytes([0x60, 0, 0x31, 0, 0x43, 0, 0x56, 0]) + bytes([2]), "shared-two-inputs")
