@@ -52,6 +52,11 @@ func validatedModel(_ model: Model) throws(EngineError) -> Model {
 func checkInput(_ input: ForwardInput, model: Model) throws(EngineError) -> CheckedInput {
     let shape = input.shape
     guard let first = model.layers.first else { throw EngineError(.invalidModel, "the model has no layers") }
+    // An empty axis holds no data, so its neighbours are unbounded by the file (a 100-byte `.npy` of shape
+    // (2^40, 0, 3)); the states and outputs are sized by them. Refused, like a negative or overflowing shape.
+    guard !shape.contains(where: { $0 <= 0 }), NDArray<Double>.elementCount(of: shape) != nil else {
+        throw EngineError(.invalidInput, "the input has an empty axis; every axis must hold at least one element", keyPath: "input", actualShape: shape)
+    }
     switch first {
     case .embedding(let embedding):
         guard shape.count == 2 else {

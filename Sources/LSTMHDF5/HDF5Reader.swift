@@ -128,16 +128,24 @@ final class ModelFileReader {
 
     // MARK: Tree
 
-    /// Lists every object, refusing soft, external and user-defined links anywhere in the file.
+    /// Lists every object, refusing soft, external and user-defined links anywhere in the file, and an object
+    /// reached twice (a hard-link cycle or alias). The walk is HDF5Bridge's one walk routine.
     private func walk(_ group: HDF5Group, prefix: String, depth: Int, count: inout Int) throws(LSTMHDF5Error) {
-        let members = try bridge { () throws(HDF5Error) in try group.members() }
-        for member in members {
+        let entries = try bridge { () throws(HDF5Error) in
+            try group.walk(maxDepth: Self.maxDepth + 1, maxEntries: Self.maxObjects + 1, stopAtLimit: true)
+        }
+        for entry in entries {
             count += 1
-            let memberPath = prefix.isEmpty ? member.name : prefix + "/" + member.name
+            let memberPath = prefix.isEmpty ? entry.path : prefix + "/" + entry.path
             guard count <= Self.maxObjects else {
                 throw LSTMHDF5Error(.unexpectedTensor, "more than \(Self.maxObjects) objects", file: path, keyPath: memberPath)
             }
-            switch member.kind {
+            guard !entry.isRepeat else {
+                throw LSTMHDF5Error(
+                    .unexpectedTensor, "an object reached through two paths (a hard-link cycle or alias)", file: path, keyPath: memberPath,
+                    expected: "a tree", found: "a second hard link to an earlier object")
+            }
+            switch entry.link.kind {
             case .softLink(let target):
                 throw LSTMHDF5Error(
                     .softLink, "soft links are not followed", file: path, keyPath: memberPath,
@@ -151,11 +159,9 @@ final class ModelFileReader {
                     .externalLink, "user-defined links are not followed", file: path, keyPath: memberPath,
                     expected: "a dataset or group", found: "user-defined link")
             case .group:
-                guard depth + 1 < Self.maxDepth else {
+                guard depth + entry.depth + 1 < Self.maxDepth else {
                     throw LSTMHDF5Error(.unexpectedTensor, "groups nested deeper than \(Self.maxDepth)", file: path, keyPath: memberPath)
                 }
-                let child = try bridge { () throws(HDF5Error) in try group.group(member.name) }
-                try walk(child, prefix: memberPath, depth: depth + 1, count: &count)
             case .dataset:
                 datasetPaths.append(memberPath)
             case .namedDatatype, .otherObject:

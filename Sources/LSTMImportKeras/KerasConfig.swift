@@ -135,6 +135,7 @@ struct KerasModelConfig: Sendable {
             throw ImportError(.missingConfig, "the input layer '\(inputs[0])' is not in the layer list", location: "config.input_layers")
         }
         var ordered = [first]
+        var placed: Set<String> = [first.name]  // the names in `ordered`: keeps the walk linear
         var current = first.name
         while current != outputs[0] {
             let next = consumers[current] ?? []
@@ -146,14 +147,14 @@ struct KerasModelConfig: Sendable {
                         : "the output of '\(current)' feeds \(next.count) layers (\(next.joined(separator: ", "))); branches are not supported",
                     location: current)
             }
-            guard !ordered.contains(where: { $0.name == layer.name }) else {
+            guard placed.insert(layer.name).inserted else {
                 throw ImportError(.unsupportedTopology, "the layer graph has a cycle at '\(layer.name)'", location: layer.name)
             }
             ordered.append(layer)
             current = layer.name
         }
         if (consumers[current] ?? []).count > 0 || ordered.count != layers.count {
-            let extra = layers.filter { layer in !ordered.contains { $0.name == layer.name } }.map(\.label)
+            let extra = layers.filter { !placed.contains($0.name) }.map(\.label)
             throw ImportError(
                 .unsupportedTopology,
                 "layers outside the input→output chain: \(extra.isEmpty ? "the output also feeds other layers" : extra.joined(separator: ", "))",

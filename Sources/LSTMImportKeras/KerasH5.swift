@@ -107,22 +107,21 @@ final class KerasH5 {
         }
     }
 
-    /// Paths of every dataset under `path` (depth-first, member order), for the ignored-keys report.
+    /// Paths of every dataset under `path` (depth-first, member order), for the ignored-keys report. HDF5Bridge's
+    /// one walk routine: an object reached twice (hard-link cycle or alias) is listed once, never re-entered.
     func datasetPaths(under path: String, limit: Int = 10_000) -> [String] {
+        guard let start = try? group(path),
+            let entries = try? start.walk(maxDepth: 32, maxEntries: limit, stopAtLimit: true)
+        else { return [] }
+        let prefix = path == "/" ? "" : path
         var result: [String] = []
-        func walk(_ group: HDF5Group, _ prefix: String) {
-            guard result.count < limit, let members = try? group.members() else { return }
-            for member in members {
-                let full = prefix.isEmpty ? member.name : "\(prefix)/\(member.name)"
-                switch member.kind {
-                case .dataset: result.append(full)
-                case .group: if let child = try? group.group(member.name) { walk(child, full) }
-                default: result.append(full)
-                }
+        for entry in entries where !entry.isRepeat {
+            let full = prefix.isEmpty ? entry.path : "\(prefix)/\(entry.path)"
+            switch entry.link.kind {
+            case .group: continue
+            default: result.append(full)
             }
         }
-        guard let start = try? group(path) else { return [] }
-        walk(start, path == "/" ? "" : path)
         return result
     }
 }

@@ -40,6 +40,8 @@ struct KerasLegacyStore: KerasWeightStore {
     /// `model_weights`, or `""` for a weights-only file.
     let rootPath: String
     let layerNames: [String]
+    /// `layerNames` for lookups (a config may list 100,000 layers).
+    let layerNameSet: Set<String>
 
     var formatLabel: String { rootPath.isEmpty ? "legacy weights-only .h5" : "legacy .h5" }
 
@@ -53,11 +55,12 @@ struct KerasLegacyStore: KerasWeightStore {
                 location: rootPath.isEmpty ? "/" : rootPath)
         }
         layerNames = names
+        layerNameSet = Set(names)
     }
 
     func weights(of layer: KerasLayerConfig, kind: KerasLayerKind) throws(ImportError) -> KerasLayerWeights {
         let groupPath = rootPath.isEmpty ? layer.name : "\(rootPath)/\(layer.name)"
-        guard layerNames.contains(layer.name), h5.isGroup(groupPath) else {
+        guard layerNameSet.contains(layer.name), h5.isGroup(groupPath) else {
             throw ImportError(
                 .missingTensor,
                 "layer \(layer.label) has no weight group `\(groupPath)` (layer_names: \(layerNames.joined(separator: ", ")))",

@@ -96,6 +96,13 @@ final class PickleList {
     var depth = 1
 }
 
+/// What the unpickler knows of a tuple: its exact nesting depth (tuples are immutable) and a number unique within
+/// one pickle, so a tuple shared through the memo is visited once by the graph check.
+struct PickleTupleTag: Sendable {
+    var depth: Int
+    var id: Int
+}
+
 final class PickleDict {
     var items: [(key: PickleValue, value: PickleValue)] = []
     var depth = 1
@@ -111,7 +118,7 @@ enum PickleValue {
     case float(Double)
     case string(String)
     case bytes(Data)
-    case tuple([PickleValue], depth: Int)
+    case tuple([PickleValue], PickleTupleTag)
     case list(PickleList)
     case dict(PickleDict)
     case global(AllowedGlobal, name: String)
@@ -121,7 +128,7 @@ enum PickleValue {
     /// Nesting depth, kept so a hostile pickle cannot build structures deep enough to exhaust the stack.
     var depth: Int {
         switch self {
-        case .tuple(_, let depth): depth
+        case .tuple(_, let tag): tag.depth
         case .list(let list): list.depth
         case .dict(let dict): dict.depth
         default: 0
@@ -162,6 +169,8 @@ struct Unpickler {
     private var memo: [Int: PickleValue] = [:]
     /// Every list and dict the current pickle created.
     private var containers: [PickleValue] = []
+    /// Tuples created so far (their ids).
+    private var tupleCount = 0
     private let persistentLoad: (PickleValue) throws(ImportError) -> PickleValue
 
     init(_ data: Data, persistentLoad: @escaping (PickleValue) throws(ImportError) -> PickleValue) {
@@ -182,15 +191,14 @@ struct Unpickler {
         marks = []
         memo = [:]
         containers = []
+        tupleCount = 0
         defer { containers = [] }
         do throws(ImportError) {
             while true {
                 let opcodeOffset = offset
                 let opcode = try byte()
                 if let result = try step(opcode, at: opcodeOffset) {
-                    guard !containsCycle() else {
-                        throw malformed("a list or dict contains itself; a state_dict is a tree")
-                    }
+                    try checkGraph(result)
                     return result
                 }
             }
@@ -222,52 +230,65 @@ struct Unpickler {
         return value
     }
 
-    /// Whether some list or dict reaches itself (iterative depth-first search: pickles may nest deeply).
-    private func containsCycle() -> Bool {
-        var finished: [ObjectIdentifier: Bool] = [:]  // false: on the current path; true: fully explored
-        for root in containers {
-            guard let rootID = Self.identity(root), finished[rootID] == nil else { continue }
-            var path: [(id: ObjectIdentifier, children: [PickleValue], next: Int)] = [(rootID, Self.children(of: root), 0)]
-            finished[rootID] = false
+    /// A node of the value graph: a list or dict (by identity) or a tuple (by its number).
+    private enum Node: Hashable {
+        case object(ObjectIdentifier)
+        case tuple(Int)
+
+        init?(_ value: PickleValue) {
+            switch value {
+            case .list(let list): self = .object(ObjectIdentifier(list))
+            case .dict(let dict): self = .object(ObjectIdentifier(dict))
+            case .tuple(_, let tag): self = .tuple(tag.id)
+            default: return nil
+            }
+        }
+    }
+
+    /// Refuses a value graph with a cycle (a list or dict that reaches itself) or nested deeper than `maxDepth`.
+    ///
+    /// The depth recorded while lists and dicts are filled can be stale (a list appended while still empty and
+    /// filled later), so the real depth is measured here. One iterative depth-first search over every list, dict
+    /// and tuple reachable from the result or created by the pickle, each node and each edge visited once: linear
+    /// in the pickle's size (every node and every edge came from an opcode), whatever the memo shares, and no
+    /// recursion however deep the nesting.
+    private func checkGraph(_ result: PickleValue) throws(ImportError) {
+        var height: [Node: Int] = [:]  // finished nodes: their nesting depth
+        var onPath: Set<Node> = []
+        for root in [result] + containers {
+            guard let rootNode = Node(root), height[rootNode] == nil else { continue }
+            var path: [(node: Node, children: [PickleValue], next: Int, height: Int)] = [(rootNode, Self.children(of: root), 0, 1)]
+            onPath.insert(rootNode)
             while let last = path.last {
                 guard last.next < last.children.count else {
-                    finished[last.id] = true
+                    height[last.node] = last.height
+                    onPath.remove(last.node)
                     path.removeLast()
+                    if !path.isEmpty { path[path.count - 1].height = max(path[path.count - 1].height, last.height + 1) }
                     continue
                 }
                 path[path.count - 1].next += 1
                 let child = last.children[last.next]
-                guard let childID = Self.identity(child) else { continue }
-                switch finished[childID] {
-                case false?: return true
-                case true?: continue
-                case nil:
-                    finished[childID] = false
-                    path.append((childID, Self.children(of: child), 0))
+                guard let childNode = Node(child) else { continue }
+                if let finished = height[childNode] {
+                    path[path.count - 1].height = max(last.height, finished + 1)
+                } else if onPath.contains(childNode) {
+                    throw malformed("a list or dict contains itself; a state_dict is a tree")
+                } else {
+                    guard path.count < Self.maxDepth else { throw malformed("nesting deeper than \(Self.maxDepth)") }
+                    onPath.insert(childNode)
+                    path.append((childNode, Self.children(of: child), 0, 1))
                 }
             }
-        }
-        return false
-    }
-
-    private static func identity(_ value: PickleValue) -> ObjectIdentifier? {
-        switch value {
-        case .list(let list): ObjectIdentifier(list)
-        case .dict(let dict): ObjectIdentifier(dict)
-        default: nil
+            guard (height[rootNode] ?? 0) <= Self.maxDepth else { throw malformed("nesting deeper than \(Self.maxDepth)") }
         }
     }
 
-    /// The lists and dicts directly inside a container, looking through tuples (values, nested at most
-    /// `maxDepth`).
+    /// The lists, dicts and tuples directly inside a container.
     private static func children(of value: PickleValue) -> [PickleValue] {
         var result: [PickleValue] = []
         func collect(_ item: PickleValue) {
-            switch item {
-            case .list, .dict: result.append(item)
-            case .tuple(let items, _): items.forEach(collect)
-            default: break
-            }
+            if Node(item) != nil { result.append(item) }
         }
         switch value {
         case .list(let list): list.items.forEach(collect)
@@ -276,6 +297,7 @@ struct Unpickler {
                 collect(key)
                 collect(item)
             }
+        case .tuple(let items, _): items.forEach(collect)
         default: break
         }
         return result
@@ -356,10 +378,11 @@ struct Unpickler {
         return items
     }
 
-    private func tuple(_ items: [PickleValue]) throws(ImportError) -> PickleValue {
+    private mutating func tuple(_ items: [PickleValue]) throws(ImportError) -> PickleValue {
         let depth = 1 + (items.map(\.depth).max() ?? 0)
         guard depth <= Self.maxDepth else { throw malformed("nesting deeper than \(Self.maxDepth)") }
-        return .tuple(items, depth: depth)
+        tupleCount += 1
+        return .tuple(items, PickleTupleTag(depth: depth, id: tupleCount))
     }
 
     /// The depth of a container after adding `child` (read before writing: a list may be appended to itself).
@@ -457,7 +480,7 @@ struct Unpickler {
         case 0x8e: push(.bytes(Data(try bytes(try length(8)))))  // BINBYTES8
 
         // Containers.
-        case UInt8(ascii: ")"): push(.tuple([], depth: 1))  // EMPTY_TUPLE
+        case UInt8(ascii: ")"): push(try tuple([]))  // EMPTY_TUPLE
         case 0x85: push(try tuple([try pop()]))  // TUPLE1
         case 0x86:  // TUPLE2
             let second = try pop()

@@ -88,6 +88,16 @@ struct RecurrentModule: Sendable {
         }
     }
 
+    /// Refuses a dimension over ``ModelLimits/maxSize`` · 4 (the gate rows of the largest LSTM): the sizes inferred
+    /// from it are multiplied afterwards.
+    static func checkSizes(_ shape: [Int], key: String) throws(ImportError) {
+        for dimension in shape where dimension < 0 || dimension > 4 * ModelLimits.maxSize {
+            throw ImportError(
+                .shapeMismatch, "dimension \(dimension) of \(shape) is outside 0…\(4 * ModelLimits.maxSize) (the model size limit)",
+                location: key)
+        }
+    }
+
     /// Infers the module's configuration from its parameter names and shapes and checks every tensor against it.
     static func infer(prefix: String, names: [(name: RecurrentName, key: String)], in dict: StateDict) throws(ImportError) -> RecurrentModule {
         let label = moduleLabel(prefix)
@@ -139,6 +149,11 @@ struct RecurrentModule: Sendable {
         guard weightHH.shape.count == 2, weightHH.shape[1] > 0 else {
             throw ImportError(.shapeMismatch, "expected a matrix [gates·H, R], found \(weightHH.shape)", location: firstHH)
         }
+        // Every size comes from the file: bound each by the model limit before any product is formed, so the
+        // arithmetic below (4H, 3H, D·R) cannot overflow whatever the shapes say.
+        for (key, shape) in [(firstIH, weightIH.shape), (firstHH, weightHH.shape)] {
+            try Self.checkSizes(shape, key: key)
+        }
         let gateRows = weightIH.shape[0]
         let inputSize = weightIH.shape[1]
         let recurrentSize = weightHH.shape[1]
@@ -148,6 +163,7 @@ struct RecurrentModule: Sendable {
         var projectionSize: Int?
         if hasProjection {
             let weightHR = try tensor(name(.weightHR, 0, false))
+            try Self.checkSizes(weightHR.shape, key: fullKey(name(.weightHR, 0, false)))
             guard weightHR.shape.count == 2, weightHR.shape[0] > 0, weightHR.shape[1] > 0 else {
                 throw ImportError(.shapeMismatch, "expected a projection [P, H], found \(weightHR.shape)", location: fullKey(name(.weightHR, 0, false)))
             }

@@ -349,6 +349,14 @@ public enum TorchArchive {
                 guard let storage = storages[ref.storage.key] else {
                     throw ImportError(.malformedSource, "storage \(ref.storage.key) was not loaded", location: key)
                 }
+                // A view with more elements than its storage repeats them (stride 0, `expand`): a few bytes can
+                // declare gigabytes. Parameters are never such views, so it is kept unexpanded as a non-tensor:
+                // listed if unused, refused by name if the mapping needs it.
+                let stored = storage.count / max(ref.elementType.width, 1)
+                if let count = Tensor.elementCount(of: ref.size), count > stored {
+                    result.append((key, .notATensor("expanded view (\(count) elements over a storage of \(stored))")))
+                    continue
+                }
                 let bytes = try StridedCopy.gather(ref, from: storage, maxBytes: limits.maxEntryBytes, key: key)
                 guard let dtype = ref.elementType.dtype else {
                     result.append((key, .unsupported(dtype: ref.elementType.name, shape: ref.size)))
