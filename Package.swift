@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv", "LSTMImport", "LSTMExport",
+                "LSTMConv", "LSTMImport", "LSTMExport", "AtomicFileIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -18,7 +18,8 @@ public struct BinaryFile: Sendable {
     public init(contentsOf url: URL) throws(BinaryFormatError) {
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
+            // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS.
+            data = try Data(contentsOf: url)
         } catch {
             throw BinaryFormatError(.cannotRead, error.localizedDescription, file: url.path)
         }
@@ -53,6 +54,14 @@ public struct BinaryFile: Sendable {
             }
         }
         try checkFormatKeys()
+        // `layer.<k>.<key>` with k in canonical decimal only: `layer.00.x` or `layer.+0.x` would alias `layer.0.x`.
+        for entry in header.metadata where entry.key.hasPrefix("layer.") {
+            let index = entry.key.dropFirst("layer.".count).prefix { $0 != "." }
+            guard let number = Int(index), String(number) == index else {
+                throw BinaryFormatError(
+                    .invalidKey, "`\(entry.key)`: a layer index must be a canonical decimal (layer.0, layer.12), not `\(index)`", file: path)
+            }
+        }
 
         let layerCount: Int
         if case .int(let count) = header.value(forKey: RootKey.layerCount), count >= 1, count <= ModelLimits.maxLayers {

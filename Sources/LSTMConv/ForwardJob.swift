@@ -54,8 +54,18 @@ public enum ForwardJob {
     }
 
     /// Reads initial states from a `.npz` whose entries are named `layer_<k>/<direction>/STM|LTM`.
-    public static func states(from url: URL) throws -> [StateKey: CellState] {
-        let archive = try NPZArchive(contentsOf: url)
+    ///
+    /// With `batch`, no entry may declare more bytes than the model's widest state needs for that batch (as
+    /// float64): an entry that would inflate further is refused before it is inflated.
+    public static func states(from url: URL, model: Model? = nil, batch: Int? = nil) throws -> [StateKey: CellState] {
+        var limit = NPZArchive.maxEntryBytes
+        if let model, let batch {
+            var width = 0
+            for case .recurrent(let layer) in model.layers { width = max(width, layer.hiddenSize, layer.recurrentSize) }
+            let (elements, overflow) = width.multipliedReportingOverflow(by: max(batch, 0))
+            if !overflow, elements <= Int(NPZArchive.maxEntryBytes) / 8 { limit = UInt64(elements * 8 + 4096) }
+        }
+        let archive = try NPZArchive(contentsOf: url, maxEntryBytes: limit)
         var named: [(name: String, array: NDArray<Double>)] = []
         for (name, array) in archive.entries {
             named.append((name, try NDArray(shape: array.shape, scalars: array.doubles)))

@@ -50,8 +50,14 @@ func oneLine(_ error: any Error) -> String {
     default:
         text = "\(error)"
     }
-    return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    // A hostile file can make a message list thousands of names: one line stays readable.
+    guard line.count > maxMessageLength else { return line }
+    return line.prefix(maxMessageLength) + " … (\(line.count - maxMessageLength) more characters)"
 }
+
+/// The longest error line (characters) before it is cut.
+let maxMessageLength = 2000
 
 /// Runs `body`, reporting the engines' and the model's errors (which cannot name a file themselves) as bad
 /// input in `file`; every other error already names its file and passes through.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AtomicFileIO
 import Foundation
 import LSTMImport
 
@@ -46,27 +47,43 @@ struct RunCommand: ParsableCommand {
             let pass = try modelOptions.prepare()
             let x = try blaming(input) { try ForwardJob.input(from: URL(fileURLWithPath: input), for: pass.model) }
             let initial = try initialStates.map { path in
-                try blaming(path) { try ForwardJob.states(from: URL(fileURLWithPath: path)) }
+                try blaming(path) { try ForwardJob.states(from: URL(fileURLWithPath: path), model: pass.model, batch: x.shape.first) }
             } ?? [:]
+            warnNonFinite(x, in: input)
             let result = try blaming(initialStates.map { "\(input) with \($0)" } ?? input) {
                 try pass.run(x, initialStates: initial)
             }
-            let outputArray = try ForwardJob.numpy(result.output, precision: result.precision)
-            let outputExisted = FileManager.default.fileExists(atPath: output)
-            try FileRules.writing(output) { try outputArray.write(to: URL(fileURLWithPath: output), overwrite: force) }
-            if let states {
-                do {
-                    try FileRules.writing(states) {
-                        try ForwardJob.writeStates(result, to: URL(fileURLWithPath: states), overwrite: force)
+            // Every output is finished and flushed next to its target before any is moved into place: a failure
+            // (disk full, file-size limit, a signal) leaves every existing output as it was.
+            let outputData = try ForwardJob.numpy(result.output, precision: result.precision).npyData()
+            var staged: [StagedFile] = []
+            do {
+                staged.append(try AtomicFile.stage(outputData, to: URL(fileURLWithPath: output), overwrite: force, mapError: outputFailure))
+                if let states {
+                    var archive = NPZArchive()
+                    for (name, array) in result.namedStates {
+                        archive.set(name, try ForwardJob.numpy(array, precision: result.precision))
                     }
-                } catch {
-                    // No partial result: without its states the output alone is not what was asked for.
-                    if !outputExisted { try? FileManager.default.removeItem(atPath: output) }
-                    throw error
+                    let statesData = try archive.npzData()
+                    staged.append(try AtomicFile.stage(statesData, to: URL(fileURLWithPath: states), overwrite: force, mapError: outputFailure))
                 }
+                do throws(AtomicFileError) {
+                    try AtomicFile.commit(staged)
+                } catch {
+                    throw outputFailure(error)
+                }
+            } catch {
+                staged.forEach { $0.discard() }
+                throw error
             }
+            warnNonFinite(result.output, in: output)
             let precision = result.precision == .f64 ? "float64" : "float32"
             printError("\(output): \(result.output.shape) \(precision) (\(modelOptions.engine.rawValue) engine)")
         }
     }
+}
+
+/// A failed write of an output: exit 73, naming the output and the cause.
+func outputFailure(_ failure: AtomicFileError) -> CommandFailure {
+    CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: "\(failure.path): \(failure.message)")
 }

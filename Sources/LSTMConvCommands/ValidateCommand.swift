@@ -36,7 +36,10 @@ struct ValidateCommand: ParsableCommand {
             let pass = try modelOptions.prepare()
             let x = try blaming(input) { try ForwardJob.input(from: URL(fileURLWithPath: input), for: pass.model) }
             let want = try blaming(expected) { try ForwardJob.expected(from: URL(fileURLWithPath: expected)) }
+            warnNonFinite(x, in: input)
+            warnNonFinite(want, in: expected)
             let result = try blaming(input) { try pass.run(x) }
+            warnNonFinite(result.output, in: "the output of \(modelOptions.model)")
             let comparison = Comparison(actual: result.output, expected: want, atol: atol, rtol: rtol)
             if let mismatch = comparison.shapeMismatch {
                 throw CommandFailure(

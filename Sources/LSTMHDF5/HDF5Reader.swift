@@ -294,9 +294,9 @@ final class ModelFileReader {
         do {
             let model = try Model(
                 attributes: SchemaAttributes(root: rootAttributes, layers: layerAttributes),
-                tensor: { tensorPath in
+                tensor: { (tensorPath: String, expectedShape: [Int]) in
                     guard stored.contains(tensorPath) else { return nil }
-                    let record = try self.tensor(at: tensorPath)
+                    let record = try self.tensor(at: tensorPath, expectedShape: expectedShape)
                     if record.storedChecksum != record.computedChecksum, checksums == .throwOnMismatch {
                         throw LSTMHDF5Error(
                             .checksumMismatch, "the data does not match its stored CRC-32", file: self.path, keyPath: tensorPath,
@@ -319,8 +319,16 @@ final class ModelFileReader {
     }
 
     /// Reads and checks one dataset: its attributes, its datatype against `dtype`, its storage, its data and CRC.
-    func tensor(at tensorPath: String) throws(LSTMHDF5Error) -> TensorRecord {
+    ///
+    /// With `expectedShape` (what the hyperparameters require) the stored shape is checked first: a tensor that
+    /// does not fit is refused before its data is read or decompressed.
+    func tensor(at tensorPath: String, expectedShape: [Int]? = nil) throws(LSTMHDF5Error) -> TensorRecord {
         let dataset = try bridge { () throws(HDF5Error) in try root.dataset(tensorPath) }
+        if let expectedShape, dataset.shape != expectedShape {
+            throw LSTMHDF5Error(
+                .shapeMismatch, "the layer's hyperparameters require another shape; the data was not read", file: path,
+                keyPath: tensorPath, expected: "\(expectedShape)", found: "\(dataset.shape)")
+        }
         let (dtype, storedChecksum, source) = try datasetAttributes(dataset, tensorPath)
         try checkDatatype(dataset, dtype: dtype, tensorPath)
         let bytes = try bridge { () throws(HDF5Error) in try dataset.readLittleEndianBytes(as: dtype.hdf5Format) }

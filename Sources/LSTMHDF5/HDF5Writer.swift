@@ -41,7 +41,7 @@ extension HDF5Encoding {
         try AtomicFile.write(to: url, overwrite: overwrite, mapError: { failure in
             LSTMHDF5Error(failure.kind == .exists ? .fileExists : .io, failure.message, file: path)
         }) { (temporary: String) throws(LSTMHDF5Error) in
-            try writeFile(model, to: temporary, options: options)
+            try writeFile(model, to: temporary, options: options, label: path)
         }
     }
 
@@ -55,13 +55,24 @@ extension HDF5Encoding {
             + "crc32 (CRC-32 of its little-endian bytes) and source."
     }
 
-    private static func writeFile(_ model: Model, to path: String, options: HDF5WriteOptions) throws(LSTMHDF5Error) {
+    /// Writes the temporary file `path`; errors name the target `label` (the temporary name means nothing to a
+    /// user) and, the model being valid, are failures to create the output (``LSTMHDF5Error/Code/io``: disk full,
+    /// file-size limit, permissions).
+    private static func writeFile(_ model: Model, to path: String, options: HDF5WriteOptions, label: String) throws(LSTMHDF5Error) {
         do throws(HDF5Error) {
             let file = try HDF5File.create(path)
-            try populate(file, model: model, options: options)
-            try file.close()
+            do throws(HDF5Error) {
+                try populate(file, model: model, options: options)
+                try file.close()
+            } catch {
+                try? file.close()
+                throw error
+            }
         } catch {
-            throw LSTMHDF5Error(error, file: path)
+            var failure = LSTMHDF5Error(error, file: label)
+            if failure.code != .fileExists { failure.code = .io }
+            failure.message = "cannot write the output: " + failure.message.replacingOccurrences(of: path, with: label)
+            throw failure
         }
     }
 

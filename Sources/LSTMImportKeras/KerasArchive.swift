@@ -14,6 +14,33 @@ struct KerasArchive {
         } catch {
             throw ImportError(.malformedSource, "the zip archive cannot be read (\(error)); the file may be truncated")
         }
+        // Keras (Python's zipfile) reads the last of two members with one name, ZIPFoundation the first:
+        // refuse the ambiguity instead of reading something Keras would not.
+        var names: Set<String> = []
+        var count = 0
+        for entry in archive {
+            count += 1
+            guard count <= 100_000 else { throw ImportError(.archiveLimit, "more than 100,000 zip members") }
+            guard names.insert(entry.path).inserted else {
+                throw ImportError(.malformedSource, "the archive holds two members named `\(entry.path)`", location: entry.path)
+            }
+        }
+    }
+
+    /// Most a deflated member over 1 MiB may expand (HDF5 weights deflate far less; a zip bomb far more).
+    static let maxCompressionRatio: UInt64 = 200
+
+    /// Refuses a member whose declared size is over `limit` or whose deflate ratio is a bomb's.
+    static func checkDeclared(_ entry: Entry, limit: UInt64, name: String) throws(ImportError) {
+        guard entry.uncompressedSize <= limit else {
+            throw ImportError(.archiveLimit, "`\(name)` would expand to \(entry.uncompressedSize) bytes; the limit is \(limit)", location: name)
+        }
+        guard entry.uncompressedSize <= 1 << 20 || entry.uncompressedSize / max(entry.compressedSize, 1) <= maxCompressionRatio else {
+            throw ImportError(
+                .archiveLimit,
+                "`\(name)` expands \(entry.compressedSize) → \(entry.uncompressedSize) bytes, a ratio over \(maxCompressionRatio):1 (a zip bomb)",
+                location: name)
+        }
     }
 
     var hasConfig: Bool { archive["config.json"] != nil }
@@ -21,19 +48,19 @@ struct KerasArchive {
     /// A small member's bytes (JSON), refusing anything above ``KerasImporter/maxJSONBytes``.
     func member(_ path: String) throws(ImportError) -> Data? {
         guard let entry = archive[path] else { return nil }
-        guard entry.uncompressedSize <= UInt64(KerasImporter.maxJSONBytes) else {
-            throw ImportError(
-                .archiveLimit, "`\(path)` would expand to \(entry.uncompressedSize) bytes; the limit is \(KerasImporter.maxJSONBytes)",
-                location: path)
-        }
+        try Self.checkDeclared(entry, limit: UInt64(KerasImporter.maxJSONBytes), name: path)
         var data = Data()
         do {
             let checksum = try archive.extract(entry, skipCRC32: false) { chunk in
                 data.append(chunk)
-                if data.count > KerasImporter.maxJSONBytes { throw ArchiveLimitExceeded() }
+                if data.count > KerasImporter.maxJSONBytes || UInt64(data.count) > entry.uncompressedSize { throw ArchiveLimitExceeded() }
             }
             guard checksum == entry.checksum else {
                 throw ImportError(.malformedSource, "`\(path)` fails its CRC-32 check", location: path)
+            }
+            guard UInt64(data.count) == entry.uncompressedSize else {
+                throw ImportError(
+                    .malformedSource, "`\(path)` declares \(entry.uncompressedSize) bytes but holds \(data.count)", location: path)
             }
         } catch let error as ImportError {
             throw error
@@ -65,7 +92,10 @@ struct KerasArchive {
     }
 
     /// Extracts `model.weights.h5` to a private temporary file, opens it, runs `body`, and deletes the file.
-    func withWeights<T>(_ body: (KerasH5) throws(ImportError) -> T) throws(ImportError) -> T {
+    ///
+    /// `declaredBytesBound` is what the config justifies (``KerasDeclaredSize/maxWeightFileBytes(_:)``): a member
+    /// declared larger is refused before anything is extracted.
+    func withWeights<T>(declaredBytesBound: Int, _ body: (KerasH5) throws(ImportError) -> T) throws(ImportError) -> T {
         guard hasConfig else { throw noConfig }
         let name = "model.weights.h5"
         guard let entry = archive[name] else {
@@ -77,10 +107,9 @@ struct KerasArchive {
                     : "the archive stores its weights as \(others.joined(separator: ", ")); lstmconv reads a single `\(name)`",
                 location: name)
         }
-        let limit = KerasImporter.maxArchiveMemberBytes
-        guard entry.uncompressedSize <= UInt64(limit) else {
-            throw ImportError(.archiveLimit, "`\(name)` would expand to \(entry.uncompressedSize) bytes; the limit is \(limit)", location: name)
-        }
+        // The config first: the weights member may not be larger than the declared layers justify.
+        let limit = min(KerasImporter.maxArchiveMemberBytes, Int64(clamping: declaredBytesBound))
+        try Self.checkDeclared(entry, limit: UInt64(limit), name: name)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-keras-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let target = directory.appendingPathComponent(name)
@@ -94,16 +123,21 @@ struct KerasArchive {
             var written: Int64 = 0
             let checksum = try archive.extract(entry, skipCRC32: false) { chunk in
                 written += Int64(chunk.count)
-                if written > limit { throw ArchiveLimitExceeded() }
+                if written > limit || UInt64(written) > entry.uncompressedSize { throw ArchiveLimitExceeded() }
                 try handle.write(contentsOf: chunk)
             }
             guard checksum == entry.checksum else {
                 throw ImportError(.malformedSource, "`\(name)` fails its CRC-32 check", location: name)
             }
+            guard UInt64(written) == entry.uncompressedSize else {
+                throw ImportError(.malformedSource, "`\(name)` declares \(entry.uncompressedSize) bytes but holds \(written)", location: name)
+            }
         } catch let error as ImportError {
             throw error
         } catch is ArchiveLimitExceeded {
-            throw ImportError(.archiveLimit, "`\(name)` expands beyond \(limit) bytes", location: name)
+            throw ImportError(
+                .archiveLimit, "`\(name)` expands beyond its declared \(entry.uncompressedSize) bytes (limit \(limit)); extraction stopped",
+                location: name)
         } catch {
             throw ImportError(.malformedSource, "cannot extract `\(name)` (\(error)); the archive may be truncated", location: name)
         }

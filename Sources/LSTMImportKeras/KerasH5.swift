@@ -84,7 +84,10 @@ final class KerasH5 {
     }
 
     /// Reads a float dataset at `path` (relative to the root) as a tensor, keeping its stored dtype.
-    func tensor(_ path: String) throws(ImportError) -> FoundTensor {
+    ///
+    /// `maxElements` is what the layer's declared hyperparameters justify (``KerasDeclaredSize``): the dataset's
+    /// shape is checked against it before its data is read.
+    func tensor(_ path: String, maxElements: Int? = nil) throws(ImportError) -> FoundTensor {
         let dataset = try run(path) { () throws(HDF5Error) in try root.dataset(path) }
         guard let format = dataset.datatype.floatFormat else {
             throw ImportError(.unsupportedDType, "dataset has type \(dataset.datatype); expected a float dataset", location: path)
@@ -98,6 +101,12 @@ final class KerasH5 {
         }
         guard let count = Tensor.elementCount(of: dataset.shape), count <= Self.maxTensorBytes / dtype.byteWidth else {
             throw ImportError(.malformedSource, "dataset shape \(dataset.shape) exceeds the \(Self.maxTensorBytes >> 20) MiB limit", location: path)
+        }
+        if let maxElements, count > maxElements {
+            throw ImportError(
+                .shapeMismatch,
+                "dataset shape \(dataset.shape) holds \(count) elements, more than the layer's declared sizes allow (\(maxElements)); nothing was read",
+                location: path)
         }
         let bytes = try run(path) { () throws(HDF5Error) in try dataset.readLittleEndianBytes(as: format) }
         do {

@@ -89,7 +89,8 @@ public enum KerasImporter {
     private static func importUnlabeled(_ url: URL, options: KerasImportOptions) throws(ImportError) -> ImportResult {
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
+            // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS.
+            data = try Data(contentsOf: url)
         } catch {
             throw ImportError(.unrecognizedSource, "cannot read the file (\(error.localizedDescription))")
         }
@@ -99,9 +100,11 @@ public enum KerasImporter {
 
         if hasZipSignature(header) {
             let archive = try KerasArchive(url: url)
-            return try archive.withWeights { (h5: KerasH5) throws(ImportError) -> ImportResult in
-                let config: KerasModelConfig
-                if let external { config = external } else { config = try archive.config() }
+            guard archive.hasConfig else { throw archive.noConfig }
+            let config: KerasModelConfig
+            if let external { config = external } else { config = try archive.config() }
+            let bound = KerasDeclaredSize.maxWeightFileBytes(config)
+            return try archive.withWeights(declaredBytesBound: bound) { (h5: KerasH5) throws(ImportError) -> ImportResult in
                 let version = archive.kerasVersion ?? config.kerasVersion
                 let store = try KerasVarsStore(h5: h5, layers: config.layers, formatLabel: ".keras archive")
                 return try finish(config: config, store: store, version: version, backend: config.backend, digest: digest)

@@ -77,7 +77,7 @@ struct KerasModelBuilder {
         guard layers.contains(where: { if case .recurrent = $0 { true } else { false } }) else {
             throw ImportError(
                 .noRecurrentWeights,
-                "the model has no LSTM or GRU layer (layers: \(config.layers.map(\.label).joined(separator: ", ")))")
+                "the model has no LSTM or GRU layer (layers: \(config.layers.prefix(20).map(\.label).joined(separator: ", "))\(config.layers.count > 20 ? ", … \(config.layers.count - 20) more" : ""))")
         }
     }
 

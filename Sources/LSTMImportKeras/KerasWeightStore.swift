@@ -90,7 +90,8 @@ struct KerasLegacyStore: KerasWeightStore {
                     throw ImportError(.malformedSource, "layer \(layer.label) lists the weight `\(role)` twice", location: "\(groupPath)/\(name)")
                 }
                 do {
-                    found[role] = try h5.tensor("\(groupPath)/\(name)")
+                    found[role] = try h5.tensor(
+                        "\(groupPath)/\(name)", maxElements: KerasDeclaredSize.maxTensorElements(of: layer, inputFeatures: nil))
                 } catch where error.code == .missingTensor {
                     throw ImportError(
                         .missingTensor, "layer \(layer.label): weight_names lists `\(name)` but the file has no such dataset",
@@ -182,12 +183,13 @@ struct KerasVarsStore: KerasWeightStore {
                 .missingTensor, "layer \(layer.label) has no weight group `\(paths[layer.name] ?? layer.name)`",
                 location: paths[layer.name] ?? layer.name)
         }
-        func vars(_ group: String, _ names: [String]) throws(ImportError) -> [String: FoundTensor] {
+        func vars(_ group: String, _ names: [String], of owner: KerasLayerConfig = layer) throws(ImportError) -> [String: FoundTensor] {
             var found: [String: FoundTensor] = [:]
+            let bound = KerasDeclaredSize.maxTensorElements(of: owner, inputFeatures: nil)
             for (index, name) in names.enumerated() {
                 let path = "\(group)/vars/\(index)"
                 do {
-                    found[name] = try h5.tensor(path)
+                    found[name] = try h5.tensor(path, maxElements: bound)
                 } catch where error.code == .missingTensor {
                     throw ImportError(
                         .missingTensor, "layer \(layer.label): expected its `\(name)` as dataset `\(path)`, which the file does not have",
@@ -212,7 +214,7 @@ struct KerasVarsStore: KerasWeightStore {
             var result: KerasLayerWeights = [:]
             for (part, sublayer, group) in [("forward", inner[0], "forward_layer"), ("backward", inner[1], "backward_layer")] {
                 let subBias = sublayer.config["use_bias"]?.bool ?? sublayer.config["cell"]?["config"]?["use_bias"]?.bool ?? true
-                result[part] = try vars("\(base)/\(group)/cell", subBias ? recurrent : ["kernel", "recurrent_kernel"])
+                result[part] = try vars("\(base)/\(group)/cell", subBias ? recurrent : ["kernel", "recurrent_kernel"], of: sublayer)
             }
             return result
         case .input, .passThrough, .activation:

@@ -62,7 +62,8 @@ public enum PyTorchImporter {
     ) throws(ImportError) -> (stateDict: StateDict, sha256: String) {
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+            // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS.
+            data = try Data(contentsOf: url)
         } catch {
             throw ImportError(.unrecognizedSource, "cannot read the file: \(error.localizedDescription)", file: url.path)
         }

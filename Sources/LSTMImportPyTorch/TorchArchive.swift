@@ -59,7 +59,10 @@ public enum TorchArchive {
             count += 1
             guard count <= 1_000_000 else { throw ImportError(.archiveLimit, "more than 1,000,000 zip entries") }
             try checkDeclaredSize(entry, fileSize: fileSize, limits: limits)
-            entries[entry.path] = entry
+            // Python's zipfile reads the last of two members with one name, a first-wins reader the first: refuse.
+            guard entries.updateValue(entry, forKey: entry.path) == nil else {
+                throw ImportError(.malformedSource, "the archive holds two members named `\(entry.path)`", location: entry.path)
+            }
         }
         let pickles = entries.keys.filter(isPicklePath).sorted()
         guard let picklePath = pickles.first else {
@@ -354,7 +357,7 @@ public enum TorchArchive {
                 // listed if unused, refused by name if the mapping needs it.
                 let stored = storage.count / max(ref.elementType.width, 1)
                 if let count = Tensor.elementCount(of: ref.size), count > stored {
-                    result.append((key, .notATensor("expanded view (\(count) elements over a storage of \(stored))")))
+                    result.append((key, .notATensor("stride-0 (expanded) view of \(count) elements over a storage of \(stored)")))
                     continue
                 }
                 let bytes = try StridedCopy.gather(ref, from: storage, maxBytes: limits.maxEntryBytes, key: key)

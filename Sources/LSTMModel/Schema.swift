@@ -106,6 +106,16 @@ extension Model {
         tensor: (String) throws -> (Tensor, String?)?,
         storedPaths: [String]
     ) throws {
+        try self.init(attributes: attributes, tensor: { path, _ in try tensor(path) }, storedPaths: storedPaths)
+    }
+
+    /// The same, handing the lookup the shape the hyperparameters require at each path, so that a reader can
+    /// refuse a stored tensor of another shape before reading (or decompressing) its data.
+    public init(
+        attributes: SchemaAttributes,
+        tensor: (_ path: String, _ expectedShape: [Int]) throws -> (Tensor, String?)?,
+        storedPaths: [String]
+    ) throws {
         let reader = AttributeReader(attributes.root, scope: "")
         let layerCount = try reader.int(RootKey.layerCount)
         guard layerCount >= 1, layerCount <= ModelLimits.maxLayers, layerCount == attributes.layers.count else {
@@ -128,7 +138,7 @@ extension Model {
             throw ModelError(.unexpectedTensor, "the hyperparameters do not use this tensor", keyPath: path)
         }
         for slot in expected {
-            guard let (value, source) = try tensor(slot.path) else {
+            guard let (value, source) = try tensor(slot.path, slot.shape) else {
                 throw ModelError(.missingTensor, "required by the layer's hyperparameters", keyPath: slot.path, expectedShape: slot.shape)
             }
             guard value.shape == slot.shape else {

@@ -75,7 +75,8 @@ extension NumPyArray {
     public init(contentsOf url: URL) throws(NumPyError) {
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+            // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS.
+            data = try Data(contentsOf: url)
         } catch {
             throw NumPyError(.io, "cannot read the file", path: url.path, underlying: error as NSError)
         }

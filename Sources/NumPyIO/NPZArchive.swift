@@ -62,7 +62,11 @@ public struct NPZArchive: Sendable, Equatable {
     }
 
     /// Reads a `.npz` file.
-    public init(contentsOf url: URL) throws(NumPyError) {
+    ///
+    /// - Parameter maxEntryBytes: the most any entry may declare (and inflate to), when the caller knows what
+    ///   it expects (e.g. states of a known batch and width); an entry declaring more is refused before it is
+    ///   inflated. At most ``maxEntryBytes`` in any case.
+    public init(contentsOf url: URL, maxEntryBytes entryLimit: UInt64 = NPZArchive.maxEntryBytes) throws(NumPyError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
             FileManager.default.isReadableFile(atPath: url.path)
@@ -70,7 +74,7 @@ public struct NPZArchive: Sendable, Equatable {
             throw NumPyError(.io, "cannot read the file", path: url.path)
         }
         do {
-            try self.init(archiveAt: url)
+            try self.init(archiveAt: url, entryLimit: min(entryLimit, Self.maxEntryBytes))
         } catch {
             var located = error
             located.path = url.path + (error.path.map { ":" + $0 } ?? "")
@@ -78,7 +82,7 @@ public struct NPZArchive: Sendable, Equatable {
         }
     }
 
-    private init(archiveAt url: URL) throws(NumPyError) {
+    private init(archiveAt url: URL, entryLimit: UInt64 = NPZArchive.maxEntryBytes) throws(NumPyError) {
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)
@@ -87,14 +91,23 @@ public struct NPZArchive: Sendable, Equatable {
         }
         struct Overflow: Error {}
         var entries: [(name: String, array: NumPyArray)] = []
+        var names: Set<String> = []
         for entry in archive where entry.type == .file {
             let path = entry.path
+            // numpy.load reads the last of two members with one name: refuse the ambiguity.
+            guard names.insert(path).inserted else {
+                throw NumPyError(.badArchive, "the archive holds two entries named \"\(path)\"")
+            }
             guard path.hasSuffix(".npy") else {
                 throw NumPyError(.badArchive, "entry \"\(path)\" is not a .npy file")
             }
             let declared = entry.uncompressedSize
             guard declared <= Self.maxEntryBytes else {
                 throw NumPyError(.badArchive, "entry \"\(path)\" declares \(declared) bytes, over the limit of \(Self.maxEntryBytes)")
+            }
+            guard declared <= entryLimit else {
+                throw NumPyError(
+                    .badArchive, "entry \"\(path)\" declares \(declared) bytes; what is expected here needs at most \(entryLimit)")
             }
             var bytes = Data()
             do {

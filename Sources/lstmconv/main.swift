@@ -1,3 +1,4 @@
 import LSTMConvCommands
 
+LSTMConvRoot.prepareProcess()
 LSTMConvRoot.main()

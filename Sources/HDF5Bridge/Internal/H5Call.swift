@@ -28,6 +28,13 @@ struct H5Context {
 enum H5 {
     private static let lock = NSRecursiveLock()
 
+    /// Done once, before the first libhdf5 call: libhdf5 must not run its `atexit` clean-up. After a failed write
+    /// (disk full, file-size limit) a file can stay open inside libhdf5 (its flush failed, so it cannot be
+    /// closed), and the exit-time clean-up would flush it again and crash after the error was already reported.
+    /// Every file lstmconv writes is a temporary file that is either placed after a successful close or removed,
+    /// so nothing is lost by skipping that clean-up.
+    private static let setUp: Void = { _ = H5dont_atexit() }()
+
     /// Runs `body` (a single libhdf5 call) under the lock; a negative result throws.
     @discardableResult
     static func call<R: BinaryInteger>(
@@ -35,6 +42,7 @@ enum H5 {
     ) throws(HDF5Error) -> R {
         lock.lock()
         defer { lock.unlock() }
+        _ = setUp
         _ = chdf5_disable_auto_print()
         let result = body()
         if result < 0 {
@@ -61,6 +69,7 @@ enum H5 {
     static func unchecked<R>(_ body: () -> R) -> R {
         lock.lock()
         defer { lock.unlock() }
+        _ = setUp
         _ = chdf5_disable_auto_print()
         return body()
     }
