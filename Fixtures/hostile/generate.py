@@ -422,6 +422,7 @@ def ours_cases():
     tensors = [(t["path"], codes[t["dtype"]][0], t["shape"], np.array(t["values"], dtype=codes[t["dtype"]][1]).tobytes(), t["source"])
                for t in decoded["tensors"]]
     assert lstmw_encode(metadata, tensors) == GOLDEN.read_bytes(), "the .lstmw encoder does not reproduce the golden file"
+    np.save(OUT / "golden_input.npy", np.random.default_rng(12).standard_normal((2, 3, 3)).astype(np.float32))
     aliased = metadata + [("layer.00.hidden_size", "int", 5)]
     (OUT / "layer_alias.lstmw").write_bytes(lstmw_encode(aliased, tensors))
     case("layer_alias_lstmw", "layer_alias.lstmw", base="golden", note="layer.00.hidden_size next to layer.0.hidden_size")
