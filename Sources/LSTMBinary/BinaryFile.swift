@@ -14,14 +14,16 @@ public struct BinaryFile: Sendable {
     /// The path the file was read from, for error messages.
     public let path: String?
 
-    /// Memory-maps `url` and checks the container framing (spec/binary.md §7 steps 1–5).
+    /// Reads `url` into 64-byte-aligned memory and checks the container framing (spec/binary.md §7 steps 1–5).
+    ///
+    /// The file is read, never memory-mapped: a mapped file that another process truncates kills the reader with
+    /// SIGBUS. Tensors are slices of the aligned buffer (no copy, 64-byte aligned as in the file).
     public init(contentsOf url: URL) throws(BinaryFormatError) {
         let data: Data
-        do {
-            // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS.
-            data = try Data(contentsOf: url)
+        do throws(AlignedRead.Failure) {
+            data = try AlignedRead.contents(of: url.path, alignment: BinaryFormat.alignment)
         } catch {
-            throw BinaryFormatError(.cannotRead, error.localizedDescription, file: url.path)
+            throw BinaryFormatError(.cannotRead, error.message, file: url.path)
         }
         try self.init(bytes: data, path: url.path)
     }

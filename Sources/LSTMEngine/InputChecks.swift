@@ -52,10 +52,25 @@ func validatedModel(_ model: Model) throws(EngineError) -> Model {
 func checkInput(_ input: ForwardInput, model: Model) throws(EngineError) -> CheckedInput {
     let shape = input.shape
     guard let first = model.layers.first else { throw EngineError(.invalidModel, "the model has no layers") }
-    // An empty axis holds no data, so its neighbours are unbounded by the file (a 100-byte `.npy` of shape
-    // (2^40, 0, 3)); the states and outputs are sized by them. Refused, like a negative or overflowing shape.
-    guard !shape.contains(where: { $0 <= 0 }), NDArray<Double>.elementCount(of: shape) != nil else {
-        throw EngineError(.invalidInput, "the input has an empty axis; every axis must hold at least one element", keyPath: "input", actualShape: shape)
+    // An empty axis holds no data, so the other axes are not backed by the file (a 128-byte `.npy` of shape
+    // (2^40, 0, 3)), yet states and outputs are sized by them. The batch and feature axes must hold at least one
+    // element; an empty time axis (T = 0) is valid, with a batch bounded so its states stay small.
+    guard !shape.contains(where: { $0 < 0 }), let elements = NDArray<Double>.elementCount(of: shape) else {
+        throw EngineError(.invalidInput, "the input shape overflows", keyPath: "input", actualShape: shape)
+    }
+    guard let batch = shape.first, batch >= 1, shape.last ?? 0 >= 1 || shape.count == 2 else {
+        throw EngineError(.invalidInput, "the input has an empty batch or feature axis", keyPath: "input", actualShape: shape)
+    }
+    if elements == 0 {
+        var width = 0
+        for case .recurrent(let layer) in model.layers { width += layer.directions.count * (layer.recurrentSize + layer.hiddenSize) }
+        let (states, overflow) = batch.multipliedReportingOverflow(by: max(width, 1))
+        guard !overflow, states <= EngineLimits.maxEmptyInputStateElements else {
+            throw EngineError(
+                .invalidInput,
+                "an input with no time steps declares a batch of \(batch); its states would need \(overflow ? "more than Int.max" : "\(states)") elements, over the limit of \(EngineLimits.maxEmptyInputStateElements)",
+                keyPath: "input", actualShape: shape)
+        }
     }
     switch first {
     case .embedding(let embedding):
@@ -136,4 +151,11 @@ func checkInitialStates(_ states: [StateKey: CellState], model: Model, batch: In
             break
         }
     }
+}
+
+/// Limits the engines apply to what an input declares.
+public enum EngineLimits {
+    /// The most state elements (batch × every layer's STM and LTM widths) an input without time steps may call
+    /// for: such an input holds no data, so nothing else bounds its batch.
+    public static let maxEmptyInputStateElements = 1 << 24
 }

@@ -324,13 +324,13 @@ final class ModelFileReader {
     /// does not fit is refused before its data is read or decompressed.
     func tensor(at tensorPath: String, expectedShape: [Int]? = nil) throws(LSTMHDF5Error) -> TensorRecord {
         let dataset = try bridge { () throws(HDF5Error) in try root.dataset(tensorPath) }
+        let (dtype, storedChecksum, source) = try datasetAttributes(dataset, tensorPath)
+        try checkDatatype(dataset, dtype: dtype, tensorPath)
         if let expectedShape, dataset.shape != expectedShape {
             throw LSTMHDF5Error(
                 .shapeMismatch, "the layer's hyperparameters require another shape; the data was not read", file: path,
                 keyPath: tensorPath, expected: "\(expectedShape)", found: "\(dataset.shape)")
         }
-        let (dtype, storedChecksum, source) = try datasetAttributes(dataset, tensorPath)
-        try checkDatatype(dataset, dtype: dtype, tensorPath)
         let bytes = try bridge { () throws(HDF5Error) in try dataset.readLittleEndianBytes(as: dtype.hdf5Format) }
         let tensor: Tensor
         do throws(ModelError) {

@@ -356,7 +356,7 @@ public enum TorchArchive {
                 // declare gigabytes. Parameters are never such views, so it is kept unexpanded as a non-tensor:
                 // listed if unused, refused by name if the mapping needs it.
                 let stored = storage.count / max(ref.elementType.width, 1)
-                if let count = Tensor.elementCount(of: ref.size), count > stored {
+                if let count = Tensor.elementCount(of: ref.size), count > stored, let extent = StridedCopy.extent(ref), extent <= stored {
                     result.append((key, .notATensor("stride-0 (expanded) view of \(count) elements over a storage of \(stored)")))
                     continue
                 }
@@ -379,6 +379,20 @@ public enum TorchArchive {
 
 /// Strided views of storages, copied element by element into C order.
 enum StridedCopy {
+    /// One past the last storage element the view touches (`nil` on overflow, a negative stride or rank mismatch).
+    static func extent(_ ref: TensorRef) -> Int? {
+        guard ref.size.count == ref.stride.count, ref.offset >= 0 else { return nil }
+        var extent = ref.offset
+        for (size, stride) in zip(ref.size, ref.stride) where size > 0 {
+            guard stride >= 0 else { return nil }
+            let (step, overflowStep) = (size - 1).multipliedReportingOverflow(by: stride)
+            let (sum, overflowSum) = extent.addingReportingOverflow(step)
+            guard !overflowStep, !overflowSum else { return nil }
+            extent = sum
+        }
+        return extent + 1
+    }
+
     /// The bytes of `ref` in C order. The view must lie inside the storage.
     static func gather(_ ref: TensorRef, from storage: Data, maxBytes: Int, key: String) throws(ImportError) -> Data {
         let width = ref.elementType.width

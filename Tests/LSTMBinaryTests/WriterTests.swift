@@ -105,7 +105,7 @@ struct WriterTests {
         }
     }
 
-    @Test("the reader maps the file and hands out tensors without copying")
+    @Test("the reader reads the file into aligned memory and hands out tensors without copying")
     func zeroCopy() throws {
         let folder = try ScratchFolder()
         defer { folder.cleanup() }
