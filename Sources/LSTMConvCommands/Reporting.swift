@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LSTMConv
+import LSTMImport
 
 /// A failure the command layer itself detects (missing input, existing output, mismatch).
 struct CommandFailure: Error, CustomStringConvertible {
@@ -28,6 +29,10 @@ func reporting(_ body: () throws -> Void) throws {
         throw error
     } catch let error as ValidationError {
         throw error
+    } catch let error as ImportError where error.code == .temporaryStorage {
+        // Not the input's fault: the temporary folder cannot be written (exit 73, like an output).
+        printError("lstmconv: error: \(oneLine(error))")
+        throw ExitStatus.cannotCreateOutput
     } catch {
         printError("lstmconv: error: \(oneLine(error))")
         throw ExitStatus.badInput

@@ -129,7 +129,7 @@ func checkInput(_ input: ForwardInput, model: Model) throws(EngineError) -> Chec
 /// Checks that every initial state names a recurrent layer and direction of the model and has the shapes
 /// `STM [B, R]` and (LSTM only) `LTM [B, H]`.
 func checkInitialStates(_ states: [StateKey: CellState], model: Model, batch: Int) throws(EngineError) {
-    for (key, state) in states {
+    for (key, state) in states.sorted(by: { $0.key < $1.key }) {  // a stable order: the same error every run
         guard key.layer < model.layers.count, case .recurrent(let layer) = model.layers[key.layer] else {
             throw EngineError(.invalidState, "layer \(key.layer) is not a recurrent layer", keyPath: key.description)
         }

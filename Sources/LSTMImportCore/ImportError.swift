@@ -29,6 +29,8 @@ public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let noRecurrentWeights = Code(name: "no recurrent weights")
         /// The imported model failed semantic validation.
         public static let invalidModel = Code(name: "invalid model")
+        /// A temporary file (in `$TMPDIR`) could not be created or written: not a fault of the input.
+        public static let temporaryStorage = Code(name: "temporary storage unavailable")
         public var description: String { name }
     }
 

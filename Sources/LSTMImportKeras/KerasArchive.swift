@@ -113,18 +113,35 @@ struct KerasArchive {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-keras-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let target = directory.appendingPathComponent(name)
+        func temporaryFailure(_ reason: String) -> ImportError {
+            ImportError(
+                .temporaryStorage,
+                "cannot write the extracted `\(name)` to a temporary file in \(directory.deletingLastPathComponent().path) (TMPDIR): \(reason)",
+                location: name)
+        }
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-            guard FileManager.default.createFile(atPath: target.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw ImportError(.malformedSource, "cannot create a temporary file in \(directory.path)", location: name)
+            let handle: FileHandle
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+                guard FileManager.default.createFile(atPath: target.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                    throw temporaryFailure("the file cannot be created")
+                }
+                handle = try FileHandle(forWritingTo: target)
+            } catch let error as ImportError {
+                throw error
+            } catch {
+                throw temporaryFailure((error as NSError).localizedFailureReason ?? "the folder is missing or not writable")
             }
-            let handle = try FileHandle(forWritingTo: target)
             defer { try? handle.close() }
             var written: Int64 = 0
             let checksum = try archive.extract(entry, skipCRC32: false) { chunk in
                 written += Int64(chunk.count)
                 if written > limit || UInt64(written) > entry.uncompressedSize { throw ArchiveLimitExceeded() }
-                try handle.write(contentsOf: chunk)
+                do {
+                    try handle.write(contentsOf: chunk)
+                } catch {
+                    throw temporaryFailure("the write failed (disk full?)")
+                }
             }
             guard checksum == entry.checksum else {
                 throw ImportError(.malformedSource, "`\(name)` fails its CRC-32 check", location: name)

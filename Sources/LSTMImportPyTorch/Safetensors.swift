@@ -60,13 +60,18 @@ public enum Safetensors {
 
         // The format disallows duplicate keys; a JSON decoder silently keeps one, so count the raw keys.
         var seen = Set<String>()
-        for key in topLevelKeys(Data(headerBytes)) where !seen.insert(key).inserted {
+        let fileOrder = topLevelKeys(Data(headerBytes))
+        for key in fileOrder where !seen.insert(key).inserted {
             throw ImportError(.malformedSource, "the header names `\(key)` twice (duplicate keys are not allowed)", location: key, offset: 8)
         }
 
-        // Every entry: known dtype, sane shape, offsets that agree with shape × dtype.
+        // Every entry: known dtype, sane shape, offsets that agree with shape × dtype. Checked in file order (a
+        // dictionary's order changes from run to run, and so would the entry an error names).
         var infos: [(name: String, info: Info, bytes: Int)] = []
-        for (name, info) in header.tensors {
+        let byName = Dictionary(header.tensors, uniquingKeysWith: { first, _ in first })
+        let ordered = fileOrder.compactMap { name in byName[name].map { (name, $0) } }
+            + header.tensors.filter { !seen.contains($0.0) }.sorted { $0.0 < $1.0 }
+        for (name, info) in ordered {
             guard let bits = dtypeBits[info.dtype] else {
                 throw ImportError(.unsupportedDType, "unknown safetensors dtype \"\(info.dtype)\"", location: name)
             }

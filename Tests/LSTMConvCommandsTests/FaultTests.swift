@@ -148,6 +148,19 @@ struct FaultTests {
         }
     }
 
+    @Test("A missing TMPDIR is named as such (exit 73), not blamed on the input")
+    func missingTemporaryFolder() async throws {
+        try await withScratch { scratch in
+            let binary = try #require(CLI.executable)
+            let result = try await Child.run(
+                "/usr/bin/env", ["TMPDIR=/nonexistent-lstmconv-tmp", binary.path, "import", CLI.fixture("keras/k3_functional_chain/model.keras").path,
+                                 "-o", "k.lstmw"], in: scratch.url)
+            #expect(result.status == Exit.cannotCreateOutput, "\(result)")
+            expectOneErrorLine(result, naming: "TMPDIR")
+            #expect(try CLI.listing(scratch.url).isEmpty)
+        }
+    }
+
     @Test("NaN in the input: run and validate warn (count and first position); validate counts NaN as a mismatch")
     func nonFiniteWarnings() async throws {
         try await withScratch { scratch in
