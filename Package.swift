@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv", "LSTMImport", "LSTMExport", "AtomicFileIO",
+                "LSTMConv", "LSTMImport", "LSTMExport", "AtomicFileIO", "HDF5Bridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

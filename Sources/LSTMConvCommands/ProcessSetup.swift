@@ -1,13 +1,16 @@
 import AtomicFileIO
 import Foundation
+import HDF5Bridge
 import LSTMConv
 
 extension LSTMConvRoot {
     /// What the `lstmconv` process sets up before parsing its arguments: SIGINT / SIGTERM / SIGHUP remove the
     /// temporary file being written and exit 130 / 143 / 129; SIGXFSZ is ignored so a write past the file-size
-    /// limit is a clean error (exit 73), not a kill.
+    /// limit is a clean error (exit 73), not a kill; a libhdf5 call that crashes or hangs on a hostile file ends
+    /// in a one-line error naming the file (exit 65, `HDF5CrashGuard`).
     public static func prepareProcess() {
         TemporaryFiles.shared.cleanUpOnSignals()
+        HDF5CrashGuard.install()
     }
 }
 

@@ -96,10 +96,10 @@ enum LimitedCLI {
     static let memoryKiB = 1 << 20
     static let seconds = 60
 
-    static func run(_ arguments: [String], in folder: URL) async throws -> CLI.Result {
+    static func run(_ arguments: [String], in folder: URL, environment: [String] = []) async throws -> CLI.Result {
         let binary = try #require(CLI.executable)
         if let staleness = CLI.staleness { throw StaleExecutable(message: staleness) }
-        let script = "ulimit -v \(memoryKiB) && exec timeout -s KILL \(seconds) \"$@\""
+        let script = "ulimit -v \(memoryKiB) && exec timeout -s KILL \(seconds) env \(environment.joined(separator: " ")) \"$@\""
         return try await Child.run("/bin/sh", ["-c", script, "sh", binary.path] + arguments, in: folder)
     }
 }
@@ -203,6 +203,21 @@ struct HostileFileTests {
                     let now = try Data(contentsOf: scratch.url.appendingPathComponent(output))
                     #expect(now == before, "\(output) changed: \(context)")
                 }
+            }
+        }
+    }
+
+    /// Files found by fuzzing on which libhdf5 1.10 itself reads out of bounds or loops forever: the crash guard
+    /// turns both into the one-line error (exit 65) instead of a segfault or a hang.
+    @Test(arguments: ["global_heap_overread.h5", "global_heap_loop.h5", "attribute_name_overread.h5"])
+    func libhdf5DefectsEndInACleanRefusal(_ name: String) async throws {
+        try await withScratch { scratch in
+            let file = CLI.fixture("hostile/libhdf5/\(name)").path
+            for arguments in [["inspect", file], ["verify", file], ["import", file, "--from", "keras", "-o", "out.lstmw"]] {
+                let result = try await LimitedCLI.run(arguments, in: scratch.url, environment: ["LSTMCONV_HDF5_CALL_TIMEOUT=5"])
+                #expect((2...125).contains(result.status), "\(result)")
+                expectOneErrorLine(result, naming: file)
+                #expect(try CLI.listing(scratch.url).isEmpty, "\(result)")
             }
         }
     }

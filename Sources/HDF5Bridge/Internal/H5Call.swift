@@ -44,7 +44,9 @@ enum H5 {
         defer { lock.unlock() }
         _ = setUp
         _ = chdf5_disable_auto_print()
+        HDF5CrashGuard.enter(context.file)
         let result = body()
+        HDF5CrashGuard.leave()
         if result < 0 {
             let (stack, truncated) = collectStack()
             let name = "\(function)"
