@@ -196,7 +196,8 @@ struct HostileFileTests {
                 #expect(result.status != 0, context)
                 let lines = result.stderrLines.filter { !$0.hasPrefix("lstmconv: warning:") }
                 #expect(lines.count == 1, context)
-                #expect(lines.first?.contains((file as NSString).lastPathComponent) == true, context)
+                // A valid file may still fail for another reason (validate's shape mismatch names the expected output).
+                if !mayPass { #expect(lines.first?.contains((file as NSString).lastPathComponent) == true, context) }
                 let after = try CLI.listing(scratch.url)
                 #expect(after == listing, context)
                 for output in outputs {
