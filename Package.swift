@@ -20,13 +20,6 @@ let package = Package(
         // MARK: - Public API
         /// Everything a Swift project needs to load a checkpoint (either encoding) and run it.
         .library(name: "LSTMConv", targets: ["LSTMConv"]),
-        .library(name: "LSTMModel", targets: ["LSTMModel"]),
-        .library(name: "LSTMBinary", targets: ["LSTMBinary"]),
-        .library(name: "LSTMHDF5", targets: ["LSTMHDF5"]),
-        .library(name: "LSTMEngine", targets: ["LSTMEngine"]),
-        .library(name: "LSTMImport", targets: ["LSTMImport"]),
-        .library(name: "LSTMExport", targets: ["LSTMExport"]),
-        .library(name: "NumPyIO", targets: ["NumPyIO"]),
         .executable(name: "lstmconv", targets: ["lstmconv"]),
     ],
     dependencies: [
@@ -56,6 +49,8 @@ let package = Package(
         .target(name: "HDF5Bridge", dependencies: ["CHDF5"], swiftSettings: strict),
         /// The HDF5 encoding of the schema.
         .target(name: "LSTMHDF5", dependencies: ["LSTMModel", "HDF5Bridge", "AtomicFileIO"], swiftSettings: strict),
+        /// Loading, saving and verifying a checkpoint in either encoding, chosen by signature.
+        .target(name: "LSTMCheckpoint", dependencies: ["LSTMBinary", "LSTMHDF5"], swiftSettings: strict),
 
         // MARK: - Engines and arrays
         /// NumPy `.npy` / `.npz` reader and writer.
@@ -67,41 +62,47 @@ let package = Package(
         .target(name: "LSTMEngine", dependencies: ["LSTMModel", "CCBLAS"], swiftSettings: strict),
 
         // MARK: - Importers (one module per framework: layout table + reader)
+        /// The framework layout tables shared by import and export (`FusedLayout`), the import result and errors.
         .target(
-            name: "LSTMImportCore",
+            name: "LSTMLayouts",
             dependencies: ["LSTMModel", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .target(
             name: "LSTMImportKeras",
             dependencies: [
-                "LSTMImportCore", "HDF5Bridge",
+                "LSTMLayouts", "HDF5Bridge",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict),
         .target(
             name: "LSTMImportPyTorch",
-            dependencies: ["LSTMImportCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["LSTMLayouts", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
         /// Exporters: the document tensors fused back into a framework's layout (PyTorch safetensors).
         .target(
             name: "LSTMExport",
-            dependencies: ["LSTMImportPyTorch", "LSTMImportCore", "LSTMModel", "AtomicFileIO"],
+            dependencies: ["LSTMImportPyTorch", "LSTMLayouts", "LSTMModel", "AtomicFileIO"],
             swiftSettings: strict),
         /// Source detection and dispatch over every importer.
         .target(
             name: "LSTMImport",
-            dependencies: ["LSTMImportCore", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMConv"],
+            dependencies: ["LSTMLayouts", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMCheckpoint"],
             swiftSettings: strict),
 
-        // MARK: - Umbrella, CLI
+        // MARK: - The library users import, and the CLI on top of it
+        /// The one library product: re-exports the model, both encodings, the importers, the exporters and the engines.
         .target(
             name: "LSTMConv",
-            dependencies: ["LSTMModel", "LSTMBinary", "LSTMHDF5", "LSTMEngine", "NumPyIO"],
+            dependencies: [
+                "LSTMModel", "LSTMBinary", "LSTMHDF5", "LSTMCheckpoint", "LSTMEngine", "NumPyIO",
+                "LSTMLayouts", "LSTMImport", "LSTMExport",
+            ],
             swiftSettings: strict),
+        /// The `lstmconv` subcommands: argument parsing, reports and exit codes over the `LSTMConv` library.
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv", "LSTMImport", "LSTMExport",
+                "LSTMConv",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

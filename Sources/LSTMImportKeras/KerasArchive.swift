@@ -1,5 +1,5 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import ZIPFoundation
 
 /// A Keras `.keras` zip archive: `config.json`, `metadata.json`, `model.weights.h5`.

@@ -1,5 +1,5 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// A reader of the safetensors format with the reference implementation's checks

@@ -1,4 +1,7 @@
 import Foundation
+import LSTMBinary
+import LSTMHDF5
+import LSTMModel
 
 /// The two physical encodings of the format.
 public enum Encoding: String, Sendable, CaseIterable {
