@@ -38,11 +38,17 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         .systemLibrary(name: "CLSTMZlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // MARK: - Shared by every module
+        /// The one error shape (`LSTMConvError`) and the failure kinds the CLI maps onto exit codes.
+        .target(name: "LSTMErrors", swiftSettings: strict),
+        /// Every magic number and file signature lstmconv recognises, and the one sniffing routine.
+        .target(name: "FileSignatures", swiftSettings: strict),
+
         // MARK: - The schema and its two encodings
         /// Temp file + fsync + rename: how every writer puts a file in place.
         .target(name: "AtomicFileIO", swiftSettings: strict),
         /// The logical model: layers, document gate tensors, validation, checksums.
-        .target(name: "LSTMModel", dependencies: ["CLSTMZlib"], swiftSettings: strict),
+        .target(name: "LSTMModel", dependencies: ["CLSTMZlib", "LSTMErrors", "FileSignatures"], swiftSettings: strict),
         /// The `.lstmw` binary container.
         .target(name: "LSTMBinary", dependencies: ["LSTMModel", "AtomicFileIO"], swiftSettings: strict),
         /// The only module that calls libhdf5: one funnel, one lock, handles closed in deinit.
@@ -50,13 +56,13 @@ let package = Package(
         /// The HDF5 encoding of the schema.
         .target(name: "LSTMHDF5", dependencies: ["LSTMModel", "HDF5Bridge", "AtomicFileIO"], swiftSettings: strict),
         /// Loading, saving and verifying a checkpoint in either encoding, chosen by signature.
-        .target(name: "LSTMCheckpoint", dependencies: ["LSTMBinary", "LSTMHDF5"], swiftSettings: strict),
+        .target(name: "LSTMCheckpoint", dependencies: ["LSTMBinary", "LSTMHDF5", "FileSignatures", "LSTMErrors"], swiftSettings: strict),
 
         // MARK: - Engines and arrays
         /// NumPy `.npy` / `.npz` reader and writer.
         .target(
             name: "NumPyIO",
-            dependencies: ["AtomicFileIO", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["AtomicFileIO", "LSTMErrors", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
         /// Forward-pass engines: float64 reference (the oracle) and float32 on CBLAS.
         .target(name: "LSTMEngine", dependencies: ["LSTMModel", "CCBLAS"], swiftSettings: strict),
@@ -94,7 +100,7 @@ let package = Package(
         .target(
             name: "LSTMConv",
             dependencies: [
-                "LSTMModel", "LSTMBinary", "LSTMHDF5", "LSTMCheckpoint", "LSTMEngine", "NumPyIO",
+                "LSTMErrors", "FileSignatures", "LSTMModel", "LSTMBinary", "LSTMHDF5", "LSTMCheckpoint", "LSTMEngine", "NumPyIO",
                 "LSTMLayouts", "LSTMImport", "LSTMExport",
             ],
             swiftSettings: strict),

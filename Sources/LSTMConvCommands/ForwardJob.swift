@@ -2,10 +2,11 @@ import Foundation
 import LSTMConv
 
 /// A failure converting between `.npy` arrays and engine arrays.
-struct ArrayConversionError: Error, Sendable, CustomStringConvertible {
-    var file: String
+struct ArrayConversionError: LSTMConvError {
+    var file: String?
     var message: String
-    var description: String { "\(file): \(message)" }
+    var codeName: String { "unusable input array" }
+    var location: String? { nil }
 }
 
 /// The `run` / `validate` plumbing: `.npy` in, forward pass, `.npy`/`.npz` out.
