@@ -133,6 +133,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "LSTMCheckpointTests", dependencies: ["LSTMCheckpoint", "LSTMTestSupport"], swiftSettings: strict),
+        .testTarget(
             name: "LSTMHDF5Tests", dependencies: ["LSTMHDF5", "LSTMBinary", "HDF5Bridge", "LSTMTestSupport"],
             swiftSettings: strict),
         .testTarget(
