@@ -17,7 +17,9 @@ extension FusedLayout {
     ///
     /// - Parameters:
     ///   - found: source tensors keyed by ``SourceTensor/name`` (the pattern in this table).
-    ///   - hiddenSize: H. - inputSize: I. - recurrentSize: R (P with projection, else H).
+    ///   - h: H, the hidden size (argument label `hiddenSize`).
+    ///   - inputSize: I, the features per step of the layer's input.
+    ///   - recurrentSize: R, the size of the fed-back STM (P with projection, else H).
     /// - Returns: the direction's tensors with the source slice each came from.
     public func assemble(
         _ found: [String: FoundTensor], hiddenSize h: Int, inputSize: Int, recurrentSize: Int
