@@ -10,19 +10,19 @@ import Darwin
 #endif
 
 /// Why an atomic write failed, before the caller maps it onto its own error type.
-public struct AtomicFileError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable {
+package struct AtomicFileError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: Sendable {
         /// The target exists and replacing it was not allowed.
         case exists
         /// Creating, writing, flushing or renaming failed.
         case io
     }
 
-    public var kind: Kind
-    public var message: String
+    package var kind: Kind
+    package var message: String
     /// The target path.
-    public var path: String
-    public var description: String { "\(path): \(message)" }
+    package var path: String
+    package var description: String { "\(path): \(message)" }
 }
 
 /// Every writer of lstmconv puts files in place through here: the bytes go to a temporary sibling
@@ -30,12 +30,12 @@ public struct AtomicFileError: Error, Sendable, CustomStringConvertible {
 /// `rename` when replacing is allowed, else with `link`, which fails atomically if the target appeared meanwhile.
 /// Readers of the target never see a partial file; a failure removes the temporary file and leaves any existing
 /// target untouched.
-public enum AtomicFile {
+package enum AtomicFile {
     /// Runs `produce` with the temporary path, which it fills in any way (a stream, libhdf5, …), then places it.
     ///
     /// - Parameters:
     ///   - mapError: turns an ``AtomicFileError`` into the caller's error type.
-    public static func write<E: Error>(
+    package static func write<E: Error>(
         to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E, produce: (String) throws(E) -> Void
     ) throws(E) {
         let target = url.path
@@ -59,7 +59,7 @@ public enum AtomicFile {
     /// Runs `produce` with a temporary path next to `url` and flushes the result, without placing it: the caller
     /// places several staged files together (``commit(_:)``) so that a command with several outputs replaces all
     /// or none. A failure removes the temporary file.
-    public static func stage<E: Error>(
+    package static func stage<E: Error>(
         to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E, produce: (String) throws(E) -> Void
     ) throws(E) -> StagedFile {
         let target = url.path
@@ -91,7 +91,7 @@ public enum AtomicFile {
 
     /// Places staged files: first checks that every target may still be written (no file appeared where
     /// overwriting is not allowed), then moves each into place. On a failure the files not yet placed are removed.
-    public static func commit(_ files: [StagedFile]) throws(AtomicFileError) {
+    package static func commit(_ files: [StagedFile]) throws(AtomicFileError) {
         for file in files where !file.overwrite && FileManager.default.fileExists(atPath: file.target) {
             files.forEach { $0.discard() }
             throw AtomicFileError(kind: .exists, message: "refusing to replace an existing file without overwrite (--force)", path: file.target)
@@ -107,7 +107,7 @@ public enum AtomicFile {
     }
 
     /// Writes `data` atomically.
-    public static func write<E: Error>(
+    package static func write<E: Error>(
         _ data: Data, to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E
     ) throws(E) {
         try write(to: url, overwrite: overwrite, mapError: mapError) { (temporary: String) throws(E) in
@@ -122,7 +122,7 @@ public enum AtomicFile {
     }
 
     /// Stages `data` (see ``stage(to:overwrite:mapError:produce:)``).
-    public static func stage<E: Error>(
+    package static func stage<E: Error>(
         _ data: Data, to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E
     ) throws(E) -> StagedFile {
         try stage(to: url, overwrite: overwrite, mapError: mapError) { (temporary: String) throws(E) in
@@ -137,7 +137,7 @@ public enum AtomicFile {
     }
 
     /// Streams chunks into the temporary file through `body`'s sink, then places it.
-    public static func stream<E: Error>(
+    package static func stream<E: Error>(
         to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E,
         body: ((Data) throws(E) -> Void) throws(E) -> Void
     ) throws(E) {
@@ -190,11 +190,11 @@ public enum AtomicFile {
 }
 
 /// A finished, flushed temporary file waiting to be moved onto its target (``AtomicFile/commit(_:)``).
-public final class StagedFile: Sendable {
+package final class StagedFile: Sendable {
     /// The temporary path (`.<name>.<uuid>.tmp` next to the target).
-    public let temporary: String
-    public let target: String
-    public let overwrite: Bool
+    package let temporary: String
+    package let target: String
+    package let overwrite: Bool
 
     init(temporary: String, target: String, overwrite: Bool) {
         self.temporary = temporary
@@ -203,13 +203,13 @@ public final class StagedFile: Sendable {
     }
 
     /// Moves the file into place (see ``AtomicFile``).
-    public func place() throws(AtomicFileError) {
+    package func place() throws(AtomicFileError) {
         try AtomicFile.place(temporary, at: target, overwrite: overwrite)
         TemporaryFiles.shared.remove(temporary)
     }
 
     /// Removes the temporary file.
-    public func discard() {
+    package func discard() {
         _ = unlink(temporary)
         TemporaryFiles.shared.remove(temporary)
     }
@@ -263,8 +263,8 @@ struct PosixSink {
 }
 
 /// The temporary files being written right now, removed when the process is interrupted (SIGINT, SIGTERM).
-public final class TemporaryFiles: @unchecked Sendable {
-    public static let shared = TemporaryFiles()
+package final class TemporaryFiles: @unchecked Sendable {
+    package static let shared = TemporaryFiles()
     private let lock = NSLock()
     private var paths: Set<String> = []
     private var sources: [any DispatchSourceSignal] = []
@@ -273,13 +273,13 @@ public final class TemporaryFiles: @unchecked Sendable {
     func remove(_ path: String) { lock.withLock { _ = paths.remove(path) } }
 
     /// The paths registered now (for tests).
-    public var current: Set<String> { lock.withLock { paths } }
+    package var current: Set<String> { lock.withLock { paths } }
 
     /// Handles SIGINT and SIGTERM (and SIGHUP): removes every temporary file being written, then exits with
     /// 128 + the signal number (130, 143, 129), as a shell reports a process killed by it. Also ignores SIGXFSZ,
     /// so a write past the file-size limit fails with `EFBIG` (a clean error) instead of killing the process.
     /// Call once, early (the CLI does, in `main`).
-    public func cleanUpOnSignals() {
+    package func cleanUpOnSignals() {
         signal(SIGXFSZ, SIG_IGN)
         lock.withLock {
             guard sources.isEmpty else { return }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import AtomicFileIO
 import Foundation
-import LSTMImport
+import LSTMConv
 
 /// `lstmconv run MODEL --input x.npy --output y.npy`.
 struct RunCommand: ParsableCommand {
@@ -55,16 +55,12 @@ struct RunCommand: ParsableCommand {
             }
             // Every output is finished and flushed next to its target before any is moved into place: a failure
             // (disk full, file-size limit, a signal) leaves every existing output as it was.
-            let outputData = try ForwardJob.numpy(result.output, precision: result.precision).npyData()
+            let outputData = try ForwardJob.numpy(result.values).npyData()
             var staged: [StagedFile] = []
             do {
                 staged.append(try AtomicFile.stage(outputData, to: URL(fileURLWithPath: output), overwrite: force, mapError: outputFailure))
                 if let states {
-                    var archive = NPZArchive()
-                    for (name, array) in result.namedStates {
-                        archive.set(name, try ForwardJob.numpy(array, precision: result.precision))
-                    }
-                    let statesData = try archive.npzData()
+                    let statesData = try ForwardJob.statesArchive(result).npzData()
                     staged.append(try AtomicFile.stage(statesData, to: URL(fileURLWithPath: states), overwrite: force, mapError: outputFailure))
                 }
                 do throws(AtomicFileError) {

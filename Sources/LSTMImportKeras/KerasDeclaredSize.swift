@@ -1,4 +1,4 @@
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// What a Keras config's declared hyperparameters justify reading, computed before any weight is extracted or

@@ -66,15 +66,15 @@ public struct NPZArchive: Sendable, Equatable {
     /// - Parameter maxEntryBytes: the most any entry may declare (and inflate to), when the caller knows what
     ///   it expects (e.g. states of a known batch and width); an entry declaring more is refused before it is
     ///   inflated. At most ``maxEntryBytes`` in any case.
-    public init(contentsOf url: URL, maxEntryBytes entryLimit: UInt64 = NPZArchive.maxEntryBytes) throws(NumPyError) {
+    public init(contentsOf url: URL, maxEntryBytes: UInt64 = NPZArchive.maxEntryBytes) throws(NumPyError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
             FileManager.default.isReadableFile(atPath: url.path)
         else {
-            throw NumPyError(.io, "cannot read the file", path: url.path)
+            throw NumPyError(.noSuchFile, "cannot read the file", path: url.path)
         }
         do {
-            try self.init(archiveAt: url, entryLimit: min(entryLimit, Self.maxEntryBytes))
+            try self.init(archiveAt: url, entryLimit: min(maxEntryBytes, Self.maxEntryBytes))
         } catch {
             var located = error
             located.path = url.path + (error.path.map { ":" + $0 } ?? "")
