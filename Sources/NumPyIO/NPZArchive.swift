@@ -63,9 +63,11 @@ public struct NPZArchive: Sendable, Equatable {
 
     /// Reads a `.npz` file.
     ///
-    /// - Parameter maxEntryBytes: the most any entry may declare (and inflate to), when the caller knows what
-    ///   it expects (e.g. states of a known batch and width); an entry declaring more is refused before it is
-    ///   inflated. At most ``maxEntryBytes`` in any case.
+    /// - Parameters:
+    ///   - url: the archive.
+    ///   - maxEntryBytes: the most any entry may declare (and inflate to), when the caller knows what it expects
+    ///     (e.g. states of a known batch and width); an entry declaring more is refused before it is inflated.
+    ///     Never more than the type's own limit of 4 GiB.
     public init(contentsOf url: URL, maxEntryBytes: UInt64 = NPZArchive.maxEntryBytes) throws(NumPyError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
