@@ -1,8 +1,8 @@
 import Foundation
 import LSTMModel
 
-/// A `.lstmw` file whose framing has been checked: the bytes (memory-mapped when read from disk) plus the
-/// parsed ``BinaryHeader``.
+/// A `.lstmw` file whose framing has been checked: the bytes (read into 64-byte-aligned memory, never mapped,
+/// when read from disk) plus the parsed header.
 ///
 /// Tensors are handed out as slices of ``bytes`` without copying. A slice keeps its file offsets as indices,
 /// so `startIndex` is usually not 0.
