@@ -11,7 +11,7 @@ import Glibc
 /// (`H5HG_read`, a variable-length string's global-heap object), overread an unterminated name (`H5MM_strdup`
 /// from `H5Aexists`) or loop forever (`H5HG_read` → `H5C_protect`). lstmconv does not parse HDF5 itself, so it
 /// cannot check these before libhdf5 does. While a libhdf5 call runs, the guard therefore turns a fatal signal
-/// (SIGSEGV, SIGBUS, SIGFPE, SIGILL) and a call that does not return within ``callTimeout`` into the contract's
+/// (SIGSEGV, SIGBUS, SIGFPE, SIGILL, and SIGABRT from glibc's heap checks) and a call that does not return within ``callTimeout`` into the contract's
 /// one-line error naming the file and exit 65. Outside libhdf5 calls a fatal signal keeps its default action
 /// (a crash in lstmconv itself is a bug and must show as one).
 package enum HDF5CrashGuard {
@@ -41,7 +41,7 @@ package enum HDF5CrashGuard {
         stack.ss_size = stackSize
         stack.ss_flags = 0
         _ = sigaltstack(&stack, nil)
-        for number in [SIGSEGV, SIGBUS, SIGFPE, SIGILL] {
+        for number in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { signal in HDF5CrashGuard.fatal(signal) }
             action.sa_flags = Int32(SA_ONSTACK) | Int32(bitPattern: UInt32(SA_RESETHAND))
