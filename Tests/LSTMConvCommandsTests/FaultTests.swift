@@ -148,6 +148,22 @@ struct FaultTests {
         }
     }
 
+    /// A memory-mapped input that another process truncates kills the reader with SIGBUS; a read cannot. The
+    /// readers therefore never map (issue 12): this keeps it so.
+    @Test("No reader memory-maps its input (a file truncated while mapped would be SIGBUS)")
+    func noMemoryMappedReads() throws {
+        let sources = CLI.packageRoot.appendingPathComponent("Sources")
+        var offenders: [String] = []
+        for case let url as URL in FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil) ?? .init()
+        where url.pathExtension == "swift" {
+            let text = try String(contentsOf: url, encoding: .utf8)
+            for pattern in [".alwaysMapped", ".mappedIfSafe", "mmap("] where text.contains(pattern) {
+                offenders.append("\(url.lastPathComponent): \(pattern)")
+            }
+        }
+        #expect(offenders.isEmpty, "\(offenders)")
+    }
+
     @Test("A missing TMPDIR is named as such (exit 73), not blamed on the input")
     func missingTemporaryFolder() async throws {
         try await withScratch { scratch in
