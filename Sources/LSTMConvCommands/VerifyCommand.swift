@@ -32,7 +32,10 @@ struct VerifyCommand: ParsableCommand {
                     message: "\(file): \(bad) of \(report.tensors.count) tensor checksums do not match")
             }
             if let problem = report.problem {
-                throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(file): the checksums match but the model does not validate: \(problem)")
+                // The problem names the file itself: say it once.
+                let text = "\(problem)"
+                let detail = text.hasPrefix(file + ": ") ? String(text.dropFirst(file.count + 2)) : text
+                throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(file): the checksums match but the model does not validate: \(detail)")
             }
             print("\(file): all \(report.tensors.count) checksums match")
         }
