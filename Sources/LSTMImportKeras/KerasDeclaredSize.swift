@@ -51,6 +51,21 @@ enum KerasDeclaredSize {
         return sum(product(product(total, maxElementBytes), optimizerFactor), overheadBytes)
     }
 
+    /// The features each layer receives, by layer name, where the config says (the first layer's declared input
+    /// shape, then each layer's declared output size); layers after one that does not say are absent.
+    static func inputFeatures(_ config: KerasModelConfig) -> [String: Int] {
+        var features = declaredInputFeatures(config)
+        var result: [String: Int] = [:]
+        for layer in config.layers {
+            if let features { result[layer.name] = features }
+            switch try? KerasLayerKind.classify(layer) {
+            case .input?, .passThrough?, .activation?: continue
+            default: features = outputFeatures(of: layer)
+            }
+        }
+        return result
+    }
+
     /// `units` of a layer or of its cell (`RNN(LSTMCell(…))`).
     static func units(of layer: KerasLayerConfig) -> Int? {
         let value = layer.config["units"]?.int ?? layer.config["cell"]?["config"]?["units"]?.int

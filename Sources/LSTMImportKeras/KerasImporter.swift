@@ -107,7 +107,8 @@ public enum KerasImporter {
             let bound = KerasDeclaredSize.maxWeightFileBytes(config)
             return try archive.withWeights(declaredBytesBound: bound) { (h5: KerasH5) throws(ImportError) -> ImportResult in
                 let version = archive.kerasVersion ?? config.kerasVersion
-                let store = try KerasVarsStore(h5: h5, layers: config.layers, formatLabel: ".keras archive")
+                var store = try KerasVarsStore(h5: h5, layers: config.layers, formatLabel: ".keras archive")
+                store.inputFeatures = KerasDeclaredSize.inputFeatures(config)
                 return try finish(config: config, store: store, version: version, backend: config.backend, digest: digest)
             }
         }
@@ -149,7 +150,8 @@ public enum KerasImporter {
             let version = rootVersion ?? groupVersion ?? config.kerasVersion
             let backend = rootBackend ?? groupBackend ?? config.backend
             try refuseKeras1(version)
-            let store = try KerasLegacyStore(h5: h5, rootPath: "model_weights")
+            var store = try KerasLegacyStore(h5: h5, rootPath: "model_weights")
+            store.inputFeatures = KerasDeclaredSize.inputFeatures(config)
             return try finish(config: config, store: store, version: version, backend: backend, digest: digest)
         case .legacyWeights:
             guard let external else {
@@ -159,7 +161,8 @@ public enum KerasImporter {
                     location: "/")
             }
             try refuseKeras1(rootVersion ?? external.kerasVersion)
-            let store = try KerasLegacyStore(h5: h5, rootPath: "")
+            var store = try KerasLegacyStore(h5: h5, rootPath: "")
+            store.inputFeatures = KerasDeclaredSize.inputFeatures(external)
             return try finish(
                 config: external, store: store, version: rootVersion ?? external.kerasVersion, backend: rootBackend ?? external.backend,
                 digest: digest)
@@ -170,7 +173,8 @@ public enum KerasImporter {
                     "this is a Keras 3 .weights.h5 (save_weights) with no architecture; pass it with --config config.json (model.to_json() or the config.json of a .keras archive)",
                     location: "/")
             }
-            let store = try KerasVarsStore(h5: h5, layers: external.layers, formatLabel: "Keras 3 .weights.h5")
+            var store = try KerasVarsStore(h5: h5, layers: external.layers, formatLabel: "Keras 3 .weights.h5")
+            store.inputFeatures = KerasDeclaredSize.inputFeatures(external)
             return try finish(config: external, store: store, version: external.kerasVersion, backend: external.backend, digest: digest)
         }
     }

@@ -42,6 +42,8 @@ struct KerasLegacyStore: KerasWeightStore {
     let layerNames: [String]
     /// `layerNames` for lookups (a config may list 100,000 layers).
     let layerNameSet: Set<String>
+    /// Features into each layer where the config declares them (``KerasDeclaredSize/inputFeatures(_:)``).
+    var inputFeatures: [String: Int] = [:]
 
     var formatLabel: String { rootPath.isEmpty ? "legacy weights-only .h5" : "legacy .h5" }
 
@@ -91,7 +93,8 @@ struct KerasLegacyStore: KerasWeightStore {
                 }
                 do {
                     found[role] = try h5.tensor(
-                        "\(groupPath)/\(name)", maxElements: KerasDeclaredSize.maxTensorElements(of: layer, inputFeatures: nil))
+                        "\(groupPath)/\(name)",
+                        maxElements: KerasDeclaredSize.maxTensorElements(of: layer, inputFeatures: inputFeatures[layer.name]))
                 } catch where error.code == .missingTensor {
                     throw ImportError(
                         .missingTensor, "layer \(layer.label): weight_names lists `\(name)` but the file has no such dataset",
@@ -128,6 +131,8 @@ struct KerasVarsStore: KerasWeightStore {
     let prefix: String
     /// Layer name → group path.
     let paths: [String: String]
+    /// Features into each layer where the config declares them (``KerasDeclaredSize/inputFeatures(_:)``).
+    var inputFeatures: [String: Int] = [:]
 
     init(h5: KerasH5, layers: [KerasLayerConfig], formatLabel: String) throws(ImportError) {
         self.h5 = h5
@@ -185,7 +190,7 @@ struct KerasVarsStore: KerasWeightStore {
         }
         func vars(_ group: String, _ names: [String], of owner: KerasLayerConfig = layer) throws(ImportError) -> [String: FoundTensor] {
             var found: [String: FoundTensor] = [:]
-            let bound = KerasDeclaredSize.maxTensorElements(of: owner, inputFeatures: nil)
+            let bound = KerasDeclaredSize.maxTensorElements(of: owner, inputFeatures: inputFeatures[layer.name])
             for (index, name) in names.enumerated() {
                 let path = "\(group)/vars/\(index)"
                 do {
