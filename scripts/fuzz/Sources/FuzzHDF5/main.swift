@@ -1,9 +1,10 @@
 import Foundation
 import FuzzDriver
-import LSTMHDF5
+@testable import LSTMHDF5
 
 /// The HDF5 encoding of the schema (libhdf5 needs a file: the input is written to a per-process temp file):
 /// `inspect`, `verify` and `read`, each on the same bytes, as the CLI's `inspect`, `verify` and `convert` do.
+/// (`@testable`: `inspect` is package-level.)
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzOne(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let url = FileManager.default.temporaryDirectory
