@@ -11,6 +11,7 @@ public struct Provenance: Sendable, Equatable {
     /// The converter that wrote the first document file, e.g. `lstmconv 0.1.0`.
     public var converter: String
 
+    /// Provenance of a model; the defaults describe a model built in code.
     public init(
         sourceFramework: String = "lstmconv", sourceFrameworkVersion: String = "",
         sourceLayout: String = "document", sourceSHA256: String = "", converter: String = FormatVersion.converter
@@ -39,9 +40,12 @@ public enum FormatVersion {
 
 /// A recurrent model: an ordered chain of layers plus provenance.
 public struct Model: Sendable, Equatable {
+    /// The layers, input first.
     public var layers: [Layer]
+    /// Where the model came from.
     public var provenance: Provenance
 
+    /// A model from its layers.
     public init(layers: [Layer], provenance: Provenance = Provenance()) {
         self.layers = layers
         self.provenance = provenance
