@@ -11,6 +11,7 @@ Written from the format specification (spec/ in the lstmconv repository), indepe
 from ._version import __version__
 from .checkpoint import BFLOAT16, Checkpoint, TensorCheck, VerifyReport, load, widen
 from .errors import LstmwError
+from . import pytorch
 from .schema import FORMAT_MAJOR, FORMAT_MINOR, SCHEMA_VERSION, Layer
 
 __all__ = [

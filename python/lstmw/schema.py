@@ -201,6 +201,12 @@ def read_layers(root: Mapping[str, Any], layer_attributes: Sequence[Mapping[str,
             if allowed is not None and value not in allowed:
                 raise ModelError("invalidAttributeValue", f"{value!r} is not a valid {key}", key=shown(key),
                                  expected=", ".join(allowed), found=value)
+            if expected is int and key != "directions" and not 0 <= value <= MAX_SIZE:
+                raise ModelError("invalidAttributeValue", f"{value} is outside 0…{MAX_SIZE}", key=shown(key),
+                                 expected=f"0…{MAX_SIZE}", found=str(value))
+            if key == "directions" and value not in (1, 2):
+                raise ModelError("invalidAttributeValue", f"directions must be 1 or 2, found {value}",
+                                 key=shown(key), expected="1 or 2", found=str(value))
             values[key] = value
             if key in ("activation", "recurrent_activation") and value == "hard_sigmoid":
                 for suffix in ("slope", "offset"):
@@ -217,24 +223,24 @@ def check_tensors(layers: Sequence[Layer], stored: Mapping[str, Tuple[int, ...]]
     `load(path, shape)` (HDF5) reads one present tensor before its shape is compared; it checks the shape itself
     before it reads any data.
     """
-    canonical: List[str] = []
-    for layer in layers:
-        for path, shape in layer.expected_tensors():
-            if path not in stored:
-                raise ModelError("missingTensor", f"tensor {path} is missing", tensor=path,
-                                 expected=_shape(shape), found="absent")
-            if load is not None:
-                load(path, shape)
-            found = tuple(stored[path])
-            if found != shape:
-                raise ModelError("shapeMismatch", f"tensor {path} has the wrong shape", tensor=path,
-                                 expected=_shape(shape), found=_shape(found))
-            canonical.append(path)
-    expected = set(canonical)
+    expected_tensors = [item for layer in layers for item in layer.expected_tensors()]
+    expected = {path for path, _ in expected_tensors}
     for path in stored:
         if path not in expected:
             raise ModelError("unexpectedTensor", f"tensor {path} is not used by the model", tensor=path,
                              expected="absent", found=_shape(tuple(stored[path])))
+    canonical: List[str] = []
+    for path, shape in expected_tensors:
+        if path not in stored:
+            raise ModelError("missingTensor", f"tensor {path} is missing", tensor=path,
+                             expected=_shape(shape), found="absent")
+        if load is not None:
+            load(path, shape)
+        found = tuple(stored[path])
+        if found != shape:
+            raise ModelError("shapeMismatch", f"tensor {path} has the wrong shape", tensor=path,
+                             expected=_shape(shape), found=_shape(found))
+        canonical.append(path)
     return canonical
 
 
