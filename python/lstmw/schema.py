@@ -193,7 +193,7 @@ def read_layers(root: Mapping[str, Any], layer_attributes: Sequence[Mapping[str,
         if kind not in KINDS:
             raise ModelError("invalidAttributeValue", f"unknown layer kind {kind!r}", key=shown("kind"),
                              expected=", ".join(KINDS), found=kind)
-        values: Dict[str, Any] = {}
+        values: Dict[str, Any] = {"kind": kind}
         for key, expected, allowed, required in LAYER_KEYS[kind]:
             value = _typed(attributes, key, expected, required, shown(key))
             if value is None:
