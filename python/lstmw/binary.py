@@ -138,7 +138,7 @@ def parse(buffer: Any) -> Container:
     # Step 1: signature and size.
     head = bytes(buffer[:8])
     if head != MAGIC[:len(head)]:
-        raise _fail("badMagic", _describe_magic(head), 0, expected=MAGIC.hex(" "), found=head.hex(" "))
+        raise _fail("badMagic", _describe_magic(bytes(buffer[:12])), 0, expected=MAGIC.hex(" "), found=head.hex(" "))
     if size < PREAMBLE:
         raise _fail("truncated", "the file is shorter than the 32-byte preamble", size,
                     expected="at least 32 bytes", found=f"{size} bytes")

@@ -173,6 +173,9 @@ def load(path: PathLike, *, verify: bool = False, encoding: Optional[str] = None
 
 
 def _sniff(path: str) -> str:
+    """`.lstmw` is always the binary container; otherwise the first bytes decide (HDF5 signature → HDF5)."""
+    if path.endswith(".lstmw"):
+        return "binary"
     try:
         with open(path, "rb") as handle:
             head = handle.read(8)
@@ -180,9 +183,9 @@ def _sniff(path: str) -> str:
         head = b""
     if head.startswith(b"\x89HDF\r\n\x1a\n"):
         return "hdf5"
-    if head[:8] == binary.MAGIC[:len(head)] or not path.endswith((".h5", ".hdf5")):
+    if head and head == binary.MAGIC[:len(head)]:
         return "binary"
-    return "hdf5"
+    return "hdf5" if path.endswith((".h5", ".hdf5")) else "binary"
 
 
 def _load_binary(path: str, verify: bool) -> Checkpoint:
