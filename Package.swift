@@ -44,6 +44,8 @@ let package = Package(
             name: "CCBLAS", pkgConfig: blasPkgConfig,
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         .systemLibrary(name: "CLSTMZlib", providers: [.apt(["zlib1g-dev"])]),
+        /// The git commit scripts/install.sh builds from (`-Xcc -DLSTMCONV_GIT_COMMIT=…`), for `lstmconv --version`.
+        .target(name: "CLSTMBuildInfo"),
 
         // MARK: - The schema and its two encodings
         /// Temp file + fsync + rename: how every writer puts a file in place.
@@ -101,7 +103,7 @@ let package = Package(
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv", "LSTMImport", "LSTMExport",
+                "LSTMConv", "LSTMImport", "LSTMExport", "CLSTMBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

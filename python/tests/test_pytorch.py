@@ -1,0 +1,67 @@
+"""`to_pytorch()`: bit-identical to the original PyTorch state dicts, and to `lstmconv export --to pytorch`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import lstmw
+from conftest import FIXTURES, fixture_id, our_files, raw_bytes, read_safetensors, run_cli
+
+PYTORCH_CASES = sorted(p.parent for p in (FIXTURES / "pytorch").glob("*/case.json"))
+
+
+@pytest.mark.parametrize("case", PYTORCH_CASES, ids=lambda p: p.name)
+def test_to_pytorch_is_bit_identical_to_the_original_state_dict(case, tmp_path):
+    """ours.h5 (written by an independent writer from the torch state dict) and the CLI's import of the original
+    `model.safetensors` as `.lstmw` both give back the original tensors, key for key, byte for byte."""
+    info = json.loads((case / "case.json").read_text())
+    original, _ = read_safetensors(case / "model.safetensors")
+    options = {"prefix": info["module"]["prefix"], "cell": info["module"]["class"].endswith("Cell")}
+    if info.get("head"):
+        options["head_prefix"] = info["head"]["prefix"]
+    imported = tmp_path / "model.lstmw"
+    arguments = ["import", str(case / "model.safetensors"), "-o", str(imported)]
+    if info.get("head"):
+        arguments += ["--head", info["head"]["prefix"]]
+    if info.get("import_options", {}).get("last_step"):
+        arguments += ["--last-step"]
+    result = run_cli(*arguments)
+    assert result.returncode == 0, result.stderr
+    for source in (case / "ours.h5", imported):
+        state = lstmw.load(source, verify=True).to_pytorch(**options)
+        assert sorted(state) == sorted(original), source
+        for key, array in state.items():
+            assert array.shape == original[key].shape, key
+            assert raw_bytes(array) == raw_bytes(original[key]), f"{source.name}: {key}"
+
+
+@pytest.mark.parametrize("path", our_files(), ids=fixture_id)
+def test_to_pytorch_agrees_with_lstmconv_export(path, tmp_path):
+    out = tmp_path / "export.safetensors"
+    result = run_cli("export", str(path), "--to", "pytorch", "-o", str(out))
+    ck = lstmw.load(path)
+    if result.returncode != 0:
+        assert result.returncode == 65, result.stderr
+        with pytest.raises(lstmw.LstmwError) as caught:
+            ck.to_pytorch()
+        assert caught.value.code == "notExpressible"
+        assert f"not expressible at {caught.value.key}:" in result.stderr
+        return
+    exported, metadata = read_safetensors(out)
+    result = lstmw.pytorch.export(ck)
+    assert sorted(result.state_dict) == sorted(exported)
+    for key, array in result.state_dict.items():
+        assert array.shape == exported[key].shape and raw_bytes(array) == raw_bytes(exported[key]), key
+    assert result.modules == json.loads(metadata["lstmconv.modules"])
+    assert ",".join(result.zero_bias_hh) == metadata.get("lstmconv.zero_bias_hh", "")
+
+
+def test_document_variant_is_refused_with_the_reason():
+    ck = lstmw.load(FIXTURES / "golden/document_lstm.lstmw")
+    with pytest.raises(lstmw.LstmwError) as caught:
+        ck.to_pytorch()
+    assert caught.value.code == "notExpressible"
+    assert caught.value.key == "layer_1/use_gate"
+    assert "W_u" in str(caught.value)
