@@ -1,5 +1,5 @@
 import CLSTMBuildInfo
-import LSTMModel
+import LSTMConv
 
 /// What `lstmconv --version` prints: the converter version (the repository's `VERSION` file, checked by tests) and
 /// the git commit scripts/install.sh built from.

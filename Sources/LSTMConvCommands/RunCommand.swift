@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LSTMImport
+import LSTMConv
 
 /// `lstmconv run MODEL --input x.npy --output y.npy`.
 struct RunCommand: ParsableCommand {

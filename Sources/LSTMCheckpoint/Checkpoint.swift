@@ -1,4 +1,9 @@
 import Foundation
+import LSTMBinary
+import LSTMHDF5
+import LSTMErrors
+import LSTMModel
+import FileSignatures
 
 /// The two physical encodings of the format.
 public enum Encoding: String, Sendable, CaseIterable {
@@ -18,13 +23,10 @@ public enum Encoding: String, Sendable, CaseIterable {
 
     /// The encoding a file's first bytes announce, or `nil` when neither signature matches.
     public init?(sniffing prefix: Data) {
-        let bytes = [UInt8](prefix.prefix(8))
-        if bytes == [0x89, 0x4C, 0x53, 0x54, 0x0D, 0x0A, 0x1A, 0x0A] {
-            self = .binary
-        } else if bytes == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] {
-            self = .hdf5
-        } else {
-            return nil
+        switch FileSignature.sniff(prefix) {
+        case .lstmw: self = .binary
+        case .hdf5: self = .hdf5
+        default: return nil
         }
     }
 
@@ -37,11 +39,44 @@ public enum Encoding: String, Sendable, CaseIterable {
     }
 }
 
-/// A failure to choose an encoding for a checkpoint.
-public struct CheckpointError: Error, Sendable, CustomStringConvertible {
-    public var file: String
+/// A failure to find or choose an encoding for a checkpoint (the decoders throw their own errors).
+public struct CheckpointError: LSTMConvError, Equatable {
+    /// A stable, comparable error kind.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        /// The file does not exist, is a folder or cannot be opened.
+        public static let noSuchFile = Code(name: "no such file")
+        /// The file starts with neither the `.lstmw` magic nor the HDF5 signature.
+        public static let notACheckpoint = Code(name: "not an lstmconv checkpoint")
+        /// An output path whose extension names no encoding.
+        public static let unknownEncoding = Code(name: "unknown encoding")
+        public var description: String { name }
+    }
+
+    public var code: Code
     public var message: String
-    public var description: String { "\(file): \(message)" }
+    public var file: String?
+    public var expected: String?
+    public var found: String?
+
+    public init(_ code: Code, _ message: String = "", file: String? = nil, expected: String? = nil, found: String? = nil) {
+        self.code = code
+        self.message = message
+        self.file = file
+        self.expected = expected
+        self.found = found
+    }
+
+    public static func == (lhs: CheckpointError, rhs: CheckpointError) -> Bool { lhs.code == rhs.code }
+    public var codeName: String { code.description }
+    public var location: String? { code == .notACheckpoint ? "offset 0" : nil }
+    public var failureKind: FailureKind {
+        switch code {
+        case .noSuchFile: .noSuchFile
+        case .unknownEncoding: .cannotWrite
+        default: .badInput
+        }
+    }
 }
 
 /// Loading and saving checkpoints in either encoding.
@@ -73,7 +108,8 @@ public enum Checkpoint {
     ) throws {
         guard let chosen = encoding ?? Encoding(pathExtensionOf: url.path) else {
             throw CheckpointError(
-                file: url.path, message: "cannot tell the encoding from the extension; use .lstmw, .h5 or .hdf5, or pass --encoding")
+                .unknownEncoding, "cannot tell the encoding from the extension; use .lstmw, .h5 or .hdf5, or pass --encoding",
+                file: url.path)
         }
         switch chosen {
         case .binary: try BinaryWriter.write(model, to: url, overwrite: overwrite)
@@ -82,11 +118,20 @@ public enum Checkpoint {
     }
 
     /// The encoding of an existing checkpoint, by signature.
-    public static func encoding(of url: URL) throws -> Encoding {
-        guard let encoding = Encoding.of(fileAt: url) else {
+    public static func encoding(of url: URL) throws(CheckpointError) -> Encoding {
+        let prefix: Data
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            prefix = try handle.read(upToCount: 8) ?? Data()
+        } catch {
+            throw CheckpointError(.noSuchFile, "cannot open the file for reading", file: url.path)
+        }
+        guard let encoding = Encoding(sniffing: prefix) else {
             throw CheckpointError(
-                file: url.path,
-                message: "not an lstmconv checkpoint: expected the .lstmw magic 89 4C 53 54 0D 0A 1A 0A or the HDF5 signature 89 48 44 46 0D 0A 1A 0A")
+                .notACheckpoint, "", file: url.path,
+                expected: "the .lstmw magic \(FileSignature.hexPrefix(FileSignature.lstmwMagic)) or the HDF5 signature \(FileSignature.hexPrefix(FileSignature.hdf5Magic))",
+                found: prefix.isEmpty ? "an empty file" : FileSignature.hexPrefix(prefix))
         }
         return encoding
     }
