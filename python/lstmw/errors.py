@@ -1,6 +1,6 @@
 """The one exception type of the package: `LstmwError`, compared by `code`.
 
-The codes are the ones the Swift reader uses (spec/binary.md §7, spec/hdf5.md §5, spec/README.md §5).
+The codes are the ones the Swift reader uses (spec/binary.md §7, spec/hdf5.md §5, spec/README.md §4.1).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class LstmwError(Exception):
 
 
 class ModelError(Exception):
-    """A semantic error found while rebuilding the model (spec/README.md §5); each encoding maps it."""
+    """A semantic error found while rebuilding the model (spec/README.md §4.1); each encoding maps it."""
 
     def __init__(self, code: str, message: str, *, key: Optional[str] = None, tensor: Optional[str] = None,
                  expected: Optional[str] = None, found: Optional[str] = None) -> None:

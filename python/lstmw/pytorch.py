@@ -100,10 +100,11 @@ def export(ck: Any, *, prefix: str = "", head_prefix: str = "head", embedding_pr
                 raise _refuse(layer, "activation", f"dense activation {layer['activation']}: nn.Linear is linear "
                               "and the activation would be lost; only a linear head is exported")
             if head is not None:
-                raise _refuse(layer, "kind", "a second dense layer: one trailing nn.Linear is exported")
+                raise LstmwError("notExpressible", "a second dense layer: one trailing nn.Linear is exported",
+                                  key=f"layer_{layer.index}")
             head = layer
     if not recurrent:
-        raise LstmwError("notExpressible", "no recurrent layer: nothing to export", key="layers")
+        raise LstmwError("notExpressible", "the model has no recurrent layer: nothing to export")
 
     # Runs of stacking layers → one module each.
     runs: List[List[int]] = []

@@ -1,4 +1,4 @@
-"""The logical model of spec/README.md §2–§5: typed attributes, the tensors a layer needs, validation.
+"""The logical model of spec/README.md §2–§4: typed attributes, the tensors a layer needs, validation.
 
 Both encodings hand this module the same thing: the root attributes, one attribute dictionary per layer
 and the set of stored tensor paths with their shapes. It rebuilds the layers or raises `ModelError`.
@@ -149,7 +149,7 @@ LAYER_KEYS: Dict[str, List[Tuple[str, type, Optional[Tuple[str, ...]], bool]]] =
     ],
     "gru": _RECURRENT_HEAD + [
         ("reset", str, RESETS, True), ("gate_clip", float, None, False),
-        # LSTM-only keys a GRU may carry with their neutral value (README §5).
+        # LSTM-only keys a GRU may carry with their neutral value (README §4).
         ("use_gate", str, USE_GATES, False), ("peepholes", str, PEEPHOLES, False),
         ("cell_clip", float, None, False), ("projection_clip", float, None, False),
         ("forget_bias", float, None, False),
@@ -254,7 +254,7 @@ def _invalid(message: str, key: str, expected: Optional[str] = None, found: Any 
 
 
 def validate(layers: Sequence[Layer], style: str) -> None:
-    """`Model.validate()`: README §5, every rule after typing and tensors."""
+    """`Model.validate()`: README §4, every rule after typing and tensors."""
     previous: Optional[Layer] = None
     for layer in layers:
         a = layer.attributes

@@ -369,7 +369,26 @@ def _mutations(name):
                 yield f"{key}={candidate}", metadata[:position] + [(key, kind, candidate)] + metadata[position + 1:], tensors
 
 
+ADDITIONS = [("use_gate", "string", "standard"), ("use_gate", "string", "document"), ("peepholes", "string", "none"),
+             ("peepholes", "string", "diagonal"), ("forget_bias", "double", 0.0), ("forget_bias", "double", 1.0),
+             ("cell_clip", "double", 1.0), ("projection_clip", "double", 1.0), ("gate_clip", "double", 1.0),
+             ("gate_clip", "double", -1.0), ("future_option", "int", 3), ("reset", "string", "after")]
+
+
+def _additions(name):
+    """Keys a layer does not carry, added: LSTM-only keys on a GRU, clips, unknown keys."""
+    ck = lstmw.load(FIXTURES / f"golden/{name}.lstmw")
+    metadata, tensors = from_checkpoint(ck)
+    present = {key for key, _, _ in metadata}
+    for layer in ck.layers:
+        for key, kind, value in ADDITIONS:
+            full = f"layer.{layer.index}.{key}"
+            if full not in present:
+                yield f"add {full}={value}", metadata + [(full, kind, value)], tensors
+
+
 MUTATIONS = [(name, *m) for name in ("small_lstm", "bidirectional_gru", "projected_peephole_lstm", "document_lstm")
+             for m in _additions(name)] + [(name, *m) for name in ("small_lstm", "bidirectional_gru", "projected_peephole_lstm", "document_lstm")
              for m in _mutations(name)]
 
 

@@ -65,3 +65,44 @@ def test_document_variant_is_refused_with_the_reason():
     assert caught.value.code == "notExpressible"
     assert caught.value.key == "layer_1/use_gate"
     assert "W_u" in str(caught.value)
+
+
+def _hand_made_refusals():
+    import numpy as np
+
+    from lstmw_writer import from_checkpoint
+
+    small = lstmw.load(FIXTURES / "golden/small_lstm.lstmw")
+    metadata, tensors = from_checkpoint(small)
+    mixed = [t if t[0] != "layer_0/forward/W_n" else
+             (t[0], "f64", t[2], np.frombuffer(t[3], "<f4").astype("<f8").tobytes(), t[4]) for t in tensors]
+    yield "mixed dtypes", metadata, mixed
+    root = [m for m in metadata if not m[0].startswith("layer.")]
+    root = [m if m[0] != "layer_count" else (m[0], m[1], 2) for m in root]
+    layers = [("layer.0.kind", "string", "embedding"), ("layer.0.vocabulary_size", "int", 3),
+              ("layer.0.embedding_size", "int", 2), ("layer.1.kind", "string", "dense"), ("layer.1.input_size", "int", 2),
+              ("layer.1.units", "int", 2), ("layer.1.activation", "string", "linear"), ("layer.1.use_bias", "bool", False)]
+    ones = lambda n: np.ones(n, "<f4").tobytes()  # noqa: E731
+    yield "no recurrent layer", root + layers, [("layer_0/W_e", "f32", (3, 2), ones(6), None),
+                                                 ("layer_1/W_d", "f32", (2, 2), ones(4), None)]
+    gru = lstmw.load(FIXTURES / "golden/bidirectional_gru.lstmw")
+    metadata, tensors = from_checkpoint(gru)
+    metadata = [m if m[0] != "layer.1.activation" else (m[0], m[1], "linear") for m in metadata]
+    metadata = [m if m[0] != "layer_count" else (m[0], m[1], 3) for m in metadata]
+    metadata += [("layer.2.kind", "string", "dense"), ("layer.2.input_size", "int", 2), ("layer.2.units", "int", 2),
+                 ("layer.2.activation", "string", "linear"), ("layer.2.use_bias", "bool", False)]
+    yield "second dense layer", metadata, tensors + [("layer_2/W_d", "f32", (2, 2), ones(4), None)]
+
+
+@pytest.mark.parametrize("label,metadata,tensors", list(_hand_made_refusals()), ids=lambda v: v if isinstance(v, str) else "")
+def test_refusals_name_what_lstmconv_export_names(label, metadata, tensors, tmp_path):
+    from lstmw_writer import encode
+
+    path = tmp_path / "model.lstmw"
+    path.write_bytes(encode(metadata, tensors))
+    result = run_cli("export", str(path), "--to", "pytorch", "-o", str(tmp_path / "out.safetensors"))
+    assert result.returncode == 65
+    with pytest.raises(lstmw.LstmwError) as caught:
+        lstmw.load(path, verify=True).to_pytorch()
+    where = f" at {caught.value.key}:" if caught.value.key else ": "
+    assert f"{path}: not expressible{where}" in result.stderr, (label, str(caught.value), result.stderr)
