@@ -148,11 +148,8 @@ LAYER_KEYS: Dict[str, List[Tuple[str, type, Optional[Tuple[str, ...]], bool]]] =
         ("forget_bias", float, None, True), ("gate_clip", float, None, False),
     ],
     "gru": _RECURRENT_HEAD + [
+        # LSTM-only keys (use_gate, peepholes, clips, forget_bias) are unknown keys on a GRU: ignored (README §2.2).
         ("reset", str, RESETS, True), ("gate_clip", float, None, False),
-        # LSTM-only keys a GRU may carry with their neutral value (README §4).
-        ("use_gate", str, USE_GATES, False), ("peepholes", str, PEEPHOLES, False),
-        ("cell_clip", float, None, False), ("projection_clip", float, None, False),
-        ("forget_bias", float, None, False),
     ],
 }
 
@@ -299,15 +296,6 @@ def validate(layers: Sequence[Layer], style: str) -> None:
             if layer.kind == "gru":
                 if projection != 0:
                     raise _invalid("a GRU has no projection", shown("projection_size"), "0", projection)
-                for key, neutral in (("use_gate", "standard"), ("peepholes", "none")):
-                    if a.get(key, neutral) != neutral:
-                        raise _invalid(f"{key} is an LSTM-only attribute", shown(key), neutral, a[key])
-                for key in ("cell_clip", "projection_clip"):
-                    if key in a:
-                        raise _invalid(f"{key} is an LSTM-only attribute", shown(key), "absent", a[key])
-                if a.get("forget_bias", 0.0) != 0.0:
-                    raise _invalid("forget_bias is an LSTM-only attribute", shown("forget_bias"), "0",
-                                   a["forget_bias"])
                 if a["reset"] == "after" and a["bias"] != "double":
                     raise _invalid("a reset-after GRU needs two biases", shown("bias"), "double", a["bias"])
         previous = layer
