@@ -1,7 +1,9 @@
-"""Document tensors → a PyTorch ``state_dict`` (spec/export.md, tables of spec/mappings-pytorch.md).
+"""Document tensors → a PyTorch ``state_dict`` (spec/export.md).
 
-The tables are read backwards: `nn.LSTM` fuses the gates i, f, g, o (document W_i, W_f, W_n, W_v) along rows,
-`nn.GRU` fuses r, z, n (W_r, W_z, W_c); each gate matrix is ``[recurrent columns | input columns]``.
+The layout tables are data: `mappings.json` (a copy of spec/mappings.json, which the Swift tests render from the
+code's `FusedLayout` tables). `pytorch.lstm` and `pytorch.gru` are read backwards: for every source tensor of the
+table, each gate's document block (``W_g = [recurrent columns | input columns]``, ``b_g``, ``bh_g``, ``W_p``) is
+joined along the fused axis in the table's gate order.
 """
 
 from __future__ import annotations
@@ -9,14 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
+import json
+from importlib import resources
+
 import numpy as np
 
 from .errors import LstmwError
 from .schema import Layer
 
-# Block order of the fused tensors: PyTorch gate letter → document gate suffix.
-LSTM_BLOCKS = (("i", "i"), ("f", "f"), ("g", "n"), ("o", "v"))
-GRU_BLOCKS = (("r", "r"), ("z", "z"), ("n", "c"))
+
+
+def layouts() -> Dict[str, Dict[str, Any]]:
+    """Every layout table of spec/mappings.json by id (``pytorch.lstm``, ``keras.lstm…``, ``onnx.lstm`` …)."""
+    text = resources.files(__package__).joinpath("mappings.json").read_text(encoding="utf-8")
+    return {layout["id"]: layout for layout in json.loads(text)["layouts"]}
+
+
+_LAYOUTS = layouts()
 TORCH_DTYPES = {"f32": "float32", "f16": "float16", "bf16": "bfloat16", "f64": "float64"}
 
 
@@ -158,28 +169,46 @@ def export(ck: Any, *, prefix: str = "", head_prefix: str = "head", embedding_pr
     return out
 
 
+def _source_name(pattern: str, k: int, backward: bool, cell: bool) -> str:
+    if cell:
+        return pattern.split("_l{k}")[0]
+    return pattern.replace("{k}", str(k)).replace("{_reverse}", "_reverse" if backward else "")
+
+
 def _fuse(ck: Any, layer: Layer, k: int, module_prefix: str, cell: bool, no_bias: bool, out: Export) -> None:
-    blocks = LSTM_BLOCKS if layer.kind == "lstm" else GRU_BLOCKS
+    """Disassembles one layer by the `pytorch.<cell>` table: the inverse of the importer's slicing."""
+    table = _LAYOUTS[f"pytorch.{layer.kind}"]
+    gates = [entry["gate"] for entry in sorted(table["gates"], key=lambda entry: entry["block"])]
     r = layer.recurrent_size
     base = f"layer_{layer.index}"
     double = layer["bias"] == "double"
     for direction in layer.direction_names:
-        suffix = "" if cell else f"_l{k}" + ("_reverse" if direction == "backward" else "")
-        name = lambda key: _join(module_prefix, key + suffix)  # noqa: E731
-        tensor = lambda g: ck.tensors[f"{base}/{direction}/{g}"]  # noqa: E731
-        matrices = [tensor(f"W_{g}") for _, g in blocks]
-        out.state_dict[name("weight_ih")] = np.concatenate([m[:, r:] for m in matrices], axis=0)
-        out.state_dict[name("weight_hh")] = np.concatenate([m[:, :r] for m in matrices], axis=0)
-        biases = np.concatenate([tensor(f"b_{g}") for _, g in blocks])
-        second = (np.concatenate([tensor(f"bh_{g}") for _, g in blocks]) if double
-                  else np.zeros_like(biases))
-        if no_bias:
-            if biases.view(np.uint8).any() or second.view(np.uint8).any():
-                raise _refuse(layer, "bias", "--no-bias needs every recurrent bias to be exactly zero")
-        else:
-            out.state_dict[name("bias_ih")] = biases
-            out.state_dict[name("bias_hh")] = second
-            if not double:
-                out.zero_bias_hh.append(name("bias_hh"))
-        if layer.kind == "lstm" and layer["projection_size"] > 0:
-            out.state_dict[name("weight_hr")] = tensor("W_p")
+        tensor = lambda name: ck.tensors[f"{base}/{direction}/{name}"]  # noqa: E731
+        for source in table["tensors"]:
+            part = source["part"]
+            if part == "inputColumns":
+                blocks = [tensor(f"W_{g}")[:, r:] for g in gates]
+            elif part == "recurrentColumns":
+                blocks = [tensor(f"W_{g}")[:, :r] for g in gates]
+            elif part == "bias":
+                blocks = [tensor(f"b_{g}") for g in gates]
+            elif part == "secondBias":
+                blocks = [tensor(f"bh_{g}") if double else np.zeros_like(tensor(f"b_{g}")) for g in gates]
+            elif part == "projection":
+                if layer.kind != "lstm" or layer["projection_size"] == 0:
+                    continue
+                blocks = [tensor("W_p")]
+            else:  # a part the PyTorch tables do not use
+                raise LstmwError("notExpressible", f"table {table['id']} part {part} has no export")
+            if source["transform"] == "transpose":
+                blocks = [block.T for block in blocks]
+            fused = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=source["fused_axis"])
+            name = _join(module_prefix, _source_name(source["name"], k, direction == "backward", cell))
+            if part in ("bias", "secondBias"):
+                if no_bias:
+                    if fused.view(np.uint8).any():
+                        raise _refuse(layer, "bias", "--no-bias needs every recurrent bias to be exactly zero")
+                    continue
+                if part == "secondBias" and not double:
+                    out.zero_bias_hh.append(name)
+            out.state_dict[name] = fused

@@ -106,3 +106,14 @@ def test_refusals_name_what_lstmconv_export_names(label, metadata, tensors, tmp_
         lstmw.load(path, verify=True).to_pytorch()
     where = f" at {caught.value.key}:" if caught.value.key else ": "
     assert f"{path}: not expressible{where}" in result.stderr, (label, str(caught.value), result.stderr)
+
+
+def test_the_packaged_mapping_tables_are_the_specs():
+    """python/lstmw/mappings.json is spec/mappings.json (rendered from the Swift FusedLayout tables by MappingJSONTests)."""
+    from conftest import REPO
+
+    packaged = (REPO / "python/lstmw/mappings.json").read_bytes()
+    assert packaged == (REPO / "spec/mappings.json").read_bytes()
+    tables = lstmw.pytorch.layouts()
+    assert [g["gate"] for g in tables["pytorch.lstm"]["gates"]] == ["i", "f", "n", "v"]
+    assert [g["gate"] for g in tables["pytorch.gru"]["gates"]] == ["r", "z", "c"]
