@@ -14,9 +14,9 @@ if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then c
 staging="$(mktemp -d)"
 trap 'rm -rf "$staging"' EXIT
 
-# Man page: swift-argument-parser's generate-manual plugin (offline; it builds the package in release mode and
-# reads the tool's --experimental-dump-help). It runs first: its build does not carry the commit define below.
-swift package generate-manual --configuration release >"$staging/plugin.log" 2>&1 || {
+# Man page: swift-argument-parser's generate-manual plugin (offline; it builds the package — debug, the cheaper
+# build, whose command tree is the same — and reads the tool's --experimental-dump-help).
+swift package generate-manual --configuration debug >"$staging/plugin.log" 2>&1 || {
     cat "$staging/plugin.log" >&2
     echo "install: generate-manual failed" >&2
     exit 1
