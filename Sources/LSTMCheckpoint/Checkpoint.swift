@@ -82,14 +82,21 @@ public struct CheckpointError: LSTMConvError, Equatable {
 /// Loading and saving checkpoints in either encoding.
 ///
 /// ```swift
+/// import Foundation
 /// import LSTMConv
-/// let model = try Checkpoint.load(URL(fileURLWithPath: "model.lstmw"))
-/// let output = try FastEngine().run(model, input: .features(batch))
+///
+/// let model = try Checkpoint.load(URL(fileURLWithPath: "model.lstmw"))   // or .h5
+/// let x = try NDArray<Float>(shape: [1, 5, model.layers[0].inputSize ?? 1],
+///                            scalars: Array(repeating: 0.1, count: 5 * (model.layers[0].inputSize ?? 1)))
+/// let y = try Engine.fast.run(model, input: .float32(x))
+/// try Checkpoint.save(model, to: URL(fileURLWithPath: "model.h5"))      // the other encoding
 /// ```
 public enum Checkpoint {
     /// Reads and validates a checkpoint, choosing the decoder from the file's signature.
     /// Every tensor checksum is verified.
-    /// - Parameter encoding: the encoding when the caller already sniffed it; `nil` sniffs the file.
+    /// - Parameters:
+    ///   - url: the checkpoint file.
+    ///   - encoding: the encoding when the caller already sniffed it; `nil` sniffs the file.
     public static func load(_ url: URL, as encoding: Encoding? = nil) throws -> Model {
         switch try encoding ?? self.encoding(of: url) {
         case .binary: return try BinaryFile.readModel(contentsOf: url)
@@ -100,6 +107,8 @@ public enum Checkpoint {
     /// Writes `model` atomically (temporary file, then rename).
     ///
     /// - Parameters:
+    ///   - model: the model to write.
+    ///   - url: the output file.
     ///   - encoding: `nil` chooses by `url`'s extension (`.lstmw`, `.h5`, `.hdf5`).
     ///   - compress: HDF5 only: chunked datasets with shuffle + deflate.
     ///   - overwrite: replace an existing file; otherwise an existing file is an error and stays untouched.
@@ -118,6 +127,7 @@ public enum Checkpoint {
     }
 
     /// The encoding of an existing checkpoint, by signature.
+    /// - Parameter url: the checkpoint file.
     public static func encoding(of url: URL) throws(CheckpointError) -> Encoding {
         let prefix: Data
         do {
@@ -174,4 +184,59 @@ public struct ChecksumReport: Sendable {
     /// A structural problem found after the checksums (e.g. the model does not validate).
     public var problem: String?
     public var isValid: Bool { problem == nil && tensors.allSatisfy(\.isValid) }
+}
+
+/// A checkpoint opened lazily: the header (`.lstmw`) or the tree and attributes (`.h5`) are checked, and each
+/// tensor is read — and its checksum verified — only when asked for. Nothing else is loaded.
+///
+/// ```swift
+/// let file = try Checkpoint.open(URL(fileURLWithPath: "model.lstmw"))
+/// let forget = try file.tensor(named: "layer_0/forward/W_f")
+/// ```
+public struct CheckpointFile: Sendable {
+    private enum Storage: Sendable {
+        case binary(BinaryFile)
+        case hdf5(HDF5TensorFile)
+    }
+
+    private let storage: Storage
+    /// The encoding the file was opened as.
+    public let encoding: Encoding
+
+    fileprivate init(binary: BinaryFile) {
+        storage = .binary(binary)
+        encoding = .binary
+    }
+
+    fileprivate init(hdf5: HDF5TensorFile) {
+        storage = .hdf5(hdf5)
+        encoding = .hdf5
+    }
+
+    /// Every stored tensor's document path, in file order.
+    public var tensorNames: [String] {
+        switch storage {
+        case .binary(let file): file.header.tensors.map(\.path)
+        case .hdf5(let file): file.tensorNames
+        }
+    }
+
+    /// One tensor, its checksum verified. For `.lstmw` the bytes are a view on the memory-mapped file.
+    public func tensor(named path: String) throws -> Tensor {
+        switch storage {
+        case .binary(let file): try file.tensor(named: path)
+        case .hdf5(let file): try file.tensor(named: path)
+        }
+    }
+}
+
+extension Checkpoint {
+    /// Opens a checkpoint for reading single tensors (``CheckpointFile``): no model is built and no other tensor
+    /// is read or checksummed.
+    public static func open(_ url: URL) throws -> CheckpointFile {
+        switch try encoding(of: url) {
+        case .binary: CheckpointFile(binary: try BinaryFile(contentsOf: url))
+        case .hdf5: CheckpointFile(hdf5: try HDF5Encoding.open(url))
+        }
+    }
 }

@@ -72,6 +72,14 @@ enum ForwardJob {
             : try NumPyArray(shape: array.shape, float32: array.scalars.map { Float($0) })
     }
 
+    /// An engine's output as a NumPy array in the precision it was computed in, without a round trip.
+    static func numpy(_ values: ForwardResult.Values) throws -> NumPyArray {
+        switch values {
+        case .float32(let array): try NumPyArray(shape: array.shape, float32: array.scalars)
+        case .float64(let array): try NumPyArray(shape: array.shape, float64: array.scalars)
+        }
+    }
+
     /// Writes the final states of every layer and direction as a `.npz`.
     static func writeStates(_ result: ForwardResult, to url: URL, overwrite: Bool) throws {
         var archive = NPZArchive()
