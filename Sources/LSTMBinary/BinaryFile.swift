@@ -2,7 +2,7 @@ import Foundation
 import LSTMModel
 
 /// A `.lstmw` file whose framing has been checked: the bytes (memory-mapped when read from disk) plus the
-/// parsed ``BinaryHeader``.
+/// parsed `BinaryHeader`.
 ///
 /// Tensors are handed out as slices of ``bytes`` without copying. A slice keeps its file offsets as indices,
 /// so `startIndex` is usually not 0.
