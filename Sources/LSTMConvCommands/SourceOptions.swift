@@ -16,12 +16,23 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "PyTorch: a Linear module prefix to append as a dense head.")
     var head: String?
 
-    @Flag(help: "PyTorch: output only the last step [B, D*H] (h_n) instead of the whole sequence [B, T, D*H].")
+    @Flag(help: "PyTorch: output only output[:, -1] [B, D*H] (the last time step) instead of the whole sequence [B, T, D*H].")
     var lastStep = false
+
+    @Flag(help: "PyTorch: output only the final states h_n [B, D*H] (directions concatenated, forward first); differs from --last-step when bidirectional.")
+    var finalStates = false
 
     /// The importer options these flags describe.
     var importOptions: ImportOptions {
-        ImportOptions(from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep)
+        ImportOptions(
+            from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep,
+            finalStatesOnly: finalStates)
+    }
+
+    func validate() throws {
+        if lastStep && finalStates {
+            throw ValidationError("--last-step (output[:, -1]) and --final-states (h_n) are two different outputs; choose one")
+        }
     }
 
     /// Fails with exit 66 when `--config` names no readable file.

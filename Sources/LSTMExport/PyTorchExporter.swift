@@ -242,13 +242,16 @@ public enum PyTorchExporter {
                     prefix: options.headPrefix, className: "Linear",
                     arguments: [("in_features", .int(head.layer.inputSize)), ("out_features", .int(head.layer.units)), ("bias", .bool(head.layer.useBias))],
                     dtype: weight.dtype, layers: [head.index],
-                    output: lastRecurrent.layer.returnSequences ? "every_step" : "final_state"))
+                    output: lastRecurrent.layer.returnSequences
+                        ? "every_step" : (lastRecurrent.layer.finalOutput == .lastStep ? "last_step" : "final_state")))
         }
         if !zeroBiasKeys.isEmpty {
             notes.append(
                 "\(zeroBiasKeys.joined(separator: ", ")) written as zeros: the source layer has one bias per gate, exported as bias_ih")
         }
-        if !lastRecurrent.layer.returnSequences {
+        if !lastRecurrent.layer.returnSequences, lastRecurrent.layer.finalOutput == .lastStep {
+            notes.append("the last recurrent layer returns its last time step: in PyTorch use output[:, -1]")
+        } else if !lastRecurrent.layer.returnSequences {
             notes.append(
                 "the last recurrent layer returns its final state: in PyTorch use h_n of the last layer"
                     + (lastRecurrent.layer.directions.count == 2 ? " (both directions, forward first)" : "") + ", not the whole output")
@@ -442,7 +445,7 @@ public enum PyTorchExporter {
             ]
             if first.cell == .lstm { arguments.append(("proj_size", .int(first.projectionSize ?? 0))) }
         }
-        let output = isLast && !last.returnSequences ? "final_state" : "sequence"
+        let output = isLast && !last.returnSequences ? (last.finalOutput == .lastStep ? "last_step" : "final_state") : "sequence"
         let module = ExportedModule(
             prefix: prefix, className: className, arguments: arguments, dtype: elementType, layers: run.map(\.index), output: output)
         return (module, keys, zeros)

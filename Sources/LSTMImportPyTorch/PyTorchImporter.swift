@@ -12,12 +12,19 @@ public struct PyTorchImportOptions: Sendable {
     /// Whether the last recurrent layer returns the whole sequence `[B, T, D·R]` (PyTorch's `output`, the
     /// default) or only its final state `[B, D·R]` (`h_n` of the last layer, directions concatenated).
     public var returnSequences: Bool
+    /// Without `returnSequences`, what the last layer emits: `output[:, -1]` (``FinalOutput/lastStep``, the
+    /// default) or `h_n` (``FinalOutput/finalState``). They differ for a bidirectional module.
+    public var finalOutput: FinalOutput
     public var limits: PyTorchReadLimits
 
-    public init(module: String? = nil, head: String? = nil, returnSequences: Bool = true, limits: PyTorchReadLimits = PyTorchReadLimits()) {
+    public init(
+        module: String? = nil, head: String? = nil, returnSequences: Bool = true, finalOutput: FinalOutput = .lastStep,
+        limits: PyTorchReadLimits = PyTorchReadLimits()
+    ) {
         self.module = module
         self.head = head
         self.returnSequences = returnSequences
+        self.finalOutput = finalOutput
         self.limits = limits
     }
 }
@@ -162,7 +169,8 @@ public enum PyTorchImporter {
         var summaries: [String] = []
         var notes: [String] = []
         for index in 0..<module.layerCount {
-            let layer = try buildLayer(module, index: index, returnSequences: options.returnSequences || index + 1 < module.layerCount)
+            var layer = try buildLayer(module, index: index, returnSequences: options.returnSequences || index + 1 < module.layerCount)
+            if !layer.returnSequences { layer.finalOutput = options.finalOutput }
             layers.append(.recurrent(layer))
             var summary = "\(module.cell.rawValue) (pytorch \(module.torchName) \"\(moduleLabel(module.prefix))\""
             if module.layerCount > 1 { summary += ", layer \(index) of \(module.layerCount)" }

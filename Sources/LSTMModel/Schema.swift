@@ -169,6 +169,10 @@ extension Layer {
                 ("return_sequences", .bool(layer.returnSequences)),
                 ("go_backwards", .bool(layer.goBackwards)),
             ]
+            // Optional, written only when it differs from the default `final_state` (spec §2.2).
+            if !layer.returnSequences, layer.finalOutput != .finalState {
+                result.append(("final_output", .string(layer.finalOutput.rawValue)))
+            }
             activation(layer.activation, "activation")
             activation(layer.recurrentActivation, "recurrent_activation")
             result.append(("bias", .string(layer.bias.rawValue)))
@@ -237,6 +241,9 @@ extension Layer {
                 activation: try activation("activation"), recurrentActivation: try activation("recurrent_activation"),
                 bias: try reader.enumValue("bias", BiasKind.self),
                 gateClip: try reader.optionalDouble("gate_clip"))
+            if reader.has("final_output") {
+                layer.finalOutput = try reader.enumValue("final_output", FinalOutput.self)
+            }
             switch cell {
             case .lstm:
                 layer.useGate = try reader.enumValue("use_gate", UseGateVariant.self)
@@ -304,6 +311,8 @@ struct AttributeReader {
         guard case .double(let value) = found else { throw wrongType(key, "double", found) }
         return value
     }
+
+    func has(_ key: String) -> Bool { attributes.contains { $0.key == key } }
 
     func optionalDouble(_ key: String) throws(ModelError) -> Double? {
         guard attributes.contains(where: { $0.key == key }) else { return nil }

@@ -103,6 +103,11 @@ public struct FastEngine: ForwardPass {
                 let R = layer.recurrentSize
                 if layer.returnSequences {
                     flow = .sequence(merge(outputs, rows: T * B, width: R, mode: layer.mergeMode), T: T, F: layer.outputSize)
+                } else if layer.finalOutput == .lastStep {
+                    // PyTorch `output[:, -1]`: the merged output's last time-major block (zeros when T = 0).
+                    let F = layer.outputSize
+                    let merged = merge(outputs, rows: T * B, width: R, mode: layer.mergeMode)
+                    flow = .vectors(T == 0 ? [Float](repeating: 0, count: B * F) : Array(merged[((T - 1) * B * F)...]), F: F)
                 } else {
                     flow = .vectors(merge(finals, rows: B, width: R, mode: layer.mergeMode), F: layer.outputSize)
                 }

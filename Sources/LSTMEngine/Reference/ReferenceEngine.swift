@@ -72,6 +72,9 @@ public struct ReferenceEngine: ForwardPass {
                 }
                 if layer.returnSequences {
                     flow = .sequence(outputs)
+                } else if layer.finalOutput == .lastStep {
+                    // PyTorch `output[:, -1]`: the merged output at the last time step (zeros when T = 0).
+                    flow = .vectors(outputs.map { $0.last ?? Vector(zeros: layer.outputSize) })
                 } else {
                     flow = .vectors(finals.map { merge($0.map(\.STM), layer.mergeMode) })
                 }

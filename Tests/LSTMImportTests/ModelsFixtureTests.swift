@@ -1,0 +1,67 @@
+import Foundation
+import LSTMEngine
+import LSTMImport
+import LSTMModel
+import NumPyIO
+import Testing
+
+/// Issue 13 fixtures (`Fixtures/models/<case>/`, written by `Fixtures/fixturegen/models_*.py` with real PyTorch,
+/// Keras 3 and tf-keras): models as people build them. Every source file of every case is imported with the
+/// options its `case.json` states and run by both engines with its run options (lengths, time-major); the output
+/// must match the framework's own `expected.npy` to 1e-5.
+@Suite struct ModelsFixtureTests {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/models")
+
+    static let allCaseNames: [String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        return names.filter { FileManager.default.fileExists(atPath: root.appendingPathComponent("\($0)/case.json").path) }.sorted()
+    }()
+
+    static let caseNames = allCaseNames.filter { $0.hasPrefix("torch_bi") }
+
+    struct Case {
+        let name: String
+        let json: [String: Any]
+
+        init(_ name: String) throws {
+            self.name = name
+            let data = try Data(contentsOf: ModelsFixtureTests.root.appendingPathComponent("\(name)/case.json"))
+            json = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        }
+
+        func url(_ file: String) -> URL { ModelsFixtureTests.root.appendingPathComponent(name).appendingPathComponent(file) }
+        var sources: [String] { json["sources"] as? [String] ?? [] }
+        var importJSON: [String: Any] { json["import"] as? [String: Any] ?? [:] }
+        var runJSON: [String: Any] { json["run"] as? [String: Any] ?? [:] }
+
+        /// What `lstmconv import` flags the case states, as library options.
+        var options: ImportOptions {
+            var options = ImportOptions(
+                module: importJSON["module"] as? String, head: importJSON["head"] as? String,
+                lastStepOnly: importJSON["last_step"] as? Bool ?? false, finalStatesOnly: importJSON["final_states"] as? Bool ?? false)
+            options.config = (importJSON["config"] as? String).map(url)
+            return options
+        }
+
+    }
+
+    @Test(arguments: caseNames, [Engine.reference, .fast])
+    func reproducesTheFramework(_ name: String, _ engine: Engine) throws {
+        let fixture = try Case(name)
+        #expect(!fixture.sources.isEmpty, "\(name) lists no source")
+        let expectedArray = try NumPyArray(contentsOf: fixture.url("expected.npy"))
+        let expected = try NDArray(shape: expectedArray.shape, scalars: expectedArray.doubles)
+        for source in fixture.sources {
+            let model = try ModelSource.load(fixture.url(source), options: fixture.options)
+            let input = try ForwardJob.input(from: fixture.url("input.npy"), for: model)
+            let result = try engine.prepare(model).run(input)
+            let comparison = Comparison(actual: result.output, expected: expected, atol: 1e-5, rtol: 0)
+            #expect(comparison.shapeMismatch == nil, "\(name)/\(source): output \(result.output.shape), expected \(expected.shape)")
+            #expect(
+                comparison.maxAbsoluteError <= 1e-5,
+                "\(name)/\(source) on the \(engine) engine: max abs error \(comparison.maxAbsoluteError)")
+        }
+    }
+}
