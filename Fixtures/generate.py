@@ -32,7 +32,7 @@ STEPS = {
     "pytorch": [["fixturegen.torch_cases"], ["fixturegen.torch_bad"]],
     "numpy": [["fixturegen.numpy_cases"]],
     # Issue 13: models as people build them (Fixtures/models/, own index; other folders untouched).
-    "models": [["fixturegen.models_torch"]],
+    "models": [["fixturegen.models_torch"], ["fixturegen.models_keras", "keras3"], ["fixturegen.models_keras", "tf_keras"]],
 }
 
 

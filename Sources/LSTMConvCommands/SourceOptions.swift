@@ -22,11 +22,16 @@ struct SourceOptions: ParsableArguments {
     @Flag(help: "PyTorch: output only the final states h_n [B, D*H] (directions concatenated, forward first); differs from --last-step when bidirectional.")
     var finalStates = false
 
+    @Option(help: "PyTorch nn.RNN: its nonlinearity, tanh or relu (a state_dict does not record it).")
+    var nonlinearity: RNNNonlinearity = .tanh
+
     /// The importer options these flags describe.
     var importOptions: ImportOptions {
-        ImportOptions(
+        var options = ImportOptions(
             from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep,
             finalStatesOnly: finalStates)
+        options.nonlinearity = nonlinearity == .relu ? .relu : .tanh
+        return options
     }
 
     func validate() throws {
@@ -39,4 +44,9 @@ struct SourceOptions: ParsableArguments {
     func requireInputs() throws {
         if let config { try FileRules.requireInput(config) }
     }
+}
+
+/// `--nonlinearity`: PyTorch `nn.RNN(nonlinearity=...)`.
+enum RNNNonlinearity: String, ExpressibleByArgument, CaseIterable {
+    case tanh, relu
 }

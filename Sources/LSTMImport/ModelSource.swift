@@ -49,6 +49,8 @@ public struct ImportOptions: Sendable {
     /// first) `[B, D·R]`. Differs from ``lastStepOnly`` for a bidirectional module: the backward direction's
     /// final state is its output at the first time step.
     public var finalStatesOnly: Bool
+    /// PyTorch `nn.RNN`: its nonlinearity, `.tanh` (the default) or `.relu` (a state_dict does not say).
+    public var nonlinearity: Activation = .tanh
 
     public init(
         from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil, lastStepOnly: Bool = false,
@@ -66,7 +68,7 @@ public struct ImportOptions: Sendable {
     var pytorch: PyTorchImportOptions {
         PyTorchImportOptions(
             module: module, head: head, returnSequences: !(lastStepOnly || finalStatesOnly),
-            finalOutput: finalStatesOnly ? .finalState : .lastStep)
+            finalOutput: finalStatesOnly ? .finalState : .lastStep, nonlinearity: nonlinearity)
     }
 }
 

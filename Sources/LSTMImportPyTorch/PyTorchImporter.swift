@@ -15,12 +15,15 @@ public struct PyTorchImportOptions: Sendable {
     /// Without `returnSequences`, what the last layer emits: `output[:, -1]` (``FinalOutput/lastStep``, the
     /// default) or `h_n` (``FinalOutput/finalState``). They differ for a bidirectional module.
     public var finalOutput: FinalOutput
+    /// `nn.RNN` only: its `nonlinearity` (`.tanh`, the default, or `.relu`), which a state_dict does not hold.
+    public var nonlinearity: Activation
     public var limits: PyTorchReadLimits
 
     public init(
         module: String? = nil, head: String? = nil, returnSequences: Bool = true, finalOutput: FinalOutput = .lastStep,
-        limits: PyTorchReadLimits = PyTorchReadLimits()
+        nonlinearity: Activation = .tanh, limits: PyTorchReadLimits = PyTorchReadLimits()
     ) {
+        self.nonlinearity = nonlinearity
         self.module = module
         self.head = head
         self.returnSequences = returnSequences
@@ -165,12 +168,23 @@ public enum PyTorchImporter {
         }
 
         let module = try RecurrentModule.infer(prefix: chosen.prefix, names: chosen.names, in: dict)
+        if module.cell != .rnn, options.nonlinearity != .tanh {
+            throw ImportError(
+                .unsupportedLayer, "--nonlinearity applies to nn.RNN only; `\(moduleLabel(module.prefix))` is an \(module.torchName)",
+                location: module.prefix)
+        }
         var layers: [Layer] = []
         var summaries: [String] = []
         var notes: [String] = []
         for index in 0..<module.layerCount {
             var layer = try buildLayer(module, index: index, returnSequences: options.returnSequences || index + 1 < module.layerCount)
             if !layer.returnSequences { layer.finalOutput = options.finalOutput }
+            if module.cell == .rnn {
+                guard options.nonlinearity == .tanh || options.nonlinearity == .relu else {
+                    throw ImportError(.unsupportedLayer, "nn.RNN's nonlinearity is tanh or relu, not \(options.nonlinearity)")
+                }
+                layer.activation = options.nonlinearity
+            }
             layers.append(.recurrent(layer))
             var summary = "\(module.cell.rawValue) (pytorch \(module.torchName) \"\(moduleLabel(module.prefix))\""
             if module.layerCount > 1 { summary += ", layer \(index) of \(module.layerCount)" }
@@ -179,7 +193,9 @@ public enum PyTorchImporter {
             if let p = layer.projectionSize { summary += " P=\(p)" }
             let letters = module.layout.gates.map(\.letter).joined(separator: ",")
             let roles = module.layout.gates.map(\.gate.weight.rawValue).joined(separator: ",")
-            summary += ", gates \(letters) → \(roles), \(module.hasBias ? "two biases" : "no biases (stored as zeros)"), \(module.dtype.rawValue)"
+            summary += ", gates \(letters) → \(roles)"
+            if module.cell == .rnn { summary += ", nonlinearity \(layer.activation)" }
+            summary += ", \(module.hasBias ? "two biases" : "no biases (stored as zeros)"), \(module.dtype.rawValue)"
             summaries.append(summary)
         }
         if !module.hasBias {

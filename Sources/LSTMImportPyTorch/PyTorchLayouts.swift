@@ -43,8 +43,24 @@ public enum PyTorchLayouts {
             "Layer `k > 0` reads `D·H` features; `_reverse` is the backward direction, merged by `concat`. `nn.GRUCell` becomes one one-direction layer.",
         ])
 
+    /// PyTorch `nn.RNN` (and `nn.RNNCell`), `nonlinearity` tanh or relu.
+    public static let rnn = FusedLayout(
+        id: "pytorch.rnn", title: "PyTorch nn.RNN", cell: .rnn,
+        gates: [("h", .s)],
+        tensors: [
+            SourceTensor("weight_ih_l{k}{_reverse}", shape: "[H, I]", part: .inputColumns, fusedAxis: 0),
+            SourceTensor("weight_hh_l{k}{_reverse}", shape: "[H, H]", part: .recurrentColumns, fusedAxis: 0),
+            SourceTensor("bias_ih_l{k}{_reverse}", shape: "[H]", part: .bias, fusedAxis: 0),
+            SourceTensor("bias_hh_l{k}{_reverse}", shape: "[H]", part: .secondBias, fusedAxis: 0),
+        ],
+        notes: [
+            "PyTorch: `h_t = act(W_ih·x + b_ih + W_hh·h_{t-1} + b_hh)`; the document's `W_s = [weight_hh | weight_ih]`, `b_s = bias_ih`, `bh_s = bias_hh` (`bias = double`).",
+            "`nonlinearity` (`tanh`, the default, or `relu`) is a constructor argument that a state_dict does not hold: it is the layer's `activation`, given by `--nonlinearity` (default tanh).",
+            "A module is an `nn.RNN` when `weight_ih` has `H` rows (one block) for `H` = the columns of `weight_hh`. Layer `k > 0` reads `D·H` features; `_reverse` is the backward direction, merged by `concat`.",
+        ])
+
     /// Every PyTorch table, in spec order.
-    public static let all: [FusedLayout] = [lstm, gru]
+    public static let all: [FusedLayout] = [lstm, gru, rnn]
 
     /// The PyTorch tables as Markdown (the generated part of `spec/mappings-pytorch.md`), plus the head rule.
     public static var markdown: String {

@@ -85,6 +85,8 @@ public enum FinalOutput: String, Sendable, CaseIterable {
 /// The recurrent cell kind.
 public enum CellKind: String, Sendable, CaseIterable {
     case lstm, gru
+    /// The notes' plain RNN (Keras `SimpleRNN`, PyTorch `nn.RNN`): `STM_t = activation(W_s[STM_{t-1}, E_t] + b_s)`.
+    case rnn
 }
 
 /// A direction of a recurrent layer. Index 0 is always forward, 1 backward.
@@ -138,9 +140,9 @@ public struct RecurrentLayer: Sendable, Equatable {
     public var goBackwards: Bool
     /// Candidate and output squashing (`N_t`, `U_t`; GRU candidate). Keras `activation`.
     public var activation: Activation
-    /// Gate activation (`i_t`, `f_t`, `V_t`; GRU `z`, `r`). Keras `recurrent_activation`.
+    /// Gate activation (`i_t`, `f_t`, `V_t`; GRU `z`, `r`). Keras `recurrent_activation`. Unused by an RNN layer.
     public var recurrentActivation: Activation
-    /// LSTM only; GRU layers are always `.standard`.
+    /// LSTM only; GRU and RNN layers are always `.standard`.
     public var useGate: UseGateVariant
     public var peepholes: PeepholeForm
     public var bias: BiasKind

@@ -1,5 +1,7 @@
 import Foundation
 import LSTMEngine
+import LSTMExport
+import LSTMImportPyTorch
 import LSTMImport
 import LSTMModel
 import NumPyIO
@@ -19,7 +21,9 @@ import Testing
         return names.filter { FileManager.default.fileExists(atPath: root.appendingPathComponent("\($0)/case.json").path) }.sorted()
     }()
 
-    static let caseNames = allCaseNames.filter { $0.hasPrefix("torch_bi") }
+    static let caseNames = allCaseNames.filter {
+        $0.hasPrefix("torch_bi") || $0.hasPrefix("torch_rnn") || $0.hasSuffix("_simple_rnn")
+    }
 
     struct Case {
         let name: String
@@ -42,6 +46,7 @@ import Testing
                 module: importJSON["module"] as? String, head: importJSON["head"] as? String,
                 lastStepOnly: importJSON["last_step"] as? Bool ?? false, finalStatesOnly: importJSON["final_states"] as? Bool ?? false)
             options.config = (importJSON["config"] as? String).map(url)
+            if importJSON["nonlinearity"] as? String == "relu" { options.nonlinearity = .relu }
             return options
         }
 
@@ -62,6 +67,40 @@ import Testing
             #expect(
                 comparison.maxAbsoluteError <= 1e-5,
                 "\(name)/\(source) on the \(engine) engine: max abs error \(comparison.maxAbsoluteError)")
+        }
+    }
+}
+
+/// The plain RNN leaves through the PyTorch exporter as an `nn.RNN` state_dict and comes back unchanged.
+@Suite struct SimpleRNNExportTests {
+    @Test(arguments: ["torch_rnn_tanh_2layer_bidirectional", "torch_rnn_relu", "k3_simple_rnn"])
+    func exportReimportsToTheSameModel(_ name: String) throws {
+        let fixture = try ModelsFixtureTests.Case(name)
+        let source = fixture.url(fixture.sources[0])
+        var model = try ModelSource.load(source, options: fixture.options)
+        if name == "k3_simple_rnn" {
+            // nn.RNN stacks one module per activation; Keras' Dense head with a bidirectional relu layer is kept.
+            model.layers = Array(model.layers.prefix(1))
+        }
+        let export = try PyTorchExporter.export(model, options: PyTorchExportOptions(prefix: "rnn"))
+        let rnn = try #require(export.modules.first)
+        #expect(rnn.className == "RNN")
+        let nonlinearity = rnn.arguments.first { $0.name == "nonlinearity" }?.value
+        guard case .recurrent(let first) = model.layers[0] else { Issue.record("not recurrent"); return }
+        #expect(nonlinearity == .string(first.activation == .relu ? "relu" : "tanh"))
+        let scratch = try ScratchFolder()
+        let file = scratch.file("rnn.safetensors")
+        try PyTorchExporter.write(export, to: file)
+        var options = PyTorchImportOptions(module: "rnn", nonlinearity: first.activation)
+        options.returnSequences = true
+        let back = try PyTorchImporter.importFile(at: file, options: options).model
+        for (a, b) in zip(model.layers, back.layers) {
+            guard case .recurrent(let x) = a, case .recurrent(let y) = b else { continue }
+            #expect(x.cell == .rnn && y.cell == .rnn && x.activation == y.activation)
+            for (setA, setB) in zip(x.directions, y.directions) {
+                #expect(setA.tensors[.W_s] == setB.tensors[.W_s])
+                #expect(setA.tensors[.b_s] == setB.tensors[.b_s])
+            }
         }
     }
 }

@@ -83,7 +83,7 @@ public struct FastEngine: ForwardPass {
                     let key = StateKey(layer: index, direction: Direction.allCases[d])
                     var stm = initialStates[key].map { $0.STM.scalars.map(Float.init) }
                         ?? [Float](repeating: 0, count: B * layer.recurrentSize)
-                    var ltm = layer.cell == .gru
+                    var ltm = layer.cell != .lstm
                         ? []
                         : initialStates[key]?.LTM.map { $0.scalars.map(Float.init) }
                             ?? [Float](repeating: 0, count: B * layer.hiddenSize)
@@ -96,7 +96,7 @@ public struct FastEngine: ForwardPass {
                     timings.recurrence += phases.recurrence
                     finalStates[key] = CellState(
                         STM: NDArray(unchecked: [B, layer.recurrentSize], widened(stm)),
-                        LTM: layer.cell == .gru ? nil : NDArray(unchecked: [B, layer.hiddenSize], widened(ltm)))
+                        LTM: layer.cell != .lstm ? nil : NDArray(unchecked: [B, layer.hiddenSize], widened(ltm)))
                     outputs.append(output)
                     finals.append(stm)
                 }
