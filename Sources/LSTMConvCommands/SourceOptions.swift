@@ -22,6 +22,9 @@ struct SourceOptions: ParsableArguments {
     @Flag(help: "PyTorch: output only the final states h_n [B, D*H] (directions concatenated, forward first); differs from --last-step when bidirectional.")
     var finalStates = false
 
+    @Option(help: "PyTorch: an nn.Embedding prefix in front of the recurrent module (found automatically when unambiguous; \"\" for none). The input is then token ids [B, T].")
+    var embedding: String?
+
     @Option(help: "PyTorch nn.RNN: its nonlinearity, tanh or relu (a state_dict does not record it).")
     var nonlinearity: RNNNonlinearity = .tanh
 
@@ -31,6 +34,7 @@ struct SourceOptions: ParsableArguments {
             from: from, config: config.map { URL(fileURLWithPath: $0) }, module: module, head: head, lastStepOnly: lastStep,
             finalStatesOnly: finalStates)
         options.nonlinearity = nonlinearity == .relu ? .relu : .tanh
+        options.embedding = embedding
         return options
     }
 

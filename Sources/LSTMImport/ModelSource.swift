@@ -51,6 +51,9 @@ public struct ImportOptions: Sendable {
     public var finalStatesOnly: Bool
     /// PyTorch `nn.RNN`: its nonlinearity, `.tanh` (the default) or `.relu` (a state_dict does not say).
     public var nonlinearity: Activation = .tanh
+    /// PyTorch: the `nn.Embedding` prefix in front of the recurrent module (`nil`: found automatically when
+    /// unambiguous; `""`: none).
+    public var embedding: String?
 
     public init(
         from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil, lastStepOnly: Bool = false,
@@ -66,9 +69,11 @@ public struct ImportOptions: Sendable {
 
     /// The PyTorch importer options these describe.
     var pytorch: PyTorchImportOptions {
-        PyTorchImportOptions(
+        var options = PyTorchImportOptions(
             module: module, head: head, returnSequences: !(lastStepOnly || finalStatesOnly),
             finalOutput: finalStatesOnly ? .finalState : .lastStep, nonlinearity: nonlinearity)
+        options.embedding = embedding
+        return options
     }
 }
 

@@ -71,6 +71,13 @@ public enum PyTorchLayouts {
                 + "| `<prefix>.weight` | [out, in] | `W_d` [units, input_size] | copy |\n"
                 + "| `<prefix>.bias` (optional) | [out] | `b_d` | copy |\n\n"
                 + "- Activation `linear`; `in` must equal the recurrent module's output width `D·R`.")
+        sections.append(
+            "### PyTorch nn.Embedding (`--embedding PREFIX`)\n\n"
+                + "| source tensor | shape | document tensor | transform |\n|---|---|---|---|\n"
+                + "| `<prefix>.weight` | [num_embeddings, embedding_dim] | `W_e` [vocabulary_size, embedding_size] (layer 0) | copy |\n\n"
+                + "- `embedding_dim` must equal the recurrent module's input size `I`; the model then takes token ids `[B, T]`.\n"
+                + "- Without `--embedding` the importer takes the single bias-less `<prefix>.weight` `[V, I]` whose prefix contains `embed`, "
+                + "if there is exactly one; `--embedding \"\"` imports none (the key is then listed as ignored).")
         return sections.joined(separator: "\n\n")
     }
 }

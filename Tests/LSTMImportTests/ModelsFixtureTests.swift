@@ -22,7 +22,7 @@ import Testing
     }()
 
     static let caseNames = allCaseNames.filter {
-        $0.hasPrefix("torch_bi") || $0.hasPrefix("torch_rnn") || $0.hasSuffix("_simple_rnn")
+        $0.hasPrefix("torch_bi") || $0.hasPrefix("torch_rnn") || $0.hasPrefix("torch_embedding") || $0.hasSuffix("_simple_rnn")
     }
 
     struct Case {
@@ -47,6 +47,7 @@ import Testing
                 lastStepOnly: importJSON["last_step"] as? Bool ?? false, finalStatesOnly: importJSON["final_states"] as? Bool ?? false)
             options.config = (importJSON["config"] as? String).map(url)
             if importJSON["nonlinearity"] as? String == "relu" { options.nonlinearity = .relu }
+            options.embedding = importJSON["embedding"] as? String
             return options
         }
 
@@ -102,5 +103,27 @@ import Testing
                 #expect(setA.tensors[.b_s] == setB.tensors[.b_s])
             }
         }
+    }
+}
+
+/// `nn.Embedding → nn.LSTM/GRU → nn.Linear` imports whole: the embedding is found without `--embedding`, and
+/// `--embedding ""` leaves it out (then listed as ignored).
+@Suite struct PyTorchEmbeddingTests {
+    @Test(arguments: ["torch_embedding_lstm_linear", "torch_embedding_gru_linear"])
+    func foundAutomatically(_ name: String) throws {
+        let fixture = try ModelsFixtureTests.Case(name)
+        var options = fixture.options
+        options.embedding = nil
+        let result = try ModelSource.importFile(fixture.url("model.pt"), options: options)
+        guard case .embedding(let table) = result.model.layers.first else {
+            Issue.record("no embedding layer: \(result.model.layers.map(\.kindName))")
+            return
+        }
+        #expect(table.vocabularySize == 7 && table.embeddingSize == 3)
+        #expect(!result.ignoredKeys.contains("embedding.weight"))
+        options.embedding = ""
+        let without = try ModelSource.importFile(fixture.url("model.pt"), options: options)
+        #expect(without.model.layers.first?.kindName != "embedding")
+        #expect(without.ignoredKeys.contains("embedding.weight"))
     }
 }
