@@ -10,6 +10,9 @@ public struct Provenance: Sendable, Equatable {
     public var sourceSHA256: String
     /// The converter that wrote the first document file, e.g. `lstmconv 0.1.0`.
     public var converter: String
+    /// The precision the source framework computes in when it is not float32 (`float16` for a Keras
+    /// `float16`/`mixed_float16` dtype policy), else empty. lstmconv always runs float32/float64.
+    public var sourceComputeDType: String = ""
 
     public init(
         sourceFramework: String = "lstmconv", sourceFrameworkVersion: String = "",
