@@ -101,6 +101,15 @@ struct KerasModelConfig: Sendable {
         // Otherwise an unsupported layer is the more useful message when it is also what breaks the chain.
         for layer in layers { try KerasLayerKind.check(layer) }
 
+        // A recurrent layer fed more than its input is started from other layers' states (encoder–decoder).
+        for layer in layers where (inbound[layer.name] ?? []).contains(where: { $0.count > 1 }) {
+            if case .recurrent? = try? KerasLayerKind.classify(layer) {} else if case .bidirectional? = try? KerasLayerKind.classify(layer) {} else { continue }
+            let sources = (inbound[layer.name] ?? []).flatMap { $0 }
+            throw ImportError(
+                .unsupportedTopology,
+                "layer \(layer.label) is called with initial_state from \(sources.dropFirst().joined(separator: ", ")) (encoder–decoder wiring): the model is not a single chain",
+                location: layer.name)
+        }
         var inputs: [String] = []
         var outputs: [String] = []
         if let value = body["input_layers"] { collectReferences(value, into: &inputs) }
