@@ -26,7 +26,7 @@ public struct ModelReport: Sendable {
     public var text: String {
         var lines: [String] = []
         let p = model.provenance
-        lines.append("\(file): lstmconv \(encoding == .binary ? ".lstmw" : "HDF5") format \(FormatVersion.major).\(FormatVersion.minor), schema \(FormatVersion.schemaVersion), \(fileSize) bytes")
+        lines.append("\(file): lstmconv \(encoding == .binary ? ".lstmw" : "HDF5") format \(FormatVersion.major).\(FormatVersion.minor), schema \(model.schemaVersion), \(fileSize) bytes")
         let version = p.sourceFrameworkVersion.isEmpty ? "" : " \(p.sourceFrameworkVersion)"
         lines.append("source: \(p.sourceFramework)\(version), layout \(p.sourceLayout)")
         if !p.sourceSHA256.isEmpty { lines.append("source sha256: \(p.sourceSHA256)") }

@@ -86,7 +86,7 @@ extension Model {
             (RootKey.format, .string(FormatVersion.formatName)),
             (RootKey.formatMajor, .int(Int64(FormatVersion.major))),
             (RootKey.formatMinor, .int(Int64(FormatVersion.minor))),
-            (RootKey.schemaVersion, .int(FormatVersion.schemaVersion)),
+            (RootKey.schemaVersion, .int(schemaVersion)),
             (RootKey.layerCount, .int(Int64(layers.count))),
             (RootKey.sourceFramework, .string(provenance.sourceFramework)),
             (RootKey.sourceFrameworkVersion, .string(provenance.sourceFrameworkVersion)),

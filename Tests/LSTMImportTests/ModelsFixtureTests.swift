@@ -186,6 +186,17 @@ import Testing
             #expect(back == model, "\(name) through \(file)")
         }
     }
+
+    @Test("schema 2 exactly when a schema-1 reader would compute something else", arguments: [
+        ("torch_bilstm_head_final_states", Int64(1)), ("torch_embedding_lstm_linear", 2), ("torch_rnn_relu", 2),
+        ("k3_masking_lstm_bigru", 2), ("k3_time_distributed_dense", 1), ("tfk_time_major_lstm", 2),
+    ])
+    func schemaVersion(_ name: String, _ expected: Int64) throws {
+        let fixture = try ModelsFixtureTests.Case(name)
+        let model = try ModelSource.load(fixture.url(fixture.sources[0]), options: fixture.options)
+        #expect(model.schemaVersion == expected)
+        #expect(model.schemaAttributes.root.first { $0.key == "schema_version" }?.value == .int(expected))
+    }
 }
 
 /// Conv1D, Attention and encoder–decoder `initial_state` wiring stay refused: a typed error naming the layer.
