@@ -7,7 +7,11 @@ struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Run a forward pass and compare it with an expected output; exit 0 within tolerance, 2 on mismatch.",
-        discussion: "An element passes when |actual − expected| ≤ atol + rtol·|expected| (NumPy's isclose). Shape mismatches are reported as such.")
+        discussion: """
+            An element passes when |actual − expected| ≤ atol + rtol·|expected| (NumPy's isclose). Shape mismatches \
+            are reported as such. Input and expected output are batch-first ([batch, time, …]) unless --time-major is \
+            given or the model records time_major; --lengths limits each sequence as run does.
+            """)
 
     @OptionGroup var modelOptions: ModelOptions
 

@@ -12,8 +12,8 @@ public struct PyTorchImportOptions: Sendable {
     /// Whether the last recurrent layer returns the whole sequence `[B, T, D·R]` (PyTorch's `output`, the
     /// default) or only its final state `[B, D·R]` (`h_n` of the last layer, directions concatenated).
     public var returnSequences: Bool
-    /// Without `returnSequences`, what the last layer emits: `output[:, -1]` (``FinalOutput/lastStep``, the
-    /// default) or `h_n` (``FinalOutput/finalState``). They differ for a bidirectional module.
+    /// Without `returnSequences`, what the last layer emits: `output[:, -1]` (`FinalOutput.lastStep`, the
+    /// default) or `h_n` (`FinalOutput.finalState`). They differ for a bidirectional module.
     public var finalOutput: FinalOutput
     /// The prefix of an `nn.Embedding` in front of the recurrent module (`<prefix>.weight [V, I]`). `nil`: found
     /// automatically when exactly one bias-less `[V, I]` `.weight` key named like an embedding (`embed` in its
