@@ -195,6 +195,44 @@ def pickle_protocol_case(case):
          extra={"expected_from": "output sequence of nn.LSTM (batch_first)"})
 
 
+def rnn_cell_case(case, nonlinearity):
+    """nn.RNNCell run over the sequence in a Python loop from zeros; expected = the hidden states stacked."""
+    rng = rng_for(case)
+    cell = nn.RNNCell(3, 4, nonlinearity=nonlinearity)
+    model = Tagger(cell, nn.Identity())
+    randomize(model, rng)
+    x = uniform(rng, (B, T, 3), -1.0, 1.0)
+    xs = torch.from_numpy(x)
+    h = torch.zeros(B, 4)
+    outputs = []
+    with torch.no_grad():
+        for t in range(T):
+            h = cell(xs[:, t], h)
+            outputs.append(h)
+    y = torch.stack(outputs, dim=1).numpy().astype(np.float32)
+    save(case, f"nn.RNNCell nonlinearity={nonlinearity} run over the sequence in a loop", model, x, y,
+         {"module": "rnn", "nonlinearity": nonlinearity}, extra={"expected_from": "RNNCell stepped in Python, [B, T, H]"})
+
+
+def packed_last_step_case(case):
+    """pack_padded_sequence → bidirectional GRU → pad_packed_sequence → output[:, -1] → Linear."""
+    rng = rng_for(case)
+    rnn = nn.GRU(3, 4, bidirectional=True, batch_first=True)
+    model = Tagger(rnn, nn.Linear(8, 2))
+    randomize(model, rng)
+    x = uniform(rng, (B, T, 3), -1.0, 1.0)
+    lengths = np.array([2, T, 3], dtype=np.int64)
+    with torch.no_grad():
+        packed = pack_padded_sequence(torch.from_numpy(x), torch.from_numpy(lengths), batch_first=True,
+                                      enforce_sorted=False)
+        out, _ = rnn(packed)
+        padded, _ = pad_packed_sequence(out, batch_first=True, total_length=T)
+        y = model.head(padded[:, -1])
+    save(case, "packed bidirectional GRU, head on pad_packed_sequence(...)[:, -1] (zeros for shorter sequences)",
+         model, x, y.numpy().astype(np.float32), {"module": "rnn", "head": "head", "last_step": True}, lengths=lengths,
+         extra={"expected_from": "head(pad_packed_sequence(gru(pack_padded_sequence(x, lengths)), total_length=T)[0][:, -1])"})
+
+
 def main():
     print(f"Issue 13 PyTorch fixtures with torch {TORCH_VERSION}")
     torch.manual_seed(0)
@@ -212,6 +250,8 @@ def main():
     packed_case("torch_packed_lstm_final_states", "lstm", False, "final_states")
     time_major_case("torch_time_major_bilstm", "lstm")
     pickle_protocol_case("torch_pickle_protocols")
+    rnn_cell_case("torch_rnncell_relu", "relu")
+    packed_last_step_case("torch_packed_bigru_head_last_step")
 
 
 if __name__ == "__main__":
