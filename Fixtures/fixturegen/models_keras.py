@@ -252,6 +252,10 @@ def refused_cases():
     dec = L.LSTM(3, return_sequences=True, name="decoder")(dec_in, initial_state=[h, c])
     keep("encoder_decoder", K.Model([enc_in, dec_in], L.Dense(2, name="head")(dec)), "decoder",
          "encoder–decoder: the decoder LSTM starts from the encoder's states (initial_state)")
+    inputs = K.Input((T, I))
+    _, h_forward, _, _, _ = L.Bidirectional(L.LSTM(3, return_state=True), name="bi")(inputs)
+    keep("bidirectional_return_state", K.Model(inputs, L.Dense(2, name="head")(h_forward)), "bi",
+         "Dense on the forward h of Bidirectional(LSTM(return_state=True)): one direction's state")
     write_json(folder / f"refused_{FLAVOUR}.json", {"files": entries})
     print(f"  models/refused: {len(entries)} {FLAVOUR} models")
 

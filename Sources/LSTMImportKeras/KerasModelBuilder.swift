@@ -211,6 +211,14 @@ struct KerasModelBuilder {
     /// Adds an LSTM / GRU layer; `inner` is `[layer]`, or the forward and backward sublayers of a Bidirectional.
     private mutating func addRecurrent(_ layer: KerasLayerConfig, inner: [KerasLayerConfig], cell: KerasCellClass, wrapped: Bool) throws(ImportError) {
         let isBidirectional = inner.count == 2
+        if isBidirectional, layer.consumedOutput != 0 {
+            // Bidirectional(return_state=True) returns [o, h_forward, c_forward, h_backward, c_backward]: one
+            // direction's state is not the layer's output.
+            throw ImportError(
+                .unsupportedTopology,
+                "Bidirectional layer \(layer.label) has return_state=True and the next layer reads one direction's state (output \(layer.consumedOutput)); only its merged output can continue the chain",
+                location: layer.name)
+        }
         let options = try inner.map { sublayer throws(ImportError) in
             try KerasRecurrentOptions(sublayer, cellClass: cell, wrapped: wrapped, generation: generation)
         }
