@@ -50,7 +50,7 @@ enum ForwardJob {
     }
 
     /// Reads `--lengths`: an integer `.npy` `[B]` (int32 or int64), one sequence length per batch element.
-    public static func lengths(from url: URL) throws -> [Int] {
+    static func lengths(from url: URL) throws -> [Int] {
         let array = try NumPyArray(contentsOf: url)
         guard array.shape.count == 1 else {
             throw ArrayConversionError(file: url.path, message: "lengths must be a 1-D integer array [batch], found shape \(array.shape)")
