@@ -311,6 +311,7 @@ struct KerasModelBuilder {
             notes.append(
                 "layer \(layer.label) has return_state=True; the next layer reads its \(readsFinalH ? "final h (imported as the layer without return_sequences)" : "output"): a chain")
         }
+        let layerMasked = masked
         if !recurrent.returnSequences { masked = false }
         let letters = layout.gates.map(\.letter).joined(separator: ",")
         let roles = layout.gates.map(\.gate.weight.rawValue).joined(separator: ",")
@@ -321,6 +322,10 @@ struct KerasModelBuilder {
         if recurrent.activation != .tanh { flags.append("activation \(recurrent.activation)") }
         if recurrent.recurrentActivation != .sigmoid { flags.append("recurrent_activation \(recurrent.recurrentActivation)") }
         if !primary.useBias { flags.append("use_bias=False (zero biases)") }
+        if let value = recurrent.maskValue { flags.append("input masked where every feature is \(value) (Masking)") }
+        if layerMasked { flags.append("masked steps keep the state and emit \(recurrent.maskedOutput == .zero ? "zeros" : "the previous output")") }
+        if recurrent.timeMajor { flags.append("time_major: input [T, B, F]") }
+        if recurrent.stateful { flags.append("stateful") }
         summaries.append(
             "\(cell.cell.rawValue) (keras \(layer.className) \"\(layer.name)\", \(layout.id)): I=\(inputSize) H=\(primary.units), gates \(letters) → \(roles)"
                 + (flags.isEmpty ? "" : "; " + flags.joined(separator: ", ")))
