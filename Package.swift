@@ -39,6 +39,9 @@ let package = Package(
             name: "CCBLAS", pkgConfig: blasPkgConfig,
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         .systemLibrary(name: "CLSTMZlib", providers: [.apt(["zlib1g-dev"])]),
+        /// The VERSION file (compiled in) and the git commit scripts/install.sh builds from
+        /// (`-Xcc -DLSTMCONV_GIT_COMMIT=…`): `lstmconv --version` and `provenance.converter`.
+        .target(name: "CLSTMBuildInfo"),
 
         // MARK: - Shared by every module
         /// The one error shape (`LSTMConvError`) and the failure kinds the CLI maps onto exit codes.
@@ -50,7 +53,9 @@ let package = Package(
         /// Temp file + fsync + rename: how every writer puts a file in place.
         .target(name: "AtomicFileIO", swiftSettings: strict),
         /// The logical model: layers, document gate tensors, validation, checksums.
-        .target(name: "LSTMModel", dependencies: ["CLSTMZlib", "LSTMErrors", "FileSignatures"], swiftSettings: strict),
+        .target(
+            name: "LSTMModel", dependencies: ["CLSTMZlib", "CLSTMBuildInfo", "LSTMErrors", "FileSignatures"],
+            swiftSettings: strict),
         /// The `.lstmw` binary container.
         .target(name: "LSTMBinary", dependencies: ["LSTMModel", "AtomicFileIO"], swiftSettings: strict),
         /// The only module that calls libhdf5: one funnel, one lock, handles closed in deinit.
@@ -110,7 +115,7 @@ let package = Package(
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv",
+                "LSTMConv", "CLSTMBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -21,8 +21,10 @@ public struct PyTorchImportOptions: Sendable {
     public var embedding: String?
     /// `nn.RNN` only: its `nonlinearity` (`.tanh`, the default, or `.relu`), which a state_dict does not hold.
     public var nonlinearity: Activation
+    /// Size, depth and ratio caps for reading the file.
     public var limits: PyTorchReadLimits
 
+    /// Options; every `nil` means: find it when unambiguous.
     public init(
         module: String? = nil, head: String? = nil, returnSequences: Bool = true, finalOutput: FinalOutput = .lastStep,
         nonlinearity: Activation = .tanh, limits: PyTorchReadLimits = PyTorchReadLimits()
