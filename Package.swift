@@ -121,17 +121,12 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "lstmconv", dependencies: ["LSTMConvCommands"], swiftSettings: strict),
 
-        // MARK: - Tests
+        // MARK: - Tests (one target per module with logic; shared fixtures API in LSTMTestSupport)
         .target(
-            name: "LSTMTestSupport", dependencies: ["LSTMModel"], path: "Tests/LSTMTestSupport",
-            swiftSettings: strict),
-        .testTarget(
-            name: "LSTMModelTests",
-            dependencies: [
-                "LSTMModel", "LSTMTestSupport", "LSTMImportKeras", "LSTMImportPyTorch",
-                .product(name: "PropertyBased", package: "swift-property-based"),
-            ],
-            swiftSettings: strict),
+            name: "LSTMTestSupport",
+            dependencies: ["LSTMModel", "LSTMLayouts", "LSTMImportPyTorch", "HDF5Bridge"],
+            path: "Tests/LSTMTestSupport", swiftSettings: strict),
+        .testTarget(name: "LSTMModelTests", dependencies: ["LSTMModel", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LSTMBinaryTests",
             dependencies: [
@@ -139,16 +134,33 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "LSTMConvTests", dependencies: ["LSTMConv", "LSTMTestSupport"], swiftSettings: strict),
-        .testTarget(
-            name: "LSTMCheckpointTests", dependencies: ["LSTMCheckpoint", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LSTMHDF5Tests", dependencies: ["LSTMHDF5", "LSTMBinary", "HDF5Bridge", "LSTMTestSupport"],
             swiftSettings: strict),
         .testTarget(
+            name: "LSTMCheckpointTests", dependencies: ["LSTMCheckpoint", "LSTMTestSupport"], swiftSettings: strict),
+        .testTarget(
             name: "LSTMEngineTests", dependencies: ["LSTMEngine", "LSTMHDF5", "NumPyIO", "LSTMTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "NumPyIOTests", dependencies: ["NumPyIO", "LSTMTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LSTMLayoutsTests",
+            dependencies: [
+                "LSTMLayouts", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LSTMImportKerasTests",
+            dependencies: ["LSTMImportKeras", "LSTMEngine", "NumPyIO", "HDF5Bridge", "LSTMTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LSTMImportPyTorchTests",
+            dependencies: [
+                "LSTMImportPyTorch", "LSTMEngine", "NumPyIO", "LSTMTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "LSTMImportTests",
             dependencies: [
@@ -156,6 +168,11 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "LSTMExportTests",
+            dependencies: ["LSTMExport", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMEngine", "NumPyIO", "LSTMTestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "LSTMConvTests", dependencies: ["LSTMConv", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMConv", "LSTMTestSupport"],
             swiftSettings: strict),

@@ -2,6 +2,7 @@ import Foundation
 import LSTMImportKeras
 import LSTMImportPyTorch
 import LSTMLayouts
+import LSTMTestSupport
 import Testing
 
 /// `spec/mappings.json`: every `FusedLayout` table as data (the same tables `spec/mappings*.md` render), read by the
