@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // MARK: - C libraries (system)
@@ -82,15 +83,24 @@ let package = Package(
             name: "LSTMImportPyTorch",
             dependencies: ["LSTMImportCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
+        /// `onnx.proto` as Swift, generated once with protoc-gen-swift 1.39.0 and committed (see its README.md).
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md", "onnx.proto"]),
+        .target(
+            name: "LSTMImportONNX",
+            dependencies: ["LSTMImportCore", "ONNXProto"],
+            swiftSettings: strict),
         /// Exporters: the document tensors fused back into a framework's layout (PyTorch safetensors).
         .target(
             name: "LSTMExport",
-            dependencies: ["LSTMImportPyTorch", "LSTMImportCore", "LSTMModel", "AtomicFileIO"],
+            dependencies: ["LSTMImportPyTorch", "LSTMImportONNX", "LSTMImportCore", "LSTMModel", "AtomicFileIO", "ONNXProto"],
             swiftSettings: strict),
         /// Source detection and dispatch over every importer.
         .target(
             name: "LSTMImport",
-            dependencies: ["LSTMImportCore", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMConv"],
+            dependencies: ["LSTMImportCore", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMImportONNX", "LSTMConv"],
             swiftSettings: strict),
 
         // MARK: - Umbrella, CLI
@@ -114,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "LSTMModelTests",
             dependencies: [
-                "LSTMModel", "LSTMTestSupport", "LSTMImportKeras", "LSTMImportPyTorch",
+                "LSTMModel", "LSTMTestSupport", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMImportONNX",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),

@@ -30,6 +30,7 @@ STEPS = {
     "keras": [["fixturegen.keras_cases", "keras3"], ["fixturegen.keras_cases", "tf_keras"], ["fixturegen.keras_bad"]],
     "pytorch": [["fixturegen.torch_cases"], ["fixturegen.torch_bad"]],
     "numpy": [["fixturegen.numpy_cases"]],
+    "onnx": [["fixturegen.onnx_cases"]],
 }
 
 
