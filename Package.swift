@@ -90,7 +90,7 @@ let package = Package(
             exclude: ["README.md", "onnx.proto"]),
         .target(
             name: "LSTMImportONNX",
-            dependencies: ["LSTMImportCore", "ONNXProto"],
+            dependencies: ["LSTMImportCore", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict),
         /// Exporters: the document tensors fused back into a framework's layout (PyTorch safetensors).
         .target(

@@ -395,18 +395,19 @@ def bad_cases():
     save("rnn.onnx", lstm_graph([helper.make_node("RNN", ["x_tbf", "rW", "rR"], ["Y", "Y_h"], hidden_size=H)] + squeeze,
                                 {"rW": rnn_W, "rR": rnn_R}), "RNN operator", "unsupported layer")
     # The data path branches: Y feeds two nodes.
-    save("branch.onnx", lstm_graph([lstm, helper.make_node("Sigmoid", ["Y"], ["s"]), helper.make_node("Add", ["Y", "s"], ["y"])]),
+    save("branch.onnx", lstm_graph([lstm, helper.make_node("Identity", ["Y_h"], ["a"]), helper.make_node("Identity", ["Y_h"], ["b"]),
+                                    const("axes0", np.array([0], np.int64)), helper.make_node("Squeeze", ["b", "axes0"], ["y"])]),
          "Y used twice (branch)", "unsupported topology")
     # sequence_lens given as a graph input.
-    seq_graph = lstm_graph([helper.make_node("LSTM", ["x_tbf", "W", "R", "B", "lens"], ["Y", "Y_h"], hidden_size=H)] + squeeze)
-    seq_graph.graph.input.append(helper.make_tensor_value_info("lens", TensorProto.INT32, ["batch"]))
-    save("sequence_lens.onnx", seq_graph, "sequence_lens input", "unsupported topology")
+    seq_graph = lstm_graph([helper.make_node("LSTM", ["x_tbf", "W", "R", "B", "lens"], ["Y", "Y_h"], hidden_size=H)] + squeeze,
+                           {"lens": np.array([T, T - 2], np.int32)})
+    save("sequence_lens.onnx", seq_graph, "sequence_lens [5, 3]", "unsupported topology")
     # A non-zero initial state from an initializer.
     init_graph = lstm_graph([helper.make_node("LSTM", ["x_tbf", "W", "R", "B", "", "h0"], ["Y", "Y_h"], hidden_size=H)] + squeeze,
                             {"h0": np.full((1, 1, H), 0.5, np.float32)})
     save("initial_h.onnx", init_graph, "non-zero initial_h", "unsupported layer")
     # An operator on the data path that no exporter puts there.
-    save("conv_on_path.onnx", lstm_graph([lstm, helper.make_node("Mul", ["Y_h", "Y_h"], ["sq"])] + [
+    save("mul_on_path.onnx", lstm_graph([lstm, helper.make_node("Mul", ["Y_h", "Y_h"], ["sq"])] + [
         const("axes0", np.array([0], np.int64)), helper.make_node("Squeeze", ["sq", "axes0"], ["y"])]),
         "Mul of the data path", "unsupported topology")
     # g ≠ h activations.

@@ -2,6 +2,7 @@ import Foundation
 import LSTMImportCore
 import LSTMModel
 import ONNXProto
+import SwiftProtobuf
 
 /// A constant of an ONNX graph (an initializer or a `Constant` node), decoded.
 struct ONNXConstant: Sendable {
@@ -57,6 +58,8 @@ struct ONNXFile {
     let model: Onnx_ModelProto
     /// The model's folder (resolved, symlinks followed): external data must stay inside it.
     let folder: URL
+    /// Lowercase hex SHA-256 of the `.onnx` file.
+    let sha256: String
 
     /// Largest `.onnx` file read (protobuf's own limit).
     static let maximumFileSize = 2_147_483_647
@@ -83,6 +86,7 @@ struct ONNXFile {
         } catch {
             throw ImportError(.malformedSource, "not a valid ONNX ModelProto: \(error)", file: url.path)
         }
+        sha256 = FileDigest.sha256Hex(of: data)
         guard model.hasGraph else {
             throw ImportError(.malformedSource, "the ModelProto has no graph", file: url.path)
         }
