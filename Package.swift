@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "LSTMImportTests",
             dependencies: [
-                "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport",
+                "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport", "LSTMImportONNX",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),
