@@ -95,7 +95,10 @@ let package = Package(
         /// Exporters: the document tensors fused back into a framework's layout (PyTorch safetensors).
         .target(
             name: "LSTMExport",
-            dependencies: ["LSTMImportPyTorch", "LSTMImportONNX", "LSTMImportCore", "LSTMModel", "AtomicFileIO", "ONNXProto"],
+            dependencies: [
+                "LSTMImportPyTorch", "LSTMImportONNX", "LSTMImportCore", "LSTMModel", "AtomicFileIO", "ONNXProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: strict),
         /// Source detection and dispatch over every importer.
         .target(
