@@ -67,6 +67,7 @@ public struct ModelReport: Sendable {
             parts.append("activation=\(r.activation)")
             parts.append("recurrent_activation=\(r.recurrentActivation)")
             if r.returnSequences { parts.append("return_sequences") }
+            if !r.returnSequences, r.finalOutput == .lastStep { parts.append("final_output=last_step") }
             if r.goBackwards { parts.append("go_backwards") }
             if let clip = r.cellClip { parts.append("cell_clip=\(clip)") }
             if let clip = r.projectionClip { parts.append("projection_clip=\(clip)") }

@@ -122,8 +122,8 @@ func checkInitialStates(_ states: [StateKey: CellState], model: Model, batch: In
                 actualShape: state.STM.shape)
         }
         switch (layer.cell, state.LTM) {
-        case (.gru, .some):
-            throw EngineError(.invalidState, "a GRU has no long-term memory", keyPath: key.name(.LTM))
+        case (.gru, .some), (.rnn, .some):
+            throw EngineError(.invalidState, "a \(layer.cell == .gru ? "GRU" : "plain RNN") has no long-term memory", keyPath: key.name(.LTM))
         case (.lstm, .some(let LTM)) where LTM.shape != [batch, layer.hiddenSize]:
             throw EngineError(
                 .invalidState, "", keyPath: key.name(.LTM), expectedShape: [batch, layer.hiddenSize], actualShape: LTM.shape)

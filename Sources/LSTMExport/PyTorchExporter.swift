@@ -35,11 +35,14 @@ public struct ExportedModule: Sendable, Equatable {
     public enum Value: Sendable, Equatable {
         case int(Int)
         case bool(Bool)
+        /// A fixed identifier such as `"relu"` (never user text).
+        case string(String)
 
         var python: String {
             switch self {
             case .int(let value): String(value)
             case .bool(let value): value ? "True" : "False"
+            case .string(let value): "'\(value)'"
             }
         }
 
@@ -47,6 +50,7 @@ public struct ExportedModule: Sendable, Equatable {
             switch self {
             case .int(let value): String(value)
             case .bool(let value): value ? "true" : "false"
+            case .string(let value): SafetensorsWriter.jsonString(value)
             }
         }
     }
@@ -244,7 +248,8 @@ public enum PyTorchExporter {
                     prefix: options.headPrefix, className: "Linear",
                     arguments: [("in_features", .int(head.layer.inputSize)), ("out_features", .int(head.layer.units)), ("bias", .bool(head.layer.useBias))],
                     dtype: weight.dtype, layers: [head.index],
-                    output: lastRecurrent.layer.returnSequences ? "every_step" : "final_state",
+                    output: lastRecurrent.layer.returnSequences
+                        ? "every_step" : (lastRecurrent.layer.finalOutput == .lastStep ? "last_step" : "final_state"),
                     activation: head.layer.activation == .linear ? nil : head.layer.activation))
             if head.layer.activation != .linear {
                 headActivation = head.layer.activation
@@ -257,7 +262,9 @@ public enum PyTorchExporter {
             notes.append(
                 "\(zeroBiasKeys.joined(separator: ", ")) written as zeros: the source layer has one bias per gate, exported as bias_ih")
         }
-        if !lastRecurrent.layer.returnSequences {
+        if !lastRecurrent.layer.returnSequences, lastRecurrent.layer.finalOutput == .lastStep {
+            notes.append("the last recurrent layer returns its last time step: in PyTorch use output[:, -1]")
+        } else if !lastRecurrent.layer.returnSequences {
             notes.append(
                 "the last recurrent layer returns its final state: in PyTorch use h_n of the last layer"
                     + (lastRecurrent.layer.directions.count == 2 ? " (both directions, forward first)" : "") + ", not the whole output")
@@ -327,7 +334,7 @@ public enum PyTorchExporter {
         func refuse(_ location: String, _ message: String) -> ExportError {
             ExportError(.notExpressible, message, layer: index, location: location)
         }
-        let kind = layer.cell == .lstm ? "nn.LSTM" : "nn.GRU"
+        let kind = "nn." + torchClass(layer.cell)
         if layer.useGate == .document {
             throw refuse("use_gate", "the document use gate (U_t = tanh(W_u·LTM_{t-1}f_t + b_u)) has no PyTorch form; nn.LSTM computes h = o·tanh(c)")
         }
@@ -340,10 +347,14 @@ public enum PyTorchExporter {
         if layer.forgetBias != 0 {
             throw refuse("forget_bias", "forget_bias \(layer.forgetBias) is added at run time; \(kind) has no such constant")
         }
-        if layer.activation != .tanh {
+        if layer.cell == .rnn {
+            if layer.activation != .tanh && layer.activation != .relu {
+                throw refuse("activation", "activation \(layer.activation): nn.RNN's nonlinearity is tanh or relu")
+            }
+        } else if layer.activation != .tanh {
             throw refuse("activation", "activation \(layer.activation): \(kind) uses tanh")
         }
-        if layer.recurrentActivation != .sigmoid {
+        if layer.cell != .rnn, layer.recurrentActivation != .sigmoid {
             throw refuse("recurrent_activation", "recurrent activation \(layer.recurrentActivation): \(kind) uses sigmoid")
         }
         if layer.cell == .gru, layer.resetMode != .after {
@@ -361,15 +372,29 @@ public enum PyTorchExporter {
         }
     }
 
-    /// Whether `next` can be layer `k + 1` of the same `nn.LSTM` / `nn.GRU` as `previous`.
+    /// The PyTorch class name of a cell kind: `LSTM`, `GRU`, `RNN`.
+    static func torchClass(_ cell: CellKind) -> String {
+        switch cell {
+        case .lstm: "LSTM"
+        case .gru: "GRU"
+        case .rnn: "RNN"
+        }
+    }
+
+    /// Whether `next` can be layer `k + 1` of the same `nn.LSTM` / `nn.GRU` / `nn.RNN` as `previous`.
     static func stacks(_ previous: RecurrentLayer, _ next: RecurrentLayer) -> Bool {
-        previous.cell == next.cell && previous.hiddenSize == next.hiddenSize && previous.projectionSize == next.projectionSize
+        previous.cell == next.cell && previous.activation == next.activation && previous.hiddenSize == next.hiddenSize && previous.projectionSize == next.projectionSize
             && previous.directions.count == next.directions.count && dtype(of: previous) == dtype(of: next)
             && next.inputSize == previous.outputSize
     }
 
     static func dtype(of layer: RecurrentLayer) -> DType? {
-        layer.directions.first?.tensors[layer.cell == .lstm ? .W_i : .W_z]?.dtype
+        let role: TensorRole = switch layer.cell {
+        case .lstm: .W_i
+        case .gru: .W_z
+        case .rnn: .W_s
+        }
+        return layer.directions.first?.tensors[role]?.dtype
     }
 
     static func checkZeroBiases(_ layer: RecurrentLayer, index: Int) throws(ExportError) {
@@ -419,7 +444,11 @@ public enum PyTorchExporter {
         guard let first = run.first?.layer, let last = run.last?.layer else {
             throw ExportError(.invalidModel, "an empty module")
         }
-        var layout = first.cell == .lstm ? PyTorchLayouts.lstm : PyTorchLayouts.gru
+        var layout = switch first.cell {
+        case .lstm: PyTorchLayouts.lstm
+        case .gru: PyTorchLayouts.gru
+        case .rnn: PyTorchLayouts.rnn
+        }
         if first.projectionSize == nil { layout.tensors.removeAll { $0.part == .projection } }
         if !options.includeBias { layout.tensors.removeAll { $0.part == .bias || $0.part == .secondBias } }
         let elementType = dtype(of: first) ?? .f32
@@ -464,7 +493,7 @@ public enum PyTorchExporter {
             }
         }
 
-        let className = (first.cell == .lstm ? "LSTM" : "GRU") + (options.cellNames ? "Cell" : "")
+        let className = torchClass(first.cell) + (options.cellNames ? "Cell" : "")
         var arguments: [(name: String, value: ExportedModule.Value)] = [("input_size", .int(first.inputSize)), ("hidden_size", .int(first.hiddenSize))]
         if options.cellNames {
             arguments.append(("bias", .bool(options.includeBias)))
@@ -475,7 +504,8 @@ public enum PyTorchExporter {
             ]
             if first.cell == .lstm { arguments.append(("proj_size", .int(first.projectionSize ?? 0))) }
         }
-        let output = isLast && !last.returnSequences ? "final_state" : "sequence"
+        if first.cell == .rnn { arguments.append(("nonlinearity", .string(first.activation == .relu ? "relu" : "tanh"))) }
+        let output = isLast && !last.returnSequences ? (last.finalOutput == .lastStep ? "last_step" : "final_state") : "sequence"
         let module = ExportedModule(
             prefix: prefix, className: className, arguments: arguments, dtype: elementType, layers: run.map(\.index), output: output)
         return (module, keys, zeros)

@@ -47,16 +47,38 @@ public struct ImportOptions: Sendable {
     public var module: String?
     /// PyTorch: a Linear module prefix appended as a dense head.
     public var head: String?
-    /// PyTorch: the last recurrent layer returns only its final step `[B, D·R]` (`h_n`) instead of the whole
-    /// sequence `[B, T, D·R]` (`output`, the default). A head then applies to the last step.
+    /// PyTorch: the last recurrent layer returns only `output[:, -1]` `[B, D·R]` (the last time step) instead of
+    /// the whole sequence `[B, T, D·R]` (`output`, the default). A head then applies to it.
     public var lastStepOnly: Bool
+    /// PyTorch: the last recurrent layer returns only its final states `h_n` (directions concatenated, forward
+    /// first) `[B, D·R]`. Differs from ``lastStepOnly`` for a bidirectional module: the backward direction's
+    /// final state is its output at the first time step.
+    public var finalStatesOnly: Bool
+    /// PyTorch `nn.RNN`: its nonlinearity, `.tanh` (the default) or `.relu` (a state_dict does not say).
+    public var nonlinearity: Activation = .tanh
+    /// PyTorch: the `nn.Embedding` prefix in front of the recurrent module (`nil`: found automatically when
+    /// unambiguous; `""`: none).
+    public var embedding: String?
 
-    public init(from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil, lastStepOnly: Bool = false) {
+    public init(
+        from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil, lastStepOnly: Bool = false,
+        finalStatesOnly: Bool = false
+    ) {
         self.from = from
         self.config = config
         self.module = module
         self.head = head
         self.lastStepOnly = lastStepOnly
+        self.finalStatesOnly = finalStatesOnly
+    }
+
+    /// The PyTorch importer options these describe.
+    var pytorch: PyTorchImportOptions {
+        var options = PyTorchImportOptions(
+            module: module, head: head, returnSequences: !(lastStepOnly || finalStatesOnly),
+            finalOutput: finalStatesOnly ? .finalState : .lastStep, nonlinearity: nonlinearity)
+        options.embedding = embedding
+        return options
     }
 }
 
@@ -129,7 +151,7 @@ public enum ModelSource {
             return try ONNXImporter.importFile(at: url)
         case .pytorch, .safetensors:
             return try PyTorchImporter.importFile(
-                at: url, options: PyTorchImportOptions(module: options.module, head: options.head, returnSequences: !options.lastStepOnly))
+                at: url, options: options.pytorch)
         }
     }
 

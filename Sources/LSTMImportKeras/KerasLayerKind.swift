@@ -35,15 +35,23 @@ enum KerasCellClass: String, Sendable {
     case gru = "GRU"
     case cudnnLSTM = "CuDNNLSTM"
     case cudnnGRU = "CuDNNGRU"
+    case simpleRNN = "SimpleRNN"
 
     var cell: CellKind {
         switch self {
         case .lstm, .cudnnLSTM: .lstm
         case .gru, .cudnnGRU: .gru
+        case .simpleRNN: .rnn
         }
     }
 
-    var gateCount: Int { cell == .lstm ? 4 : 3 }
+    var gateCount: Int {
+        switch cell {
+        case .lstm: 4
+        case .gru: 3
+        case .rnn: 1
+        }
+    }
 }
 
 /// How the importer treats each Keras layer class.
@@ -78,10 +86,11 @@ enum KerasLayerKind: Sendable {
             switch cellClass {
             case "LSTMCell": return .rnnWrapper(.lstm)
             case "GRUCell": return .rnnWrapper(.gru)
+            case "SimpleRNNCell": return .rnnWrapper(.simpleRNN)
             default:
                 throw ImportError(
                     .unsupportedLayer,
-                    "layer \(layer.label) wraps the cell class `\(cellClass)`; only a single LSTMCell or GRUCell is supported",
+                    "layer \(layer.label) wraps the cell class `\(cellClass)`; only a single LSTMCell, GRUCell or SimpleRNNCell is supported",
                     location: layer.name)
             }
         default:
@@ -89,7 +98,7 @@ enum KerasLayerKind: Sendable {
             if passThroughClasses.contains(layer.className) { return .passThrough }
             throw ImportError(
                 .unsupportedLayer,
-                "layer \(layer.label) cannot be expressed: lstmconv reads InputLayer, Embedding, LSTM, GRU, CuDNNLSTM, CuDNNGRU, RNN(LSTMCell|GRUCell), Bidirectional, Dense, Activation and inference no-ops (Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization)",
+                "layer \(layer.label) cannot be expressed: lstmconv reads InputLayer, Embedding, LSTM, GRU, SimpleRNN, CuDNNLSTM, CuDNNGRU, RNN(LSTMCell|GRUCell|SimpleRNNCell), Bidirectional, Dense, Activation and inference no-ops (Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization)",
                 location: layer.name)
         }
     }
@@ -147,6 +156,10 @@ struct KerasRecurrentOptions: Sendable {
             activation = .tanh
             recurrentActivation = .sigmoid
             useBias = true
+        case .simpleRNN:
+            activation = try KerasActivation.parse(cellConfig["activation"], default: "tanh", layer: layer, key: "activation", generation: generation)
+            recurrentActivation = .sigmoid  // no gates: unused
+            useBias = cellConfig["use_bias"]?.bool ?? true
         case .lstm, .gru:
             activation = try KerasActivation.parse(cellConfig["activation"], default: "tanh", layer: layer, key: "activation", generation: generation)
             recurrentActivation = try KerasActivation.parse(

@@ -77,7 +77,7 @@ struct KerasModelBuilder {
         guard layers.contains(where: { if case .recurrent = $0 { true } else { false } }) else {
             throw ImportError(
                 .noRecurrentWeights,
-                "the model has no LSTM or GRU layer (layers: \(config.layers.map(\.label).joined(separator: ", ")))")
+                "the model has no LSTM, GRU or SimpleRNN layer (layers: \(config.layers.map(\.label).joined(separator: ", ")))")
         }
     }
 
@@ -253,7 +253,7 @@ struct KerasModelBuilder {
         let recurrentKernel = try required("recurrent_kernel", in: found, layer: layer, part: part)
         try rejectUnknown(found, known: ["kernel", "recurrent_kernel", "bias"], layer: layer)
         let kernelShape = kernel.tensor.shape
-        let gateName = gates == 4 ? "4H" : "3H"
+        let gateName = gates == 1 ? "H" : "\(gates)H"
         guard kernelShape.count == 2, kernelShape[1] == gates * h else {
             throw ImportError(
                 .shapeMismatch, "\(what): kernel must be [I, \(gateName) = \(gates * h)], found \(kernelShape)", location: kernel.sourceName)
@@ -308,6 +308,7 @@ struct KerasModelBuilder {
         case .lstm: (layout, expected) = (KerasLayouts.lstm, [4 * h])
         case .cudnnLSTM: (layout, expected) = (KerasLayouts.cudnnLSTM, [8 * h])
         case .cudnnGRU: (layout, expected) = (KerasLayouts.cudnnGRU, [6 * h])
+        case .simpleRNN: (layout, expected) = (KerasLayouts.simpleRNN, [h])
         case .gru:
             let after = biasShape == [2, 3 * h]
             let before = biasShape == [3 * h]

@@ -70,9 +70,23 @@ public enum MergeMode: String, Sendable, CaseIterable {
     case concat, sum, mul, ave
 }
 
+/// What a recurrent layer that does not return sequences emits (`return_sequences = false`).
+///
+/// The two differ for a bidirectional layer: the backward direction's final state is its output at the first
+/// time step, while the last time step holds its output after reading only the last event.
+public enum FinalOutput: String, Sendable, CaseIterable {
+    /// Each direction's final state after reading the whole sequence, merged: Keras `return_sequences=False`,
+    /// PyTorch `h_n` of the last layer (`cat(h_n[-2], h_n[-1])` for a bidirectional one).
+    case finalState = "final_state"
+    /// The output sequence's last time step: PyTorch `output[:, -1]`.
+    case lastStep = "last_step"
+}
+
 /// The recurrent cell kind.
 public enum CellKind: String, Sendable, CaseIterable {
     case lstm, gru
+    /// The notes' plain RNN (Keras `SimpleRNN`, PyTorch `nn.RNN`): `STM_t = activation(W_s[STM_{t-1}, E_t] + b_s)`.
+    case rnn
 }
 
 /// A direction of a recurrent layer. Index 0 is always forward, 1 backward.
@@ -120,13 +134,15 @@ public struct RecurrentLayer: Sendable, Equatable {
     /// How two directions are combined; `nil` with one direction.
     public var mergeMode: MergeMode?
     public var returnSequences: Bool
+    /// Without `returnSequences`: final states (`h_n`, Keras) or the last time step (`output[:, -1]`).
+    public var finalOutput: FinalOutput
     /// Keras `go_backwards`: read the input reversed and return outputs in that reversed order.
     public var goBackwards: Bool
     /// Candidate and output squashing (`N_t`, `U_t`; GRU candidate). Keras `activation`.
     public var activation: Activation
-    /// Gate activation (`i_t`, `f_t`, `V_t`; GRU `z`, `r`). Keras `recurrent_activation`.
+    /// Gate activation (`i_t`, `f_t`, `V_t`; GRU `z`, `r`). Keras `recurrent_activation`. Unused by an RNN layer.
     public var recurrentActivation: Activation
-    /// LSTM only; GRU layers are always `.standard`.
+    /// LSTM only; GRU and RNN layers are always `.standard`.
     public var useGate: UseGateVariant
     public var peepholes: PeepholeForm
     public var bias: BiasKind
@@ -147,8 +163,9 @@ public struct RecurrentLayer: Sendable, Equatable {
         goBackwards: Bool = false, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
         useGate: UseGateVariant = .standard, peepholes: PeepholeForm = .none, bias: BiasKind = .single,
         resetMode: ResetMode? = nil, cellClip: Double? = nil, gateClip: Double? = nil,
-        projectionClip: Double? = nil, forgetBias: Double = 0
+        projectionClip: Double? = nil, forgetBias: Double = 0, finalOutput: FinalOutput = .finalState
     ) {
+        self.finalOutput = finalOutput
         self.cell = cell
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize

@@ -169,8 +169,13 @@ extension Layer {
                 ("return_sequences", .bool(layer.returnSequences)),
                 ("go_backwards", .bool(layer.goBackwards)),
             ]
+            // Optional, written only when it differs from the default `final_state` (spec §2.2).
+            if !layer.returnSequences, layer.finalOutput != .finalState {
+                result.append(("final_output", .string(layer.finalOutput.rawValue)))
+            }
             activation(layer.activation, "activation")
-            activation(layer.recurrentActivation, "recurrent_activation")
+            // A plain RNN has no gates: no recurrent activation is stored.
+            if layer.cell != .rnn { activation(layer.recurrentActivation, "recurrent_activation") }
             result.append(("bias", .string(layer.bias.rawValue)))
             switch layer.cell {
             case .lstm:
@@ -181,6 +186,8 @@ extension Layer {
                 result.append(("forget_bias", .double(layer.forgetBias)))
             case .gru:
                 result.append(("reset", .string((layer.resetMode ?? .after).rawValue)))
+            case .rnn:
+                break
             }
             if let clip = layer.gateClip { result.append(("gate_clip", .double(clip))) }
         }
@@ -220,8 +227,8 @@ extension Layer {
             self = .dense(DenseLayer(
                 inputSize: try size("input_size"), units: try size("units"), activation: try activation("activation"),
                 useBias: try reader.bool("use_bias"), parameters: ParameterSet()))
-        case "lstm", "gru":
-            let cell = CellKind(rawValue: kind)!
+        case "lstm", "gru", "rnn":
+            let cell = CellKind(rawValue: kind) ?? .lstm
             let directions = try reader.int("directions")
             guard directions == 1 || directions == 2 else {
                 throw ModelError(.invalidAttributeValue, "directions must be 1 or 2, found \(directions)", keyPath: reader.scope + "directions")
@@ -234,9 +241,13 @@ extension Layer {
                 projectionSize: projection == 0 ? nil : projection,
                 directions: Array(repeating: ParameterSet(), count: directions), mergeMode: merge,
                 returnSequences: try reader.bool("return_sequences"), goBackwards: try reader.bool("go_backwards"),
-                activation: try activation("activation"), recurrentActivation: try activation("recurrent_activation"),
+                activation: try activation("activation"),
+                recurrentActivation: cell == .rnn ? .sigmoid : try activation("recurrent_activation"),
                 bias: try reader.enumValue("bias", BiasKind.self),
                 gateClip: try reader.optionalDouble("gate_clip"))
+            if reader.has("final_output") {
+                layer.finalOutput = try reader.enumValue("final_output", FinalOutput.self)
+            }
             switch cell {
             case .lstm:
                 layer.useGate = try reader.enumValue("use_gate", UseGateVariant.self)
@@ -246,6 +257,8 @@ extension Layer {
                 layer.forgetBias = try reader.double("forget_bias")
             case .gru:
                 layer.resetMode = try reader.enumValue("reset", ResetMode.self)
+            case .rnn:
+                break
             }
             self = .recurrent(layer)
         default:
@@ -304,6 +317,8 @@ struct AttributeReader {
         guard case .double(let value) = found else { throw wrongType(key, "double", found) }
         return value
     }
+
+    func has(_ key: String) -> Bool { attributes.contains { $0.key == key } }
 
     func optionalDouble(_ key: String) throws(ModelError) -> Double? {
         guard attributes.contains(where: { $0.key == key }) else { return nil }

@@ -19,6 +19,8 @@ public enum TensorRole: String, Sendable, CaseIterable, Comparable {
     case W_z, b_z, W_r, b_r, W_c, b_c
     // GRU recurrent-side second biases
     case bh_z, bh_r, bh_c
+    // Plain RNN (SimpleRNN, nn.RNN): the state update and its recurrent-side second bias
+    case W_s, b_s, bh_s
     // Embedding table and dense head
     case W_e, W_d, b_d
 
@@ -74,6 +76,9 @@ extension RecurrentLayer {
         case .gru:
             slots += [(.W_z, [h, columns]), (.b_z, [h]), (.W_r, [h, columns]), (.b_r, [h]), (.W_c, [h, columns]), (.b_c, [h])]
             if bias == .double { slots += [(.bh_z, [h]), (.bh_r, [h]), (.bh_c, [h])] }
+        case .rnn:
+            slots += [(.W_s, [h, columns]), (.b_s, [h])]
+            if bias == .double { slots.append((.bh_s, [h])) }
         }
         return slots
     }

@@ -100,6 +100,13 @@ extension Layer {
                 if layer.resetMode != nil {
                     throw ModelError(.invalidHyperparameter, "reset mode is only defined for GRU", keyPath: "\(key)/reset")
                 }
+            case .rnn:
+                if layer.resetMode != nil {
+                    throw ModelError(.invalidHyperparameter, "reset mode is only defined for GRU", keyPath: "\(key)/reset")
+                }
+                if layer.useGate != .standard || layer.peepholes != .none || layer.cellClip != nil || layer.projectionClip != nil || layer.forgetBias != 0 {
+                    throw ModelError(.invalidHyperparameter, "use-gate variant, peepholes, cell clip, projection clip and forget bias are LSTM-only", keyPath: key)
+                }
             case .gru:
                 guard let reset = layer.resetMode else {
                     throw ModelError(.invalidHyperparameter, "a GRU layer must state its reset mode", keyPath: "\(key)/reset")

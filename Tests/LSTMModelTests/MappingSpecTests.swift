@@ -31,7 +31,11 @@ import Testing
     @Test(arguments: layouts.map(\.id))
     func everyGateOfTheCellAppearsExactlyOnce(id: String) throws {
         let layout = try #require(Self.layouts.first { $0.id == id })
-        let expected: Set<DocumentGate> = layout.cell == .lstm ? [.n, .i, .f, .v] : [.z, .r, .c]
+        let expected: Set<DocumentGate> = switch layout.cell {
+        case .lstm: [.n, .i, .f, .v]
+        case .gru: [.z, .r, .c]
+        case .rnn: [.s]
+        }
         #expect(Set(layout.gates.map(\.gate)) == expected)
         #expect(layout.gates.count == expected.count)
     }

@@ -83,7 +83,7 @@ public struct FastEngine: ForwardPass {
                     let key = StateKey(layer: index, direction: Direction.allCases[d])
                     var stm = initialStates[key].map { $0.STM.scalars.map(Float.init) }
                         ?? [Float](repeating: 0, count: B * layer.recurrentSize)
-                    var ltm = layer.cell == .gru
+                    var ltm = layer.cell != .lstm
                         ? []
                         : initialStates[key]?.LTM.map { $0.scalars.map(Float.init) }
                             ?? [Float](repeating: 0, count: B * layer.hiddenSize)
@@ -96,13 +96,18 @@ public struct FastEngine: ForwardPass {
                     timings.recurrence += phases.recurrence
                     finalStates[key] = CellState(
                         STM: NDArray(unchecked: [B, layer.recurrentSize], widened(stm)),
-                        LTM: layer.cell == .gru ? nil : NDArray(unchecked: [B, layer.hiddenSize], widened(ltm)))
+                        LTM: layer.cell != .lstm ? nil : NDArray(unchecked: [B, layer.hiddenSize], widened(ltm)))
                     outputs.append(output)
                     finals.append(stm)
                 }
                 let R = layer.recurrentSize
                 if layer.returnSequences {
                     flow = .sequence(merge(outputs, rows: T * B, width: R, mode: layer.mergeMode), T: T, F: layer.outputSize)
+                } else if layer.finalOutput == .lastStep {
+                    // PyTorch `output[:, -1]`: the merged output's last time-major block (zeros when T = 0).
+                    let F = layer.outputSize
+                    let merged = merge(outputs, rows: T * B, width: R, mode: layer.mergeMode)
+                    flow = .vectors(T == 0 ? [Float](repeating: 0, count: B * F) : Array(merged[((T - 1) * B * F)...]), F: F)
                 } else {
                     flow = .vectors(merge(finals, rows: B, width: R, mode: layer.mergeMode), F: layer.outputSize)
                 }

@@ -122,6 +122,8 @@ struct DirectionRun {
                                     switch cell.gates {
                                     case 4:
                                         lstmLoop(w: w, gx: gx, y: y, h0: h0, c: ltmBuffer.baseAddress, work: work, H: H, R: R)
+                                    case 1:
+                                        rnnLoop(w: w, gx: gx, y: y, h0: h0, H: H)
                                     default:
                                         gruLoop(w: w, gx: gx, y: y, h0: h0, work: work, H: H)
                                     }
@@ -216,6 +218,25 @@ struct DirectionRun {
         }
         // Final LTM back into the caller's buffer.
         if cPrev != c { c.update(from: cPrev, count: B * H) }
+    }
+
+    /// Plain RNN: `STM_t = activation(gx_t + STM_{t-1}·W_h^T)`, computed in the output slot.
+    private func rnnLoop(
+        w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+        h0: UnsafeMutablePointer<Float>, H: Int
+    ) {
+        let T = order.steps, B = batch
+        let s = settings
+        var hPrev = UnsafePointer(h0)
+        for step in 0..<T {
+            let g = gx + order.read(step) * B * H
+            let slot = y + order.write(step) * B * H
+            BLAS.gemm(B, H, H, hPrev, H, w + cell.whT, H, g, H, beta: 1)
+            if let limit = s.gateClip { VectorMath.clip(g, B * H, limit) }
+            s.activation.apply(g, B * H)
+            slot.update(from: g, count: B * H)
+            hPrev = UnsafePointer(slot)
+        }
     }
 
     private func gruLoop(

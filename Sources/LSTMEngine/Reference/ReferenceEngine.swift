@@ -72,6 +72,9 @@ public struct ReferenceEngine: ForwardPass {
                 }
                 if layer.returnSequences {
                     flow = .sequence(outputs)
+                } else if layer.finalOutput == .lastStep {
+                    // PyTorch `output[:, -1]`: the merged output at the last time step (zeros when T = 0).
+                    flow = .vectors(outputs.map { $0.last ?? Vector(zeros: layer.outputSize) })
                 } else {
                     flow = .vectors(finals.map { merge($0.map(\.STM), layer.mergeMode) })
                 }
@@ -109,6 +112,7 @@ private enum Flow {
 private enum ReferenceCell {
     case lstm(LSTMWeights)
     case gru(GRUWeights)
+    case rnn(RNNWeights)
 }
 
 private enum ReferenceLayer {
@@ -132,6 +136,7 @@ private enum ReferenceLayer {
                 switch recurrent.cell {
                 case .lstm: cells.append(.lstm(try LSTMWeights(set, layer: recurrent)))
                 case .gru: cells.append(.gru(try GRUWeights(set, layer: recurrent)))
+                case .rnn: cells.append(.rnn(try RNNWeights(set, layer: recurrent)))
                 }
             }
             self = .recurrent(recurrent, CellSettings(recurrent), cells)
@@ -168,6 +173,8 @@ private func recurrent(
                 (STM, LTM) = lstmStep(w, settings, STM: STM, LTM: LTM ?? Vector(zeros: layer.hiddenSize), E: E)
             case .gru(let w):
                 STM = gruStep(w, settings, STM: STM, E: E)
+            case .rnn(let w):
+                STM = rnnStep(w, settings, STM: STM, E: E)
             }
             outputs.append(STM)
         }
