@@ -111,6 +111,10 @@ def torch_cases():
     cases.append(torch_case("torch_bigru_2layer_linear_seq",
                             Wrap(nn.GRU(F, H, num_layers=2, batch_first=True, bidirectional=True), "seq", head=nn.Linear(2 * H, 3)),
                             "2-layer bidirectional nn.GRU + nn.Linear on every step (MatMul + Add)"))
+    cases.append(torch_case("torch_bilstm_last", Wrap(nn.LSTM(F, H, batch_first=True, bidirectional=True), "last"),
+                            "bidirectional nn.LSTM, output[:, -1] (the last step, not the final states)"))
+    cases.append(torch_case("torch_rnn_relu_seq", Wrap(nn.RNN(F, H, batch_first=True, nonlinearity="relu"), "seq"),
+                            "nn.RNN nonlinearity relu (RNN operator), full sequence"))
     cases.append(torch_case("torch_embedding_lstm_linear_softmax",
                             Wrap(nn.LSTM(5, H, batch_first=True), "last", head=nn.Linear(H, 3), embedding=nn.Embedding(7, 5),
                                  softmax=True),
@@ -189,6 +193,44 @@ def np_gru(x_tbf, W, R, Bias, linear_before_reset, acts, direction):
             ht = (1 - z) * hh + z * ht
             Y[t, d] = ht
     return Y
+
+
+def np_rnn(x_tbf, W, R, Bias, acts, direction, clip=None):
+    D, Hh, _ = W.shape
+    steps, batch = x_tbf.shape[0], x_tbf.shape[1]
+    Y = np.zeros((steps, D, batch, Hh))
+    cl = (lambda z: np.clip(z, -clip, clip)) if clip else (lambda z: z)
+    for d in range(D):
+        f = acts[d]
+        reverse = direction == "reverse" or d == 1
+        b = Bias[d].astype(np.float64)
+        ht = np.zeros((batch, Hh))
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            ht = f(cl(x_tbf[t].astype(np.float64) @ W[d].T.astype(np.float64) + ht @ R[d].T.astype(np.float64) + b[:Hh] + b[Hh:]))
+            Y[t, d] = ht
+    return Y
+
+
+def helper_rnn(name, covers):
+    """Bidirectional RNN, activations Sigmoid (both directions), clip 0.8, full sequence."""
+    rng = rng_for("onnx/" + name)
+    D = 2
+    W, R, Bias = uniform(rng, (D, H, F)), uniform(rng, (D, H, H)), uniform(rng, (D, 2 * H))
+    node = helper.make_node("RNN", ["x_tbf", "W", "R", "B"], ["Y", "Y_h"], hidden_size=H, direction="bidirectional",
+                            activations=["Sigmoid", "Sigmoid"], clip=0.8)
+    x = uniform(rng, (B, T, F), -1, 1)
+    folder = fresh_dir(ROOT / name)
+    model = build(name, [node], {"W": W, "R": R, "B": Bias}, ["batch", "time", D * H], seq_tail(D), "y")
+    path = folder / "model.onnx"
+    onnx.save(model, str(path))
+    Y = np_rnn(x.transpose(1, 0, 2), W, R, Bias, [act("Sigmoid")] * D, "bidirectional", clip=0.8)
+    reference = Y.transpose(2, 0, 1, 3).reshape(B, T, D * H)
+    info, expected = finish(name, folder, path, x, covers, "onnx.helper")
+    diff = float(np.max(np.abs(expected - reference)))
+    assert diff < 1e-5, f"{name}: onnxruntime and the NumPy ONNX reference differ by {diff}"
+    info["numpy_vs_onnxruntime_max_abs_diff"] = diff
+    write_json(folder / "case.json", info)
+    return info
 
 
 def const(name, array):
@@ -342,6 +384,7 @@ def helper_cases():
                    D=2, direction="bidirectional", lbr=0),
         helper_gru("helper_gru_lbr1_gemm_softmax", "GRU linear_before_reset=1, Y_h, Gemm head + Softmax",
                    lbr=1, tail="last", head=True),
+        helper_rnn("helper_birnn_sigmoid_clip", "bidirectional RNN, activation Sigmoid, clip 0.8, full sequence"),
     ]
 
 
@@ -390,10 +433,12 @@ def bad_cases():
 
     lstm = helper.make_node("LSTM", ["x_tbf", "W", "R", "B"], ["Y", "Y_h"], hidden_size=H)
     squeeze = [const("axes0", np.array([0], np.int64)), helper.make_node("Squeeze", ["Y_h", "axes0"], ["y"])]
-    # RNN: no SimpleRNN layer kind in the format (yet).
-    rnn_W, rnn_R = uniform(rng, (1, H, F)), uniform(rng, (1, H, H))
-    save("rnn.onnx", lstm_graph([helper.make_node("RNN", ["x_tbf", "rW", "rR"], ["Y", "Y_h"], hidden_size=H)] + squeeze,
-                                {"rW": rnn_W, "rR": rnn_R}), "RNN operator", "unsupported layer")
+    # The last step of a reverse layer's Y: that direction has read one step only.
+    reverse = helper.make_node("LSTM", ["x_tbf", "W", "R", "B"], ["Y", "Y_h"], hidden_size=H, direction="reverse")
+    save("reverse_last_step.onnx", lstm_graph([reverse, const("last", np.array(-1, np.int64)),
+                                               helper.make_node("Gather", ["Y", "last"], ["Y_last"], axis=0),
+                                               const("axes0", np.array([0], np.int64)), helper.make_node("Squeeze", ["Y_last", "axes0"], ["y"])]),
+         "Gather of the last step of a reverse layer", "unsupported topology")
     # The data path branches: Y feeds two nodes.
     save("branch.onnx", lstm_graph([lstm, helper.make_node("Identity", ["Y_h"], ["a"]), helper.make_node("Identity", ["Y_h"], ["b"]),
                                     const("axes0", np.array([0], np.int64)), helper.make_node("Squeeze", ["b", "axes0"], ["y"])]),
@@ -451,6 +496,7 @@ def main():
     cases = torch_cases() + helper_cases() + [external_data_case()]
     bad_cases()
     write_json(ROOT / "cases.json", {"generator": "Fixtures/fixturegen/onnx_cases.py", "cases": [c["case"] for c in cases]})
+    print(f"  {len(cases)} cases")
 
 
 if __name__ == "__main__":

@@ -110,8 +110,22 @@ public enum ONNXExporter {
                         current = builder.node("Reshape", [moved, builder.ints("\(prefix).shape", [0, 0, -1])], name: "\(prefix)/Reshape")
                     }
                     form = .timeMajor
+                } else if recurrent.finalOutput == .lastStep, !recurrent.goBackwards {
+                    // Y [T, D, B, H] → merged [T, B, F] → its last time step [B, F].
+                    var merged: String
+                    if D == 1 {
+                        merged = builder.node("Squeeze", [Y, builder.ints("\(prefix).axes_1", [1])], name: "\(prefix)/Squeeze")
+                    } else if let reduce = reduceNode(recurrent.mergeMode) {
+                        merged = try reduce(&builder, Y, 1, prefix)
+                    } else {
+                        let moved = builder.node("Transpose", [Y], name: "\(prefix)/Transpose", attributes: [.ints("perm", [0, 2, 1, 3])])
+                        merged = builder.node("Reshape", [moved, builder.ints("\(prefix).shape", [0, 0, -1])], name: "\(prefix)/Reshape")
+                    }
+                    current = builder.node("Gather", [merged, builder.scalar("\(prefix).last", -1)], name: "\(prefix)/last_step", attributes: [.int("axis", 0)])
+                    form = .vectors
                 } else {
                     // Y_h [D, B, H] → [B, D·H] (concat, forward first) or [B, H].
+                    // (go_backwards: its last step is the final state of the reversed read, which Y_h is.)
                     if D == 1 {
                         current = builder.node("Squeeze", [Y_h, builder.ints("\(prefix).axes_0", [0])], name: "\(prefix)/Squeeze")
                     } else if let reduce = reduceNode(recurrent.mergeMode) {
@@ -204,7 +218,7 @@ public enum ONNXExporter {
         func refuse(_ location: String, _ message: String) -> ExportError {
             ExportError(.notExpressible, message, layer: index, location: location)
         }
-        let op = layer.cell == .lstm ? "the ONNX LSTM operator" : "the ONNX GRU operator"
+        let op = "the ONNX \(layer.cell.rawValue.uppercased()) operator"
         if layer.useGate == .document {
             throw refuse("use_gate", "the document use gate (U_t = tanh(W_u·LTM_{t-1}f_t + b_u)) has no ONNX form; \(op) computes h = o·h(c)")
         }
@@ -220,7 +234,8 @@ public enum ONNXExporter {
         if layer.forgetBias != 0 {
             throw refuse("forget_bias", "forget_bias \(layer.forgetBias) is added at run time; \(op) has no such constant (folding it into B would change the stored bias)")
         }
-        for (name, activation) in [("activation", layer.activation), ("recurrent_activation", layer.recurrentActivation)] where activation == .softmax {
+        let used = layer.cell == .rnn ? [("activation", layer.activation)] : [("activation", layer.activation), ("recurrent_activation", layer.recurrentActivation)]
+        for (name, activation) in used where activation == .softmax {
             throw refuse(name, "softmax is not an element-wise activation of \(op)")
         }
         if layer.goBackwards {
@@ -240,7 +255,11 @@ public enum ONNXExporter {
         _ layer: RecurrentLayer, index: Int, input: String, graphType: DType, builder: inout GraphBuilder
     ) throws(ExportError) -> (String, String) {
         let prefix = "layer_\(index)"
-        var table = layer.cell == .lstm ? ONNXLayouts.lstm : ONNXLayouts.gru
+        var table = switch layer.cell {
+        case .lstm: ONNXLayouts.lstm
+        case .gru: ONNXLayouts.gru
+        case .rnn: ONNXLayouts.rnn
+        }
         if layer.peepholes == .none { table.tensors.removeAll { $0.part == .peepholes } }
         let h = layer.hiddenSize
         var fused: [String: [Tensor]] = [:]
@@ -284,9 +303,11 @@ public enum ONNXExporter {
         }
         let direction = layer.directions.count == 2 ? "bidirectional" : layer.goBackwards ? "reverse" : "forward"
         var attributes: [Attribute] = [.int("hidden_size", Int64(h)), .string("direction", direction)]
-        let perDirection: [Activation] = layer.cell == .lstm
-            ? [layer.recurrentActivation, layer.activation, layer.activation] : [layer.recurrentActivation, layer.activation]
-        let defaults: [Activation] = layer.cell == .lstm ? [.sigmoid, .tanh, .tanh] : [.sigmoid, .tanh]
+        let (perDirection, defaults): ([Activation], [Activation]) = switch layer.cell {
+        case .lstm: ([layer.recurrentActivation, layer.activation, layer.activation], [.sigmoid, .tanh, .tanh])
+        case .gru: ([layer.recurrentActivation, layer.activation], [.sigmoid, .tanh])
+        case .rnn: ([layer.activation], [.tanh])
+        }
         if perDirection != defaults {
             var names: [String] = [], alphas: [Float] = [], betas: [Float] = []
             for _ in layer.directions {
@@ -312,7 +333,11 @@ public enum ONNXExporter {
         }
         if let clip = layer.gateClip { attributes.append(.float("clip", Float(clip))) }
         if layer.cell == .gru { attributes.append(.int("linear_before_reset", (layer.resetMode ?? .after) == .after ? 1 : 0)) }
-        let op = layer.cell == .lstm ? "LSTM" : "GRU"
+        let op = switch layer.cell {
+        case .lstm: "LSTM"
+        case .gru: "GRU"
+        case .rnn: "RNN"
+        }
         let Y = "\(prefix)/Y", Y_h = "\(prefix)/Y_h"
         builder.graph.node.append(makeNode(op, inputs, [Y, Y_h], name: "\(prefix)/\(op)", attributes: attributes))
         return (Y, Y_h)
@@ -440,6 +465,16 @@ struct GraphBuilder {
         proto.dims = [Int64(values.count)]
         proto.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
         proto.rawData = values.map { $0.littleEndian }.withUnsafeBytes { Data($0) }
+        graph.initializer.append(proto)
+        return name
+    }
+
+    /// Adds an int64 scalar initializer (a `Gather` index).
+    mutating func scalar(_ name: String, _ value: Int64) -> String {
+        var proto = Onnx_TensorProto()
+        proto.name = name
+        proto.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+        proto.rawData = withUnsafeBytes(of: value.littleEndian) { Data($0) }
         graph.initializer.append(proto)
         return name
     }

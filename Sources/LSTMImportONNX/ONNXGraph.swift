@@ -50,6 +50,8 @@ struct Flow {
         case sequence
         /// `Y_h`: the final state.
         case finalState
+        /// `Y[T - 1]`: the sequence's last time step.
+        case lastStep
         /// `Y_c`: the final cell state (no layer output in the format).
         case cellState
         case other
@@ -175,7 +177,8 @@ struct ONNXGraphReader {
     mutating func settle(_ index: Int, _ flow: Flow) throws(ImportError) {
         guard case .recurrent(var layer) = layers[index] else { return }
         layer.returnSequences = flow.part == .sequence && flow.axes.contains(.time)
-        if layer.returnSequences, layer.goBackwards {
+        layer.finalOutput = flow.part == .lastStep ? .lastStep : .finalState
+        if layer.returnSequences || layer.finalOutput == .lastStep, layer.goBackwards {
             throw ImportError(
                 .unsupportedTopology,
                 "layer \(index) (direction reverse) returns its output sequence: ONNX aligns a reverse direction's outputs with the input's time steps, lstmconv's go_backwards returns them reversed; only its final state Y_h is imported",
@@ -468,12 +471,12 @@ struct ONNXGraphReader {
         guard let producer = flow.producer, flow.part == .sequence, case .recurrent(let layer) = layers[producer] else {
             throw fail(.unsupportedTopology, node, "takes the last step of something that is not an LSTM/GRU output sequence")
         }
-        guard layer.directions.count == 1, !layer.goBackwards else {
+        guard !layer.goBackwards else {
             throw fail(
                 .unsupportedTopology, node,
-                "takes the last step of a \(layer.directions.count == 2 ? "bidirectional" : "reverse") layer's sequence: the backward direction has then read one step only, which is not its final state (use Y_h)")
+                "takes the last step of a reverse layer's sequence: that direction has then read one step only, and lstmconv's go_backwards keeps no such output (use Y_h)")
         }
-        flow.part = .finalState
+        flow.part = .lastStep
         try settle(producer, flow)
         flow.producer = nil
     }

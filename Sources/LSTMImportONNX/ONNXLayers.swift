@@ -9,6 +9,7 @@ extension ONNXGraphReader {
     /// An `LSTM` or `GRU` operator: one recurrent layer, cut by ``ONNXLayouts``.
     mutating func recurrent(_ node: Onnx_NodeProto, _ data: Flow) throws(ImportError) -> [Value] {
         let isLSTM = node.opType == "LSTM"
+        let cell: CellKind = isLSTM ? .lstm : node.opType == "GRU" ? .gru : .rnn
         guard !data.tokens else { throw fail(.unsupportedTopology, node, "reads token ids; an embedding must come first") }
         if let producer = data.producer { try settle(producer, data) }
         let layout = Int(clamping: node.int("layout") ?? 0)
@@ -26,7 +27,7 @@ extension ONNXGraphReader {
         case "bidirectional": directionCount = 2
         default: throw fail(.malformedSource, node, "direction `\(directionName)`")
         }
-        let gateCount = isLSTM ? 4 : 3
+        let gateCount = isLSTM ? 4 : cell == .gru ? 3 : 1
         let W = try constant(node, 1, "W")
         let R = try constant(node, 2, "R")
         guard W.dims.count == 3, W.dims[0] == directionCount, W.dims[1] % gateCount == 0 else {
@@ -70,12 +71,12 @@ extension ONNXGraphReader {
         }
 
         // Activations: f (gates), g (candidate), h (LSTM output), per direction.
-        let perDirection = isLSTM ? 3 : 2
+        let perDirection = isLSTM ? 3 : cell == .gru ? 2 : 1
         let activations = try parseActivations(node, count: perDirection * directionCount)
         for d in 1..<directionCount where Array(activations[d * perDirection ..< (d + 1) * perDirection]) != Array(activations[0..<perDirection]) {
             throw fail(.unsupportedLayer, node, "the directions use different activations; the format has one set per layer")
         }
-        let f = activations[0], g = activations[1]
+        let f = activations[0], g = cell == .rnn ? activations[0] : activations[1]
         if isLSTM, activations[2] != g {
             throw fail(.unsupportedLayer, node, "activations g (\(g)) and h (\(activations[2])) differ; the format has one `activation` for the candidate and the output")
         }
@@ -87,11 +88,11 @@ extension ONNXGraphReader {
                 throw fail(.unsupportedLayer, node, "input_forget=1 with gate activation \(f): only sigmoid (and HardSigmoid with beta 0.5) satisfy 1 − f(z) = f(−z)")
             }
         }
-        let linearBeforeReset = !isLSTM && (node.int("linear_before_reset") ?? 0) != 0
+        let linearBeforeReset = cell == .gru && (node.int("linear_before_reset") ?? 0) != 0
         let clip = node.float("clip").map(Double.init)
         if let clip, !(clip > 0) { throw fail(.malformedSource, node, "clip \(clip) is not positive") }
 
-        var layout_ = isLSTM ? ONNXLayouts.lstm : ONNXLayouts.gru
+        var layout_ = isLSTM ? ONNXLayouts.lstm : cell == .gru ? ONNXLayouts.gru : ONNXLayouts.rnn
         if P == nil { layout_.tensors.removeAll { $0.part == .peepholes } }
         let layerIndex = layers.count
         var sets: [ParameterSet] = []
@@ -136,16 +137,16 @@ extension ONNXGraphReader {
             notes.append("layer \(layerIndex): input_forget=1 is stored as W_f = −W_i, b_f = −b_i, bh_f = −bh_i\(P != nil ? ", P_f = −P_i" : "") (σ(−z) = 1 − σ(z))")
         }
         let layer = RecurrentLayer(
-            cell: isLSTM ? .lstm : .gru, inputSize: inputSize, hiddenSize: h, directions: sets,
+            cell: cell, inputSize: inputSize, hiddenSize: h, directions: sets,
             mergeMode: directionCount == 2 ? .concat : nil, returnSequences: true, goBackwards: directionName == "reverse",
-            activation: g, recurrentActivation: f, peepholes: P == nil ? .none : .diagonal, bias: .double,
-            resetMode: isLSTM ? nil : (linearBeforeReset ? .after : .before), gateClip: clip)
+            activation: g, recurrentActivation: cell == .rnn ? .sigmoid : f, peepholes: P == nil ? .none : .diagonal, bias: .double,
+            resetMode: cell == .gru ? (linearBeforeReset ? .after : .before) : nil, gateClip: clip)
         layers.append(.recurrent(layer))
-        let letters = isLSTM ? "i,o,f,c → W_i,W_v,W_f,W_n" : "z,r,h → W_z,W_r,W_c"
+        let letters = isLSTM ? "i,o,f,c → W_i,W_v,W_f,W_n" : cell == .gru ? "z,r,h → W_z,W_r,W_c" : "i → W_s"
         summaries.append(
-            "\(isLSTM ? "lstm" : "gru") (onnx \(node.label)): I=\(inputSize) H=\(h), \(directionName), gates \(letters)"
+            "\(cell.rawValue) (onnx \(node.label)): I=\(inputSize) H=\(h), \(directionName), gates \(letters)"
                 + (P == nil ? "" : ", peepholes P (i,o,f)") + (clip.map { ", clip \($0)" } ?? "")
-                + (isLSTM ? "" : ", linear_before_reset=\(linearBeforeReset ? 1 : 0)"))
+                + (cell == .gru ? ", linear_before_reset=\(linearBeforeReset ? 1 : 0)" : "") + (cell == .rnn ? ", activation \(g)" : ""))
 
         let group = newGroup()
         let D = Axis.directions(directionCount)
@@ -174,7 +175,7 @@ extension ONNXGraphReader {
     /// them (as onnxruntime does). Defaults: LSTM Sigmoid, Tanh, Tanh; GRU Sigmoid, Tanh.
     func parseActivations(_ node: Onnx_NodeProto, count: Int) throws(ImportError) -> [Activation] {
         let names = node.strings("activations") ?? []
-        let defaults = node.opType == "LSTM" ? ["Sigmoid", "Tanh", "Tanh"] : ["Sigmoid", "Tanh"]
+        let defaults = node.opType == "LSTM" ? ["Sigmoid", "Tanh", "Tanh"] : node.opType == "GRU" ? ["Sigmoid", "Tanh"] : ["Tanh"]
         let list = names.isEmpty ? (0..<count).map { defaults[$0 % defaults.count] } : names
         guard list.count == count else {
             throw fail(.malformedSource, node, "\(list.count) activations; \(count) expected")

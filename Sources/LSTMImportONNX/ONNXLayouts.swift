@@ -40,8 +40,21 @@ public enum ONNXLayouts {
             "`activations` f, g: f → `recurrent_activation`, g → `activation`.",
         ])
 
+    /// ONNX `RNN` (the plain recurrent cell of issue 13's `rnn` layer kind).
+    public static let rnn = FusedLayout(
+        id: "onnx.rnn", title: "ONNX RNN", cell: .rnn,
+        gates: [("i", .s)],
+        tensors: [
+            SourceTensor("W[d]", shape: "[H, I]", part: .inputColumns, fusedAxis: 0),
+            SourceTensor("R[d]", shape: "[H, H]", part: .recurrentColumns, fusedAxis: 0),
+            SourceTensor("B[d]", shape: "[2H]", part: .biasThenSecondBias, fusedAxis: 0),
+        ],
+        notes: [
+            "`H_t = f(X_t·W^T + H_{t-1}·R^T + Wb + Rb)`; `activations` f (default Tanh) → `activation`; `clip` → `gate_clip`.",
+        ])
+
     /// Every ONNX table, in spec order.
-    public static let all: [FusedLayout] = [lstm, gru]
+    public static let all: [FusedLayout] = [lstm, gru, rnn]
 
     /// The tables as Markdown (the generated block of `spec/mappings-onnx.md`).
     public static var markdown: String { all.map(\.markdown).joined(separator: "\n\n") }

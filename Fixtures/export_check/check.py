@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Checks `lstmconv export --to onnx` on every fixture with the real onnx checker and onnxruntime.
+
+Run by hand when fixtures are generated (never in CI; it needs onnx and onnxruntime), from the repository root,
+after `swift build --product lstmconv`:
+
+    /work/venv/bin/python Fixtures/export_check/check.py [--lstmconv .build/debug/lstmconv]
+
+For every case of Fixtures/index.json (Keras, PyTorch, NumPy-reference cases) and of Fixtures/onnx/cases.json:
+  1. `lstmconv export SOURCE --to onnx -o OUT.onnx` with the case's import flags (PyTorch --module/--head/
+     --last-step); a refusal is recorded with its message (document use gate, projection, ... are not expressible);
+  2. `onnx.checker.check_model(OUT, full_check=True)` must pass and the opset must be >= 14;
+  3. onnxruntime runs OUT on the case's input.npy (token ids as int64); its output is compared with
+     - the original framework's output expected.npy (Keras, PyTorch, onnxruntime for ONNX sources; the NumPy
+       reference for numpy/ cases), and
+     - `lstmconv run SOURCE` (fast engine) on the same input;
+     both must be <= 1e-5 (max abs).
+Results go to Fixtures/export_check/onnx_results.json: per case the exported file's sha256 (the Swift tests
+re-export every case and require the same bytes, so the file checked here is the file the code writes), the two
+differences, or the refusal. Exit status 0 when every exported file passes.
+"""
+
+import argparse
+import hashlib
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "Fixtures"
+ATOL = 1e-5
+
+
+def cases():
+    index = json.loads((FIXTURES / "index.json").read_text())
+    for case in index["cases"]:
+        folder = FIXTURES / case["path"]
+        details = json.loads((folder / "case.json").read_text())
+        files = case["files"]
+        flags = []
+        if case["path"].startswith("pytorch/"):
+            source = files["safetensors"]
+            for key, value in sorted((details.get("import_options") or {}).items()):
+                flags += [f"--{key}", value]
+            if (details.get("head") or {}).get("applied_to") == "last_step":
+                flags.append("--last-step")
+        elif case["path"].startswith("keras/"):
+            source = files.get("keras") or files.get("h5")
+            if source is None:
+                continue
+        else:
+            source = files.get("ours") or files.get("h5")
+        yield case["path"], folder / source, folder / case["input"]["file"], folder / case["expected"]["file"], flags
+    onnx_root = FIXTURES / "onnx"
+    for name in json.loads((onnx_root / "cases.json").read_text())["cases"]:
+        folder = onnx_root / name
+        yield f"onnx/{name}", folder / "model.onnx", folder / "input.npy", folder / "expected.npy", []
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lstmconv", default=str(ROOT / ".build/debug/lstmconv"))
+    args = parser.parse_args()
+    results, failures = {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        for path, source, input_file, expected_file, flags in cases():
+            out = tmp / "out.onnx"
+            out.unlink(missing_ok=True)
+            done = subprocess.run([args.lstmconv, "export", str(source), "--to", "onnx", "-o", str(out), *flags],
+                                  capture_output=True, text=True)
+            entry = {"source": str(source.relative_to(FIXTURES)), "flags": flags}
+            if done.returncode != 0:
+                entry.update(status="refused", exit=done.returncode, message=done.stderr.strip().split(": ", 1)[-1])
+                results[path] = entry
+                print(f"{path}: refused ({entry['message'][:110]})")
+                continue
+            model = onnx.load(str(out))
+            onnx.checker.check_model(model, full_check=True)
+            opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+            x = np.load(input_file)
+            feed = x.astype(np.int64) if x.dtype.kind in "iu" else x.astype(np.float32 if model.graph.input[0].type.tensor_type.elem_type == 1 else np.float64)
+            session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+            y = session.run(None, {session.get_inputs()[0].name: feed})[0]
+            expected = np.load(expected_file)
+            ran = tmp / "run.npy"
+            subprocess.run([args.lstmconv, "run", str(source), "--input", str(input_file), "--output", str(ran), "--force", *flags],
+                           check=True, capture_output=True)
+            ours = np.load(ran)
+            vs_expected = float(np.max(np.abs(y.astype(np.float64) - expected))) if y.shape == expected.shape else float("inf")
+            vs_run = float(np.max(np.abs(y.astype(np.float64) - ours))) if y.shape == ours.shape else float("inf")
+            ok = opset >= 14 and vs_expected <= ATOL and vs_run <= ATOL
+            entry.update(status="ok" if ok else "FAILED", sha256=hashlib.sha256(out.read_bytes()).hexdigest(), opset=opset,
+                         checker="passed", onnxruntime_vs_expected=vs_expected, onnxruntime_vs_lstmconv_run=vs_run,
+                         output_shape=list(y.shape))
+            results[path] = entry
+            print(f"{path}: {entry['status']} (vs framework {vs_expected:.1e}, vs lstmconv run {vs_run:.1e})")
+            if not ok:
+                failures.append(path)
+    summary = {
+        "generated_by": "Fixtures/export_check/check.py",
+        "onnx": onnx.__version__, "onnxruntime": ort.__version__, "atol": ATOL,
+        "exported": sum(1 for r in results.values() if r["status"] == "ok"),
+        "refused": sum(1 for r in results.values() if r["status"] == "refused"),
+        "failed": failures,
+        "cases": results,
+    }
+    (FIXTURES / "export_check" / "onnx_results.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"{summary['exported']} exported and checked, {summary['refused']} refused, {len(failures)} failed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
