@@ -34,9 +34,10 @@ struct ValidateCommand: ParsableCommand {
             try FileRules.requireInput(input)
             try FileRules.requireInput(expected)
             let pass = try modelOptions.prepare()
+            let runOptions = try modelOptions.runOptions()
             let x = try blaming(input) { try ForwardJob.input(from: URL(fileURLWithPath: input), for: pass.model) }
             let want = try blaming(expected) { try ForwardJob.expected(from: URL(fileURLWithPath: expected)) }
-            let result = try blaming(input) { try pass.run(x) }
+            let result = try blaming(input) { try pass.run(x, initialStates: [:], options: runOptions) }
             let comparison = Comparison(actual: result.output, expected: want, atol: atol, rtol: rtol)
             if let mismatch = comparison.shapeMismatch {
                 throw CommandFailure(

@@ -18,11 +18,17 @@ public enum TorchArchive {
         return bytes == [0x50, 0x4b, 0x03, 0x04] || bytes == [0x50, 0x4b, 0x05, 0x06]
     }
 
-    /// Whether `prefix` starts like a legacy (< 1.6) `torch.save` stream.
+    /// Whether `prefix` starts like a legacy (non-zip) `torch.save` stream: its first pickle is the magic number
+    /// `0x1950a86a20f9469cfc6c`, written as `LONG1` after `PROTO 2/3` (or after `PROTO 4/5` and a `FRAME`), or as
+    /// a text `LONG` by protocols 0 and 1 (`torch.save(..., _use_new_zipfile_serialization=False, pickle_protocol=N)`).
     public static func looksLikeLegacy(_ prefix: Data) -> Bool {
-        let bytes = [UInt8](prefix.prefix(14))
-        return bytes.count == 14 && bytes[0] == 0x80 && bytes[1] == 0x02 && bytes[2] == 0x8a && bytes[3] == 0x0a
-            && Array(bytes[4...]) == legacyMagic
+        let bytes = [UInt8](prefix.prefix(64))
+        if bytes.starts(with: Array("L119547037146038801333356L\n".utf8)) { return true }
+        guard bytes.count >= 14, bytes[0] == 0x80, (2...5).contains(bytes[1]) else { return false }
+        var start = 2
+        if bytes[1] >= 4, bytes[2] == 0x95 { start = 11 }  // FRAME + 8-byte length
+        guard bytes.count >= start + 12 else { return false }
+        return bytes[start] == 0x8a && bytes[start + 1] == 0x0a && Array(bytes[(start + 2)..<(start + 12)]) == legacyMagic
     }
 
     /// Whether `prefix` starts like a bare pickle (protocol 2 or later).

@@ -82,6 +82,14 @@ public enum FinalOutput: String, Sendable, CaseIterable {
     case lastStep = "last_step"
 }
 
+/// What a recurrent layer emits at a masked (skipped) time step. The state is carried over unchanged either way.
+public enum MaskedOutput: String, Sendable, CaseIterable {
+    /// The carried state, i.e. the previous output (Keras `LSTM`/`GRU`/`SimpleRNN` with a mask).
+    case previous
+    /// Zeros (Keras `Bidirectional` with `return_sequences`, PyTorch `pad_packed_sequence`).
+    case zero
+}
+
 /// The recurrent cell kind.
 public enum CellKind: String, Sendable, CaseIterable {
     case lstm, gru
@@ -156,6 +164,16 @@ public struct RecurrentLayer: Sendable, Equatable {
     public var projectionClip: Double?
     /// TF1 `forget_bias`: a constant added to the forget gate pre-activation at run time (not stored in `b_f`).
     public var forgetBias: Double
+    /// Keras `Masking(mask_value)` in front of this (first) layer: a time step whose features all equal this
+    /// value is masked (skipped). `nil`: no masking layer.
+    public var maskValue: Double?
+    /// What the layer emits at masked steps (when its input carries a mask).
+    public var maskedOutput: MaskedOutput = .previous
+    /// tf-keras `time_major=True` (first layer only): the model takes `[T, B, F]` and returns sequences `[T, B, ·]`.
+    public var timeMajor = false
+    /// Keras `stateful=True`: the source carries the final states into the next batch. Recorded for the caller;
+    /// each run still starts from the given (or zero) initial states, and `run --states` returns the final ones.
+    public var stateful = false
 
     public init(
         cell: CellKind, inputSize: Int, hiddenSize: Int, projectionSize: Int? = nil,
@@ -200,11 +218,14 @@ public struct EmbeddingLayer: Sendable, Equatable {
     public var vocabularySize: Int
     public var embeddingSize: Int
     public var parameters: ParameterSet
+    /// Keras `mask_zero=True`: token id 0 is padding, and its time steps are masked (skipped) downstream.
+    public var maskZero: Bool
 
-    public init(vocabularySize: Int, embeddingSize: Int, parameters: ParameterSet) {
+    public init(vocabularySize: Int, embeddingSize: Int, parameters: ParameterSet, maskZero: Bool = false) {
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
         self.parameters = parameters
+        self.maskZero = maskZero
     }
 }
 

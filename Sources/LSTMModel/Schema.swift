@@ -155,6 +155,7 @@ extension Layer {
         switch self {
         case .embedding(let layer):
             result += [("vocabulary_size", .int(Int64(layer.vocabularySize))), ("embedding_size", .int(Int64(layer.embeddingSize)))]
+            if layer.maskZero { result.append(("mask_zero", .bool(true))) }
         case .dense(let layer):
             result += [("input_size", .int(Int64(layer.inputSize))), ("units", .int(Int64(layer.units)))]
             activation(layer.activation, "activation")
@@ -190,6 +191,11 @@ extension Layer {
                 break
             }
             if let clip = layer.gateClip { result.append(("gate_clip", .double(clip))) }
+            // Optional masking keys, written only when they differ from "no mask" (spec §2.2).
+            if let value = layer.maskValue { result.append(("mask_value", .double(value))) }
+            if layer.maskedOutput != .previous { result.append(("masked_output", .string(layer.maskedOutput.rawValue))) }
+            if layer.timeMajor { result.append(("time_major", .bool(true))) }
+            if layer.stateful { result.append(("stateful", .bool(true))) }
         }
         return result
     }
@@ -222,7 +228,8 @@ extension Layer {
         switch kind {
         case "embedding":
             self = .embedding(EmbeddingLayer(
-                vocabularySize: try size("vocabulary_size"), embeddingSize: try size("embedding_size"), parameters: ParameterSet()))
+                vocabularySize: try size("vocabulary_size"), embeddingSize: try size("embedding_size"), parameters: ParameterSet(),
+                maskZero: reader.has("mask_zero") ? try reader.bool("mask_zero") : false))
         case "dense":
             self = .dense(DenseLayer(
                 inputSize: try size("input_size"), units: try size("units"), activation: try activation("activation"),
@@ -245,6 +252,12 @@ extension Layer {
                 recurrentActivation: cell == .rnn ? .sigmoid : try activation("recurrent_activation"),
                 bias: try reader.enumValue("bias", BiasKind.self),
                 gateClip: try reader.optionalDouble("gate_clip"))
+            layer.maskValue = try reader.optionalDouble("mask_value")
+            layer.timeMajor = reader.has("time_major") ? try reader.bool("time_major") : false
+            layer.stateful = reader.has("stateful") ? try reader.bool("stateful") : false
+            if reader.has("masked_output") {
+                layer.maskedOutput = try reader.enumValue("masked_output", MaskedOutput.self)
+            }
             if reader.has("final_output") {
                 layer.finalOutput = try reader.enumValue("final_output", FinalOutput.self)
             }

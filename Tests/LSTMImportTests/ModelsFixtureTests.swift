@@ -22,7 +22,7 @@ import Testing
     }()
 
     static let caseNames = allCaseNames.filter {
-        $0.hasPrefix("torch_bi") || $0.hasPrefix("torch_rnn") || $0.hasPrefix("torch_embedding") || $0.hasSuffix("_simple_rnn")
+        $0.hasPrefix("torch_") || $0.hasSuffix("_simple_rnn")
     }
 
     struct Case {
@@ -39,6 +39,15 @@ import Testing
         var sources: [String] { json["sources"] as? [String] ?? [] }
         var importJSON: [String: Any] { json["import"] as? [String: Any] ?? [:] }
         var runJSON: [String: Any] { json["run"] as? [String: Any] ?? [:] }
+
+        /// What `lstmconv run` flags the case states.
+        func runOptions() throws -> RunOptions {
+            var run = RunOptions(timeMajor: runJSON["time_major"] as? Bool ?? false)
+            if let file = runJSON["lengths"] as? String {
+                run.lengths = try ForwardJob.lengths(from: url(file))
+            }
+            return run
+        }
 
         /// What `lstmconv import` flags the case states, as library options.
         var options: ImportOptions {
@@ -62,7 +71,7 @@ import Testing
         for source in fixture.sources {
             let model = try ModelSource.load(fixture.url(source), options: fixture.options)
             let input = try ForwardJob.input(from: fixture.url("input.npy"), for: model)
-            let result = try engine.prepare(model).run(input)
+            let result = try engine.prepare(model).run(input, initialStates: [:], options: try fixture.runOptions())
             let comparison = Comparison(actual: result.output, expected: expected, atol: 1e-5, rtol: 0)
             #expect(comparison.shapeMismatch == nil, "\(name)/\(source): output \(result.output.shape), expected \(expected.shape)")
             #expect(
