@@ -299,10 +299,8 @@ struct ONNXGraphReader {
             return [.flow(try gather(out, node))]
         case "Slice":
             return [.flow(try slice(out, node))]
-        case "LSTM", "GRU":
+        case "LSTM", "GRU", "RNN":
             return try recurrent(node, out)
-        case "RNN":
-            throw fail(.unsupportedLayer, node, "the RNN operator (simple recurrent cell) has no layer kind in the lstmconv format; LSTM and GRU are imported")
         case "Gemm", "MatMul":
             return [.flow(try dense(node, out))]
         case "Add":
