@@ -31,8 +31,9 @@ public struct ONNXExport: Sendable {
 /// Recurrent layers become `LSTM` / `GRU` operators (layout 0, between `Transpose` nodes) whose `W`, `R`, `B`, `P`
 /// are fused by ``ONNXLayouts`` through ``FusedLayout/disassemble(_:hiddenSize:inputSize:recurrentSize:)``, the
 /// inverse of the importer's cut: a model imported from ONNX exports the same initializer bytes. Peepholes, gate
-/// clips and HardSigmoid are expressible; the document use gate, full peepholes, projection, cell/projection clips,
-/// `forget_bias` and a reverse layer's full sequence are refused with ``ExportError/Code/notExpressible``.
+/// clips and HardSigmoid are expressible (`go_backwards` as direction reverse, its sequence reversed in time by a
+/// `Slice` with step -1); the document use gate, full peepholes, projection, cell/projection clips, `forget_bias` and
+/// `go_backwards` on a bidirectional layer are refused with ``ExportError/Code/notExpressible``.
 public enum ONNXExporter {
     /// The opset the graph imports (≥ 14 for `layout`; 17 keeps `ReduceMean`/`ReduceProd` axes as attributes).
     public static let opset: Int64 = 17
@@ -103,6 +104,14 @@ public enum ONNXExporter {
                     // Y [T, D, B, H] → [T, B, D·H] (concat) or [T, B, H] (sum, mul, ave).
                     if D == 1 {
                         current = builder.node("Squeeze", [Y, builder.ints("\(prefix).axes_1", [1])], name: "\(prefix)/Squeeze")
+                        if recurrent.goBackwards {
+                            // go_backwards returns the outputs in reading order: the reverse direction's Y reversed in time.
+                            current = builder.node(
+                                "Slice",
+                                [current, builder.ints("\(prefix).reverse_starts", [-1]), builder.ints("\(prefix).reverse_ends", [Int64.min]),
+                                 builder.ints("\(prefix).reverse_axes", [0]), builder.ints("\(prefix).reverse_steps", [-1])],
+                                name: "\(prefix)/reverse_time")
+                        }
                     } else if let reduce = reduceNode(recurrent.mergeMode) {
                         current = try reduce(&builder, Y, 1, prefix)
                     } else {
@@ -241,11 +250,6 @@ public enum ONNXExporter {
         if layer.goBackwards {
             if layer.directions.count == 2 {
                 throw refuse("go_backwards", "go_backwards on a bidirectional layer: \(op) has no such direction pair")
-            }
-            if layer.returnSequences {
-                throw refuse(
-                    "go_backwards",
-                    "go_backwards with return_sequences returns the outputs in reversed order; \(op) (direction reverse) aligns them with the input's time steps")
             }
         }
     }

@@ -42,6 +42,8 @@ struct Flow {
     var producer: Int?
     /// What of the producer's output this is.
     var part: Part = .other
+    /// The time axis was reversed (`Slice` with step -1): a reverse layer's outputs in reading order (`go_backwards`).
+    var timeReversed = false
     /// Branch group: the outputs of one node share it; a group may be consumed once.
     var group: Int
 
@@ -178,10 +180,12 @@ struct ONNXGraphReader {
         guard case .recurrent(var layer) = layers[index] else { return }
         layer.returnSequences = flow.part == .sequence && flow.axes.contains(.time)
         layer.finalOutput = flow.part == .lastStep ? .lastStep : .finalState
-        if layer.returnSequences || layer.finalOutput == .lastStep, layer.goBackwards {
+        if layer.returnSequences, layer.goBackwards != flow.timeReversed {
             throw ImportError(
                 .unsupportedTopology,
-                "layer \(index) (direction reverse) returns its output sequence: ONNX aligns a reverse direction's outputs with the input's time steps, lstmconv's go_backwards returns them reversed; only its final state Y_h is imported",
+                layer.goBackwards
+                    ? "layer \(index) (direction reverse) returns its output sequence aligned with the input's time steps; lstmconv's go_backwards returns it in reading order (reversed by a Slice with step -1); Y_h or the reversed sequence is imported"
+                    : "layer \(index) returns its output sequence reversed in time, which only a reverse (go_backwards) layer does in the format",
                 file: file.url.path, location: "layer_\(index)")
         }
         layers[index] = .recurrent(layer)
@@ -452,10 +456,21 @@ struct ONNXGraphReader {
         }
         let axes = try ints(node, 3, "axes") ?? Array(0..<starts.count)
         let steps = try ints(node, 4, "steps") ?? Array(repeating: 1, count: starts.count)
-        guard starts.count == 1, ends.count == 1, axes.count == 1, steps == [1] else {
+        guard starts.count == 1, ends.count == 1, axes.count == 1, steps.count == 1 else {
             throw fail(.unsupportedTopology, node, "slices several axes of the data path")
         }
         let axis = axes[0] < 0 ? axes[0] + data.axes.count : axes[0]
+        if steps == [-1], data.axes.indices.contains(axis), data.axes[axis] == .time, starts[0] == -1, ends[0] <= -Int(Int32.max) {
+            // The whole time axis reversed.
+            guard data.producer != nil, data.part == .sequence, !data.timeReversed else {
+                throw fail(.unsupportedTopology, node, "reverses the time axis of something that is not a recurrent layer's output sequence")
+            }
+            out.timeReversed = true
+            return out
+        }
+        guard steps == [1] else {
+            throw fail(.unsupportedTopology, node, "slices the data path with step \(steps[0])")
+        }
         guard data.axes.indices.contains(axis), data.axes[axis] == .time, starts[0] == -1, ends[0] >= Int(Int32.max) else {
             throw fail(.unsupportedTopology, node, "slices [\(starts[0]), \(ends[0])) of axis \(axes[0]); only the last time step is recognised")
         }
