@@ -148,7 +148,8 @@ let package = Package(
         .testTarget(
             name: "LSTMImportTests",
             dependencies: [
-                "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport", "LSTMImportONNX",
+                "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport", "LSTMImportONNX", "ONNXProto",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),

@@ -77,7 +77,8 @@ def main():
                                   capture_output=True, text=True)
             entry = {"source": str(source.relative_to(FIXTURES)), "flags": flags}
             if done.returncode != 0:
-                entry.update(status="refused", exit=done.returncode, message=done.stderr.strip().split(": ", 1)[-1])
+                message = done.stderr.strip().removeprefix("lstmconv: error: ").replace(str(source) + ": ", "")
+                entry.update(status="refused", exit=done.returncode, message=message)
                 results[path] = entry
                 print(f"{path}: refused ({entry['message'][:110]})")
                 continue
