@@ -96,8 +96,9 @@ let package = Package(
         .target(
             name: "LSTMExport",
             dependencies: [
-                "LSTMImportPyTorch", "LSTMImportONNX", "LSTMImportCore", "LSTMModel", "AtomicFileIO", "ONNXProto",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "LSTMImportPyTorch", "LSTMImportONNX", "LSTMImportKeras", "LSTMImportCore", "LSTMModel", "AtomicFileIO", "ONNXProto",
+                "HDF5Bridge", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict),
         /// Source detection and dispatch over every importer.

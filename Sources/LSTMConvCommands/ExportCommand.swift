@@ -9,12 +9,15 @@ enum ExportTarget: String, CaseIterable, ExpressibleByArgument {
     case pytorch
     /// One ONNX graph (`.onnx`, opset 17).
     case onnx
+    /// A Keras 3 `.keras` archive.
+    case keras
 
     /// The output extensions the target writes.
     var extensions: [String] {
         switch self {
         case .pytorch: ["safetensors"]
         case .onnx: ["onnx"]
+        case .keras: ["keras"]
         }
     }
 }
@@ -23,7 +26,7 @@ enum ExportTarget: String, CaseIterable, ExpressibleByArgument {
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a model in a framework's format: a PyTorch state_dict (.safetensors) or an ONNX graph (.onnx).",
+        abstract: "Write a model in a framework's format: PyTorch state_dict (.safetensors), ONNX graph (.onnx) or Keras 3 archive (.keras).",
         discussion: """
             --to pytorch: the file loads with module.load_state_dict(safetensors.torch.load_file(OUT)) into the \
             equivalent nn.LSTM / nn.GRU (batch_first=True), an nn.Linear for a trailing dense layer and an \
@@ -34,7 +37,10 @@ struct ExportCommand: ParsableCommand {
             --to onnx: one graph, opset 17, input [batch, time, features] (int64 token ids [batch, time] after an \
             embedding) and output exactly as `lstmconv run` takes and gives them. Peepholes, gate clips and \
             HardSigmoid export; the document use gate, full peepholes, projection, cell/projection clips, \
-            forget_bias and go_backwards with return_sequences are refused (exit 65).
+            forget_bias and go_backwards on a bidirectional layer are refused (exit 65).
+            --to keras: a Keras 3 .keras archive that keras.saving.load_model rebuilds as a Sequential; two biases \
+            fold into Keras' one (a reset-after GRU keeps both rows); peepholes, projection, clips, forget_bias, \
+            the document use gate and a HardSigmoid other than x/6 + 0.5 are refused (exit 65).
             """)
 
     @Argument(help: "A .lstmw or .h5 checkpoint, or any importable source (Keras .h5/.keras, PyTorch .pt/.pth, .safetensors), imported in memory.")
@@ -43,7 +49,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Target framework.")
     var to: ExportTarget
 
-    @Option(name: .shortAndLong, help: "Output path (.safetensors for pytorch, .onnx for onnx).")
+    @Option(name: .shortAndLong, help: "Output path (.safetensors for pytorch, .onnx for onnx, .keras for keras).")
     var output: String
 
     @Option(help: "PyTorch: module prefix of the recurrent module, e.g. rnn or encoder.rnn (default: none, keys such as weight_ih_l0).")
@@ -90,6 +96,7 @@ struct ExportCommand: ParsableCommand {
             switch to {
             case .pytorch: try exportPyTorch(loaded)
             case .onnx: try exportONNX(loaded)
+            case .keras: try exportKeras(loaded)
             }
         }
     }
@@ -120,6 +127,22 @@ struct ExportCommand: ParsableCommand {
         if verbose {
             print("initializers:")
             for tensor in graph.initializer { print("  \(tensor.name)  \(tensor.dims)") }
+        }
+    }
+
+    func exportKeras(_ loaded: Model) throws {
+        let export: KerasExport
+        do throws(ExportError) {
+            export = try KerasExporter.export(loaded)
+        } catch {
+            throw error.inFile(model)
+        }
+        try writing { () throws(ExportError) in try KerasExporter.write(export, to: URL(fileURLWithPath: output), overwrite: force) }
+        print("exported \(model) → \(output) (Keras \(KerasExporter.kerasVersion) .keras archive, \(export.weights.count) weights)")
+        for note in export.notes { print("  note: \(note)") }
+        if verbose {
+            print("weights:")
+            for (path, tensor) in export.weights { print("  \(path)  \(tensor.shape)  \(tensor.dtype.rawValue)") }
         }
     }
 
