@@ -17,7 +17,7 @@ enum ExportTarget: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .pytorch: ["safetensors"]
         case .onnx: ["onnx"]
-        case .keras: ["keras"]
+        case .keras: ["keras", "h5"]
         }
     }
 }
@@ -38,7 +38,8 @@ struct ExportCommand: ParsableCommand {
             embedding) and output exactly as `lstmconv run` takes and gives them. Peepholes, gate clips and \
             HardSigmoid export; the document use gate, full peepholes, projection, cell/projection clips, \
             forget_bias and go_backwards on a bidirectional layer are refused (exit 65).
-            --to keras: a Keras 3 .keras archive that keras.saving.load_model rebuilds as a Sequential; two biases \
+            --to keras: a Keras 3 .keras archive (-o OUT.keras) or a legacy HDF5 model (-o OUT.h5, loadable by \
+            Keras 3 and tf-keras; hard_sigmoid refused there) that load_model rebuilds as a Sequential; two biases \
             fold into Keras' one (a reset-after GRU keeps both rows); peepholes, projection, clips, forget_bias, \
             the document use gate and a HardSigmoid other than x/6 + 0.5 are refused (exit 65).
             """)
@@ -49,7 +50,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Target framework.")
     var to: ExportTarget
 
-    @Option(name: .shortAndLong, help: "Output path (.safetensors for pytorch, .onnx for onnx, .keras for keras).")
+    @Option(name: .shortAndLong, help: "Output path (.safetensors for pytorch, .onnx for onnx, .keras or .h5 for keras).")
     var output: String
 
     @Option(help: "PyTorch: module prefix of the recurrent module, e.g. rnn or encoder.rnn (default: none, keys such as weight_ih_l0).")
@@ -137,8 +138,19 @@ struct ExportCommand: ParsableCommand {
         } catch {
             throw error.inFile(model)
         }
-        try writing { () throws(ExportError) in try KerasExporter.write(export, to: URL(fileURLWithPath: output), overwrite: force) }
-        print("exported \(model) → \(output) (Keras \(KerasExporter.kerasVersion) .keras archive, \(export.weights.count) weights)")
+        let url = URL(fileURLWithPath: output)
+        let legacy = url.pathExtension.lowercased() == "h5"
+        if legacy {
+            do throws(ExportError) {
+                try KerasExporter.writeLegacyH5(export, to: url, overwrite: force)
+            } catch {
+                guard error.code == .outputExists || error.code == .cannotWrite else { throw error.inFile(model) }
+                throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: error.description)
+            }
+        } else {
+            try writing { () throws(ExportError) in try KerasExporter.write(export, to: url, overwrite: force) }
+        }
+        print("exported \(model) → \(output) (\(legacy ? "legacy Keras HDF5 model" : "Keras \(KerasExporter.kerasVersion) .keras archive"), \(export.weights.count) weights)")
         for note in export.notes { print("  note: \(note)") }
         if verbose {
             print("weights:")

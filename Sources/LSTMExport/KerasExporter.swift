@@ -16,6 +16,12 @@ public struct KerasExport: Sendable {
     public var groups: [String]
     /// Remarks for the user (folded biases, widened dtypes).
     public var notes: [String]
+    /// The legacy HDF5 form: `model_config` (no `module` keys, `batch_input_shape`) and, per layer that Keras lists
+    /// in `layer_names`, its weights in Keras' order with their `weight_names`.
+    public var legacyConfig: Data
+    public var legacyLayers: [(name: String, weights: [(name: String, tensor: Tensor)])]
+    /// A layer uses `hard_sigmoid`, which Keras 3 (`x/6 + 0.5`) and tf-keras (`0.2x + 0.5`) read differently.
+    public var usesHardSigmoid: Bool
 }
 
 /// Exports a model as a Keras 3 `.keras` archive (`config.json`, `metadata.json`, `model.weights.h5`) that
@@ -47,6 +53,7 @@ public enum KerasExporter {
         }
         var layers: [[String: Any]] = []
         var weights: [(path: String, tensor: Tensor)] = []
+        var legacyLayers: [(name: String, weights: [(name: String, tensor: Tensor)])] = []
         var groups = ["layers", "vars"]
         // Keras 3 addresses a Sequential's layers by their snake-case class name, made unique with `_1`, `_2`, …
         var used: [String: Int] = [:]
@@ -88,12 +95,14 @@ public enum KerasExporter {
                 let path = storePath("embedding")
                 groups += [path, "\(path)/vars"]
                 weights.append(("\(path)/vars/0", table))
+                legacyLayers.append((name, [("\(name)/embeddings:0", table)]))
             case .recurrent(let recurrent):
                 try checkExpressible(recurrent, index: index)
                 if index == 0, let mask = recurrent.maskValue {
                     layers.append(entry("Masking", ["name": "masking", "trainable": true, "dtype": dtypeName, "mask_value": mask]))
                     let path = storePath("masking")
                     groups += [path, "\(path)/vars"]
+                    legacyLayers.append(("masking", []))
                 }
                 let (kind, table) = try kerasTable(recurrent, index: index)
                 let base = kind == "SimpleRNN" ? "simple_rnn" : kind.lowercased()
@@ -140,12 +149,18 @@ public enum KerasExporter {
                     groups += [path, "\(path)/vars", "\(path)/cell"]
                     cellPaths = ["\(path)/cell/vars"]
                 }
-                for (path, parts) in zip(cellPaths, fused) {
+                let cellName = "\(base)_cell"
+                let layerName = recurrent.directions.count == 2 ? "bidirectional_\(index)" : "\(base)_\(index)"
+                let innerNames = recurrent.directions.count == 2 ? ["\(layerName)/forward_\(base)_\(index)", "\(layerName)/backward_\(base)_\(index)"] : [layerName]
+                var legacyWeights: [(name: String, tensor: Tensor)] = []
+                for ((path, parts), inner) in zip(zip(cellPaths, fused), innerNames) {
                     for (number, source) in table.tensors.enumerated() {
                         guard let value = parts[source.name] else { throw ExportError(.invalidModel, "no \(source.name)", layer: index) }
                         weights.append(("\(path)/\(number)", value))
+                        legacyWeights.append(("\(inner)/\(cellName)/\(source.name):0", value))
                     }
                 }
+                legacyLayers.append((layerName, legacyWeights))
             case .dense(let dense):
                 let name = "dense_\(index)"
                 let kernel: Tensor
@@ -163,9 +178,13 @@ public enum KerasExporter {
                 let path = storePath("dense")
                 groups += [path, "\(path)/vars"]
                 weights.append(("\(path)/vars/0", kernel))
+                var legacyWeights = [(name: "\(name)/kernel:0", tensor: kernel)]
                 if dense.useBias {
-                    weights.append(("\(path)/vars/1", try tensor(dense.parameters, .b_d, layer: index).converted(to: type)))
+                    let bias = try tensor(dense.parameters, .b_d, layer: index).converted(to: type)
+                    weights.append(("\(path)/vars/1", bias))
+                    legacyWeights.append(("\(name)/bias:0", bias))
                 }
+                legacyLayers.append((name, legacyWeights))
             }
         }
         if let layer = model.layers.first, case .recurrent(let recurrent) = layer, recurrent.timeMajor {
@@ -184,13 +203,83 @@ public enum KerasExporter {
             "config": ["name": "sequential", "trainable": true, "dtype": dtypeName, "layers": layers],
             "build_config": ["input_shape": inputShape],
         ]
-        let config: Data
+        var legacyLayerConfigs: [[String: Any]] = []
+        for layer in layers {
+            legacyLayerConfigs.append(legacy(layer))
+        }
+        let legacySequential: [String: Any] = [
+            "class_name": "Sequential", "config": ["name": "sequential", "layers": legacyLayerConfigs],
+        ]
+        let config: Data, legacyConfig: Data
         do {
             config = try JSONSerialization.data(withJSONObject: sequential, options: [.sortedKeys])
+            legacyConfig = try JSONSerialization.data(withJSONObject: legacySequential, options: [.sortedKeys])
         } catch {
             throw ExportError(.invalidModel, "cannot encode config.json: \(error)")
         }
-        return KerasExport(config: config, weights: weights, groups: groups, notes: notes)
+        let usesHardSigmoid = String(decoding: config, as: UTF8.self).contains("\"hard_sigmoid\"")
+        return KerasExport(
+            config: config, weights: weights, groups: groups, notes: notes, legacyConfig: legacyConfig, legacyLayers: legacyLayers,
+            usesHardSigmoid: usesHardSigmoid)
+    }
+
+    /// A Keras 3 layer entry in the legacy (tf-keras) form: `class_name` + `config`, `batch_input_shape`.
+    static func legacy(_ entry: [String: Any]) -> [String: Any] {
+        var config = entry["config"] as? [String: Any] ?? [:]
+        if let shape = config.removeValue(forKey: "batch_shape") {
+            config["batch_input_shape"] = shape
+            config.removeValue(forKey: "optional")
+        }
+        // The wrapped layers keep `module`: Keras 3's Bidirectional deserializes them with the new loader, and
+        // tf-keras reads that form too.
+        return ["class_name": entry["class_name"] ?? "", "config": config]
+    }
+
+    /// Writes a legacy Keras HDF5 model file (`model.save("x.h5")` layout: `model_config`, `model_weights` with
+    /// `layer_names` / `weight_names`) that Keras 3 and tf-keras load. `hard_sigmoid` is refused: the two read it
+    /// differently.
+    public static func writeLegacyH5(_ export: KerasExport, to url: URL, overwrite: Bool = false) throws(ExportError) {
+        if export.usesHardSigmoid {
+            throw ExportError(
+                .notExpressible, "hard_sigmoid means x/6 + 0.5 in Keras 3 and 0.2x + 0.5 in tf-keras, which both read .h5 files; write a .keras archive",
+                file: url.path, location: "activation")
+        }
+        try AtomicFile.write(to: url, overwrite: overwrite, mapError: { failure in
+            ExportError(failure.kind == .exists ? .outputExists : .cannotWrite, failure.message, file: failure.path)
+        }) { (temporary: String) throws(ExportError) in
+            do throws(HDF5Error) {
+                let file = try HDF5File.create(temporary)
+                let root = try file.root()
+                try root.attributes.write("backend", .string("tensorflow"))
+                try root.attributes.write("keras_version", .string(kerasVersion))
+                try root.attributes.write("model_config", .string(String(decoding: export.legacyConfig, as: UTF8.self)))
+                let weights = try root.createGroup("model_weights")
+                try weights.attributes.write("backend", .string("tensorflow"))
+                try weights.attributes.write("keras_version", .string(kerasVersion))
+                try weights.attributes.write("layer_names", .strings(export.legacyLayers.map(\.name)))
+                for layer in export.legacyLayers {
+                    let group = try weights.createGroup(layer.name)
+                    try group.attributes.write("weight_names", .strings(layer.weights.map(\.name)))
+                    var opened: [String: HDF5Group] = ["": group]
+                    func subgroup(_ path: String) throws(HDF5Error) -> HDF5Group {
+                        if let existing = opened[path] { return existing }
+                        let parent = path.split(separator: "/").dropLast().joined(separator: "/")
+                        let created = try subgroup(parent).createGroup(String(path.split(separator: "/").last ?? ""))
+                        opened[path] = created
+                        return created
+                    }
+                    for (name, tensor) in layer.weights {
+                        let parent = name.split(separator: "/").dropLast().joined(separator: "/")
+                        _ = try subgroup(parent).createDataset(
+                            String(name.split(separator: "/").last ?? ""), format: tensor.dtype == .f64 ? .f64 : .f32, shape: tensor.shape,
+                            littleEndianBytes: tensor.bytes)
+                    }
+                }
+                try file.close()
+            } catch {
+                throw ExportError(.cannotWrite, "cannot write the HDF5 file: \(error)", file: url.path)
+            }
+        }
     }
 
     /// Writes a `.keras` archive atomically (fixed timestamps: the same model gives the same bytes).
