@@ -149,8 +149,8 @@ let package = Package(
         .testTarget(
             name: "LSTMImportTests",
             dependencies: [
-                "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport", "LSTMImportONNX", "ONNXProto",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport", "LSTMImportONNX", "ONNXProto", "HDF5Bridge",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),

@@ -233,6 +233,53 @@ def helper_rnn(name, covers):
     return info
 
 
+def helper_sequence_lens(name, covers):
+    """Bidirectional LSTM with sequence_lens as a second graph input `lens` (int32 [batch])."""
+    rng = rng_for("onnx/" + name)
+    D = 2
+    W, R, Bias = uniform(rng, (D, 4 * H, F)), uniform(rng, (D, 4 * H, H)), uniform(rng, (D, 8 * H))
+    node = helper.make_node("LSTM", ["x_tbf", "W", "R", "B", "lens"], ["Y", "Y_h"], hidden_size=H, direction="bidirectional")
+    graph = helper.make_graph(
+        [helper.make_node("Transpose", ["x"], ["x_tbf"], perm=[1, 0, 2]), node] + seq_tail(D), name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "time", F]),
+         helper.make_tensor_value_info("lens", TensorProto.INT32, ["batch"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "time", D * H])],
+        initializer=[numpy_helper.from_array(v, k) for k, v in {"W": W, "R": R, "B": Bias}.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="onnx.helper")
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    x = uniform(rng, (B, T, F), -1, 1)
+    lengths = np.array([T, T - 2], np.int32)
+    folder = fresh_dir(ROOT / name)
+    path = folder / "model.onnx"
+    onnx.save(model, str(path))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    expected = session.run(None, {"x": x, "lens": lengths})[0].astype(np.float32)
+    # Independent reference: each sequence cut to its length, run alone, padded with zeros.
+    reference = np.zeros((B, T, D * H))
+    for b in range(B):
+        n = int(lengths[b])
+        Y, _ = np_lstm(x[b:b + 1, :n].transpose(1, 0, 2), W, R, Bias, None, None, 0,
+                       [act("Sigmoid"), act("Tanh"), act("Tanh")] * D, "bidirectional")
+        reference[b, :n] = Y.transpose(2, 0, 1, 3).reshape(1, n, D * H)[0]
+    diff = float(np.max(np.abs(expected - reference)))
+    assert diff < 1e-5, f"{name}: onnxruntime and the NumPy reference differ by {diff}"
+    save_npy(folder / "input.npy", x)
+    save_npy(folder / "lengths.npy", lengths)
+    save_npy(folder / "expected.npy", expected)
+    info = {
+        "case": name, "framework": "onnx", "source": "onnx.helper", "covers": covers,
+        "onnx_version": onnx.__version__, "onnxruntime_version": ort.__version__, "torch_version": torch.__version__,
+        "files": {"onnx": "model.onnx"}, "lengths": {"file": "lengths.npy", "values": lengths.tolist()},
+        "input": {"file": "input.npy", "dtype": "float32", "shape": [B, T, F]},
+        "expected": {"file": "expected.npy", "dtype": "float32", "shape": list(expected.shape), "from": "onnxruntime"},
+        "tolerance": ATOL, "numpy_vs_onnxruntime_max_abs_diff": diff,
+    }
+    write_json(folder / "case.json", info)
+    print(f"  {name}: {covers}; output {list(expected.shape)}")
+    return info
+
+
 def const(name, array):
     return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.asarray(array), name))
 
@@ -385,6 +432,7 @@ def helper_cases():
         helper_gru("helper_gru_lbr1_gemm_softmax", "GRU linear_before_reset=1, Y_h, Gemm head + Softmax",
                    lbr=1, tail="last", head=True),
         helper_rnn("helper_birnn_sigmoid_clip", "bidirectional RNN, activation Sigmoid, clip 0.8, full sequence"),
+        helper_sequence_lens("helper_bilstm_sequence_lens", "bidirectional LSTM with sequence_lens as a graph input (lengths [5, 3])"),
     ]
 
 
@@ -443,10 +491,10 @@ def bad_cases():
     save("branch.onnx", lstm_graph([lstm, helper.make_node("Identity", ["Y_h"], ["a"]), helper.make_node("Identity", ["Y_h"], ["b"]),
                                     const("axes0", np.array([0], np.int64)), helper.make_node("Squeeze", ["b", "axes0"], ["y"])]),
          "Y used twice (branch)", "unsupported topology")
-    # sequence_lens given as a graph input.
+    # sequence_lens fixed in the graph (an initializer), not a run-time input.
     seq_graph = lstm_graph([helper.make_node("LSTM", ["x_tbf", "W", "R", "B", "lens"], ["Y", "Y_h"], hidden_size=H)] + squeeze,
                            {"lens": np.array([T, T - 2], np.int32)})
-    save("sequence_lens.onnx", seq_graph, "sequence_lens [5, 3]", "unsupported topology")
+    save("sequence_lens.onnx", seq_graph, "sequence_lens [5, 3] as an initializer", "unsupported topology")
     # A non-zero initial state from an initializer.
     init_graph = lstm_graph([helper.make_node("LSTM", ["x_tbf", "W", "R", "B", "", "h0"], ["Y", "Y_h"], hidden_size=H)] + squeeze,
                             {"h0": np.full((1, 1, H), 0.5, np.float32)})

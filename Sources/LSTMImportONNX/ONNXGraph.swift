@@ -68,6 +68,8 @@ enum Value {
     /// All zeros, of a shape computed from shapes (`ConstantOfShape`, `Expand` of zero, slices of those).
     case zeros
     case flow(Flow)
+    /// A graph input of per-sequence lengths (int32/int64 `[batch]`), for `sequence_lens`.
+    case lengths(String)
 }
 
 /// Walks an ONNX graph in node order, following the data path from the graph input to the graph output, and
@@ -85,6 +87,8 @@ struct ONNXGraphReader {
     var nextGroup = 0
     /// The dense layer a following `Add` may give its bias to.
     var openDense: Int?
+    /// Inputs of per-sequence lengths that a recurrent operator took as `sequence_lens`.
+    var usedLengths = Set<String>()
 
     init(file: ONNXFile) { self.file = file }
 
@@ -110,7 +114,15 @@ struct ONNXGraphReader {
         for initializer in graph.initializer {
             values[initializer.name] = .constant(try file.constant(initializer, name: initializer.name))
         }
-        let inputs = graph.input.filter { values[$0.name] == nil }
+        var inputs = graph.input.filter { values[$0.name] == nil }
+        // Per-sequence lengths: an integer [batch] input beside the data input (ONNX `sequence_lens`).
+        let lengthInputs = inputs.count > 1 ? inputs.filter { input in
+            let type = input.type.tensorType
+            let elem = Onnx_TensorProto.DataType(rawValue: Int(type.elemType))
+            return (elem == .int32 || elem == .int64) && type.shape.dim.count == 1
+        } : []
+        for input in lengthInputs { values[input.name] = .lengths(input.name) }
+        inputs.removeAll { input in lengthInputs.contains { $0.name == input.name } }
         guard inputs.count == 1, let input = inputs.first else {
             throw ImportError(
                 .unsupportedTopology, "the graph has \(inputs.count) non-initializer inputs (\(inputs.map(\.name).joined(separator: ", "))); lstmconv reads one input",
@@ -123,6 +135,11 @@ struct ONNXGraphReader {
             }
             let outputs = try evaluate(node)
             for (name, value) in zip(node.output, outputs) where !name.isEmpty { values[name] = value }
+        }
+        if let unused = lengthInputs.first(where: { !usedLengths.contains($0.name) }) {
+            throw ImportError(
+                .unsupportedTopology, "the input `\(unused.name)` is not the sequence_lens of a recurrent operator; lstmconv reads one data input",
+                file: file.url.path, location: unused.name)
         }
         guard graph.output.count == 1, let output = graph.output.first else {
             throw ImportError(

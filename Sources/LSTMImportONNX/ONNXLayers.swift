@@ -44,10 +44,18 @@ extension ONNXGraphReader {
         if let B, B.dims != [directionCount, 2 * gateCount * h] {
             throw fail(.shapeMismatch, node, "B has dims \(B.dims); expected [\(directionCount), \(2 * gateCount * h)]")
         }
-        if try value(node, 4) != nil {
+        var variableLengths = false
+        switch try value(node, 4) {
+        case nil: break
+        case .lengths(let name)?:
+            // Per-sequence lengths given at run time (`lstmconv run --lengths`): steps past a sequence's length are
+            // skipped and their outputs are zero, as onnxruntime does.
+            usedLengths.insert(name)
+            variableLengths = true
+        default:
             throw fail(
                 .unsupportedTopology, node,
-                "has a sequence_lens input: per-sequence lengths are not part of the lstmconv format (every sequence runs all time steps)")
+                "sequence_lens is not a graph input of per-sequence lengths: lengths fixed in the graph are not part of the lstmconv format (pass them to `run --lengths`)")
         }
         for (index, name) in (isLSTM ? [(5, "initial_h"), (6, "initial_c")] : [(5, "initial_h")]) {
             switch try value(node, index) {
@@ -136,11 +144,15 @@ extension ONNXGraphReader {
         if inputForget {
             notes.append("layer \(layerIndex): input_forget=1 is stored as W_f = −W_i, b_f = −b_i, bh_f = −bh_i\(P != nil ? ", P_f = −P_i" : "") (σ(−z) = 1 − σ(z))")
         }
-        let layer = RecurrentLayer(
+        var layer = RecurrentLayer(
             cell: cell, inputSize: inputSize, hiddenSize: h, directions: sets,
             mergeMode: directionCount == 2 ? .concat : nil, returnSequences: true, goBackwards: directionName == "reverse",
             activation: g, recurrentActivation: cell == .rnn ? .sigmoid : f, peepholes: P == nil ? .none : .diagonal, bias: .double,
             resetMode: cell == .gru ? (linearBeforeReset ? .after : .before) : nil, gateClip: clip)
+        if variableLengths {
+            layer.maskedOutput = .zero
+            notes.append("layer \(layerIndex): sequence_lens `\(node.input[4])` is a run-time input: pass the lengths to `lstmconv run --lengths` (outputs past a sequence's length are zero)")
+        }
         layers.append(.recurrent(layer))
         let letters = isLSTM ? "i,o,f,c → W_i,W_v,W_f,W_n" : cell == .gru ? "z,r,h → W_z,W_r,W_c" : "i → W_s"
         summaries.append(

@@ -36,6 +36,18 @@ enum ONNXFixtures {
         }
     }
 
+    /// The case's `lengths.npy` (ONNX `sequence_lens`), if it has one.
+    static func lengths(_ name: String) throws -> [Int]? {
+        let url = url(name, "lengths.npy")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let array = try NumPyArray(contentsOf: url)
+        switch array.storage {
+        case .int32(let values): return values.map { Int($0) }
+        case .int64(let values): return values.map { Int($0) }
+        default: return array.doubles.map { Int($0) }
+        }
+    }
+
     static func expected(_ name: String) throws -> NDArray<Double> {
         let array = try NumPyArray(contentsOf: url(name, "expected.npy"))
         return try NDArray(shape: array.shape, scalars: array.doubles)

@@ -13,14 +13,14 @@ import Testing
     @Test(arguments: ONNXFixtures.caseNames, [Engine.reference, .fast])
     func reproducesOnnxruntime(_ name: String, _ engine: Engine) throws {
         let model = try ONNXImporter.importFile(at: ONNXFixtures.url(name, "model.onnx")).model
-        let output = try engine.run(model, input: try ONNXFixtures.input(name)).output
+        let output = try engine.run(model, input: try ONNXFixtures.input(name), lengths: try ONNXFixtures.lengths(name)).output
         let comparison = Comparison(actual: output, expected: try ONNXFixtures.expected(name), atol: 1e-5, rtol: 0)
         #expect(comparison.shapeMismatch == nil, "\(name): output \(output.shape)")
         #expect(comparison.maxAbsoluteError <= 1e-5, "\(name) on the \(engine) engine: max abs error \(comparison.maxAbsoluteError)")
     }
 
     @Test func everyCaseIsListed() {
-        #expect(ONNXFixtures.caseNames.count == 19)
+        #expect(ONNXFixtures.caseNames.count == 20)
         #expect(ONNXFixtures.badFiles.count == 10)
     }
 
@@ -63,6 +63,16 @@ import Testing
         let text = try ONNXImporter.importFile(at: ONNXFixtures.url("torch_embedding_lstm_linear_softmax", "model.onnx")).model
         #expect(text.layers.map(\.kindName) == ["embedding", "lstm", "dense"])
         if case .dense(let head) = text.layers[2] { #expect(head.activation == .softmax && head.useBias) }
+    }
+
+    /// sequence_lens from a graph input: outputs past a sequence's length are zero (checked against onnxruntime
+    /// above with the lengths); without them every sequence runs all steps.
+    @Test func sequenceLensIsARunTimeInput() throws {
+        let result = try ONNXImporter.importFile(at: ONNXFixtures.url("helper_bilstm_sequence_lens", "model.onnx"))
+        guard case .recurrent(let layer) = result.model.layers[0] else { throw ImportError(.invalidModel, "not recurrent") }
+        #expect(layer.maskedOutput == .zero)
+        #expect(result.notes.contains { $0.contains("--lengths") })
+        #expect(try ONNXFixtures.lengths("helper_bilstm_sequence_lens") == [5, 3])
     }
 
     /// input_forget=1: the forget gate is stored as the negated input gate (bit-exact sign flips).
