@@ -227,6 +227,35 @@ def float16_case(policy):
                 "float16": True})
 
 
+def refused_cases():
+    """Models that stay refused (issue 13): one `.h5` per case in Fixtures/models/refused/, listed in
+    refused_<flavour>.json with the layer the one-line error must name."""
+    folder = FIXTURES / "models" / "refused"
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    rng = rng_for(PREFIX + "refused")
+
+    def keep(name, model, layer, why):
+        randomize(model, rng)
+        model.save(folder / f"{PREFIX}_{name}.h5")
+        entries.append({"file": f"{PREFIX}_{name}.h5", "layer": layer, "why": why})
+
+    keep("conv1d", K.Sequential([K.Input((T, I)), L.Conv1D(2, 2, name="conv"), L.LSTM(3, name="lstm")]), "conv",
+         "Conv1D before the LSTM")
+    inputs = K.Input((T, I))
+    seq = L.LSTM(3, return_sequences=True, name="lstm")(inputs)
+    attended = L.Attention(name="attention")([seq, seq])
+    keep("attention", K.Model(inputs, L.Dense(2, name="head")(attended)), "attention", "Attention over the LSTM output")
+    enc_in = K.Input((T, I))
+    dec_in = K.Input((T, I))
+    _, h, c = L.LSTM(3, return_state=True, name="encoder")(enc_in)
+    dec = L.LSTM(3, return_sequences=True, name="decoder")(dec_in, initial_state=[h, c])
+    keep("encoder_decoder", K.Model([enc_in, dec_in], L.Dense(2, name="head")(dec)), "decoder",
+         "encoder–decoder: the decoder LSTM starts from the encoder's states (initial_state)")
+    write_json(folder / f"refused_{FLAVOUR}.json", {"files": entries})
+    print(f"  models/refused: {len(entries)} {FLAVOUR} models")
+
+
 def main():
     print(f"Issue 13 {FLAVOUR} fixtures with Keras {KERAS_VERSION}")
     K.utils.set_random_seed(0)
@@ -241,6 +270,7 @@ def main():
         time_major_case()
     float16_case("mixed_float16")
     float16_case("float16")
+    refused_cases()
 
 
 if __name__ == "__main__":

@@ -52,6 +52,9 @@ struct ValidateCommand: ParsableCommand {
                 print("worst element: \(index) actual \(a) expected \(e)")
             }
             guard comparison.isWithinTolerance else {
+                if pass.model.provenance.sourceComputeDType == "float16" {
+                    print("hint: the source computes in float16 (provenance.source_compute_dtype); its outputs carry float16 rounding: try --atol 1e-2")
+                }
                 throw CommandFailure(
                     exitCode: ExitStatus.mismatch,
                     message: "\(modelOptions.model): \(comparison.mismatchCount) of \(comparison.count) elements outside atol \(atol), rtol \(rtol)")

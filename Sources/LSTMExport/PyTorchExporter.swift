@@ -165,6 +165,12 @@ public enum PyTorchExporter {
                 guard index == 0 else {
                     throw ExportError(.notExpressible, "an embedding that is not the first layer has no place in the exported chain", layer: index)
                 }
+                if value.maskZero {
+                    throw ExportError(
+                        .notExpressible,
+                        "mask_zero: nn.Embedding does not mask; padding must be handled with pack_padded_sequence (lengths), which a state_dict cannot hold",
+                        layer: index, location: "mask_zero")
+                }
                 embedding = (index, value)
             case .recurrent(let value):
                 guard head == nil else {
@@ -359,6 +365,12 @@ public enum PyTorchExporter {
         }
         if layer.cell == .gru, layer.resetMode != .after {
             throw refuse("reset", "reset before (r multiplies h before the recurrent product); nn.GRU applies r after it (reset_after)")
+        }
+        if layer.maskValue != nil {
+            throw refuse("mask_value", "a Keras Masking layer masks steps anywhere in the sequence; \(kind) has no mask (pack_padded_sequence only trims trailing steps)")
+        }
+        if layer.timeMajor {
+            throw refuse("time_major", "the exported modules are batch_first=True; run the time-major model with lstmconv, or transpose its input")
         }
         if layer.goBackwards {
             throw refuse("go_backwards", "go_backwards reads the sequence reversed and returns it reversed; \(kind) has no such option")

@@ -75,6 +75,8 @@ public enum RootKey {
     public static let sourceLayout = "provenance.source_layout"
     public static let sourceSHA256 = "provenance.source_sha256"
     public static let converter = "provenance.converter"
+    /// Optional: written only when the source computes in another precision than float32.
+    public static let sourceComputeDType = "provenance.source_compute_dtype"
 }
 
 extension Model {
@@ -84,7 +86,7 @@ extension Model {
             (RootKey.format, .string(FormatVersion.formatName)),
             (RootKey.formatMajor, .int(Int64(FormatVersion.major))),
             (RootKey.formatMinor, .int(Int64(FormatVersion.minor))),
-            (RootKey.schemaVersion, .int(FormatVersion.schemaVersion)),
+            (RootKey.schemaVersion, .int(schemaVersion)),
             (RootKey.layerCount, .int(Int64(layers.count))),
             (RootKey.sourceFramework, .string(provenance.sourceFramework)),
             (RootKey.sourceFrameworkVersion, .string(provenance.sourceFrameworkVersion)),
@@ -92,7 +94,11 @@ extension Model {
             (RootKey.sourceSHA256, .string(provenance.sourceSHA256)),
             (RootKey.converter, .string(provenance.converter)),
         ]
-        return SchemaAttributes(root: root, layers: layers.map(\.attributes))
+        var attributesRoot = root
+        if !provenance.sourceComputeDType.isEmpty {
+            attributesRoot.append((RootKey.sourceComputeDType, .string(provenance.sourceComputeDType)))
+        }
+        return SchemaAttributes(root: attributesRoot, layers: layers.map(\.attributes))
     }
 
     /// Rebuilds a model from attributes plus a tensor lookup, then validates it.
@@ -111,12 +117,15 @@ extension Model {
         guard layerCount >= 1, layerCount <= ModelLimits.maxLayers, layerCount == attributes.layers.count else {
             throw ModelError(.invalidAttributeValue, "layer_count \(layerCount) is outside 1...\(ModelLimits.maxLayers) or disagrees with the layer groups (\(attributes.layers.count))", keyPath: RootKey.layerCount)
         }
-        let provenance = Provenance(
+        var provenance = Provenance(
             sourceFramework: try reader.string(RootKey.sourceFramework),
             sourceFrameworkVersion: try reader.string(RootKey.sourceFrameworkVersion),
             sourceLayout: try reader.string(RootKey.sourceLayout),
             sourceSHA256: try reader.string(RootKey.sourceSHA256),
             converter: try reader.string(RootKey.converter))
+        if reader.has(RootKey.sourceComputeDType) {
+            provenance.sourceComputeDType = try reader.string(RootKey.sourceComputeDType)
+        }
         var layers: [Layer] = []
         for index in 0..<layerCount {
             layers.append(try Layer(attributes: attributes.layers[index], index: index))
