@@ -10,7 +10,7 @@ public struct BinaryFile: Sendable {
     /// The whole file.
     public let bytes: Data
     /// Preamble fields, metadata and tensor directory.
-    public let header: BinaryHeader
+    package let header: BinaryHeader
     /// The path the file was read from, for error messages.
     public let path: String?
 
@@ -33,7 +33,7 @@ public struct BinaryFile: Sendable {
     }
 
     /// The bytes of one tensor: a slice of ``bytes``, not a copy.
-    public func tensorBytes(_ entry: TensorEntry) -> Data {
+    package func tensorBytes(_ entry: TensorEntry) -> Data {
         let start = bytes.startIndex + header.fileOffset(of: entry)
         return bytes[start..<(start + entry.byteCount)]
     }
@@ -175,4 +175,26 @@ public struct BinaryVerification: Sendable {
 
     /// Every checksum matches and the model validates.
     public var isValid: Bool { modelError == nil && tensors.allSatisfy(\.isValid) }
+}
+
+extension BinaryFile {
+    /// One tensor by document path, its CRC-32 verified; the bytes are a slice of the mapped file, not a copy.
+    public func tensor(named path: String) throws(BinaryFormatError) -> Tensor {
+        guard let entry = header.tensors.first(where: { $0.path == path }) else {
+            throw BinaryFormatError(.missingTensor, "no tensor of that name in the directory", file: self.path, tensor: path)
+        }
+        let data = tensorBytes(entry)
+        let computed = Checksum.crc32(of: data)
+        guard computed == entry.checksum else {
+            throw BinaryFormatError(
+                .tensorChecksumMismatch, "the tensor's bytes are damaged", file: self.path,
+                offset: header.fileOffset(of: entry), tensor: entry.path,
+                expected: BinaryFormat.hex(entry.checksum), found: BinaryFormat.hex(computed))
+        }
+        do throws(ModelError) {
+            return try Tensor(dtype: entry.dtype, shape: entry.shape, bytes: data)
+        } catch {
+            throw BinaryFormatError(model: error, file: self.path)
+        }
+    }
 }

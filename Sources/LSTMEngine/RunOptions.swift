@@ -44,7 +44,12 @@ extension ForwardPass {
         case .tokens(let array): swapped = .tokens(array.swappingLeadingAxes())
         }
         var result = try run(swapped, initialStates: initialStates, lengths: options.lengths)
-        if result.output.shape.count == 3 { result.output = result.output.swappingLeadingAxes() }
+        if result.values.shape.count == 3 {
+            switch result.values {
+            case .float32(let array): result.values = .float32(array.swappingLeadingAxes())
+            case .float64(let array): result.values = .float64(array.swappingLeadingAxes())
+            }
+        }
         return result
     }
 }

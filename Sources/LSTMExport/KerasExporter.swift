@@ -1,7 +1,7 @@
 import AtomicFileIO
 import Foundation
 import HDF5Bridge
-import LSTMImportCore
+import LSTMLayouts
 import LSTMImportKeras
 import LSTMModel
 import ZIPFoundation

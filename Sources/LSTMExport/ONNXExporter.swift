@@ -1,6 +1,6 @@
 import AtomicFileIO
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMImportONNX
 import LSTMModel
 import ONNXProto

@@ -1,5 +1,5 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// Imports `.onnx` models: the single chain `torch.onnx.export` and tf2onnx emit around `LSTM` / `GRU` operators

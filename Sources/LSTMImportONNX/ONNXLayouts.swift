@@ -1,4 +1,4 @@
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// The ONNX fused layouts: the only tables the ONNX importer slices with and the ONNX exporter fuses with, and
@@ -6,9 +6,9 @@ import LSTMModel
 ///
 /// Source tensor names are the operator's input names; `[d]` is direction `d` of the `[num_directions, …]`
 /// initializer (0 forward, 1 reverse).
-public enum ONNXLayouts {
+package enum ONNXLayouts {
     /// ONNX `LSTM` (one direction's slice `[d]` of each input).
-    public static let lstm = FusedLayout(
+    package static let lstm = FusedLayout(
         id: "onnx.lstm", title: "ONNX LSTM", cell: .lstm,
         gates: [("i", .i), ("o", .v), ("f", .f), ("c", .n)],
         tensors: [
@@ -27,7 +27,7 @@ public enum ONNXLayouts {
         ])
 
     /// ONNX `GRU`.
-    public static let gru = FusedLayout(
+    package static let gru = FusedLayout(
         id: "onnx.gru", title: "ONNX GRU", cell: .gru,
         gates: [("z", .z), ("r", .r), ("h", .c)],
         tensors: [
@@ -41,7 +41,7 @@ public enum ONNXLayouts {
         ])
 
     /// ONNX `RNN` (the plain recurrent cell of issue 13's `rnn` layer kind).
-    public static let rnn = FusedLayout(
+    package static let rnn = FusedLayout(
         id: "onnx.rnn", title: "ONNX RNN", cell: .rnn,
         gates: [("i", .s)],
         tensors: [
@@ -54,8 +54,8 @@ public enum ONNXLayouts {
         ])
 
     /// Every ONNX table, in spec order.
-    public static let all: [FusedLayout] = [lstm, gru, rnn]
+    package static let all: [FusedLayout] = [lstm, gru, rnn]
 
     /// The tables as Markdown (the generated block of `spec/mappings-onnx.md`).
-    public static var markdown: String { all.map(\.markdown).joined(separator: "\n\n") }
+    package static var markdown: String { all.map(\.markdown).joined(separator: "\n\n") }
 }

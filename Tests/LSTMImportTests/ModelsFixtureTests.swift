@@ -1,8 +1,11 @@
 import Foundation
+import LSTMCheckpoint
+@testable import LSTMConvCommands
 import LSTMEngine
 import LSTMExport
 import LSTMImportPyTorch
 import LSTMImport
+import LSTMLayouts
 import LSTMModel
 import NumPyIO
 import Testing

@@ -1,7 +1,7 @@
 import Foundation
 import LSTMEngine
 import LSTMImport
-import LSTMImportCore
+import LSTMLayouts
 import LSTMImportONNX
 import LSTMModel
 import Testing

@@ -1,9 +1,10 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMImportKeras
 import LSTMImportONNX
 import LSTMImportPyTorch
 import Testing
+import LSTMTestSupport
 
 /// `spec/mappings.md` must show exactly the documented-only table (TF1) of `DocumentedLayouts`;
 /// `spec/mappings-pytorch.md`, `spec/mappings-keras.md` and `spec/mappings-onnx.md` are checked by the importers' own spec tests.
@@ -12,8 +13,7 @@ import Testing
     static let layouts: [FusedLayout] = PyTorchLayouts.all + KerasLayouts.all + ONNXLayouts.all + DocumentedLayouts.all
 
     static var specURL: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("spec/mappings.md")
+        FixturePaths.spec("mappings.md")
     }
 
     @Test func specShowsTheTablesTheCodeUses() throws {

@@ -10,7 +10,8 @@
 // measured right after them (paired, so that both see the same machine load).
 import BenchmarkSupport
 import Foundation
-import LSTMEngine
+import LSTMConv
+@_spi(Benchmarks) import LSTMEngine
 
 struct Options {
     var threads = 1

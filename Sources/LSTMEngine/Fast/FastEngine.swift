@@ -30,6 +30,7 @@ public struct FastEngine: ForwardPass {
     }
 
     /// Runs the model and reports where the time went (for the benchmark; the result is the same as ``run(_:initialStates:)``).
+    @_spi(Benchmarks)
     public func runTimed(
         _ input: ForwardInput, initialStates: [StateKey: CellState] = [:]
     ) throws(EngineError) -> (result: ForwardResult, timings: FastEngineTimings) {
@@ -130,20 +131,21 @@ public struct FastEngine: ForwardPass {
             }
         }
 
-        let output: NDArray<Double>
+        let output: ForwardResult.Values
         switch flow {
         case .sequence(let values, let T, let F):
-            output = NDArray(unchecked: [B, T, F], batchMajor(values, B: B, T: T, F: F))
+            output = .float32(NDArray(unchecked: [B, T, F], swapLeadingAxes(values, T, B, F)))
         case .vectors(let values, let F):
-            output = NDArray(unchecked: [B, F], widened(values))
+            output = .float32(NDArray(unchecked: [B, F], values))
         case .tokens(let ids, let T):
-            output = NDArray(unchecked: [B, T], ids.map(Double.init))
+            output = .float64(NDArray(unchecked: [B, T], ids.map(Double.init)))
         }
-        return ForwardResult(output: output, finalStates: finalStates, precision: .f32)
+        return ForwardResult(values: output, finalStates: finalStates)
     }
 }
 
 /// Where a fast forward pass spent its time, summed over layers and directions.
+@_spi(Benchmarks)
 public struct FastEngineTimings: Sendable, Equatable {
     /// Bias broadcast plus the one input GEMM per layer and direction.
     public var inputProjection: Duration = .zero
@@ -168,10 +170,6 @@ private func timeMajor(_ values: [Float], B: Int, T: Int, F: Int) -> [Float] {
 }
 
 /// `[T, B, F]` → `[B, T, F]`, widened to float64.
-private func batchMajor(_ values: [Float], B: Int, T: Int, F: Int) -> [Double] {
-    widened(swapLeadingAxes(values, T, B, F))
-}
-
 /// Merges one or two directions' `[rows, width]` arrays (spec/engine.md §5).
 private func merge(_ parts: [[Float]], rows: Int, width: Int, mode: MergeMode?) -> [Float] {
     guard parts.count == 2 else { return parts.first ?? [] }

@@ -3,9 +3,9 @@ import LSTMModel
 /// Layout tables of frameworks lstmconv documents but does not import yet (TF1).
 /// Importable frameworks keep their table next to their reader (`LSTMImportPyTorch`, `LSTMImportKeras`,
 /// `LSTMImportONNX`).
-public enum DocumentedLayouts {
+package enum DocumentedLayouts {
     /// TensorFlow 1 `LSTMCell` / `BasicLSTMCell` / `LSTMBlockCell`.
-    public static let tf1LSTM = FusedLayout(
+    package static let tf1LSTM = FusedLayout(
         id: "tf1.lstm", title: "TensorFlow 1 LSTMCell", cell: .lstm,
         gates: [("i", .i), ("j", .n), ("f", .f), ("o", .v)],
         tensors: [
@@ -22,5 +22,5 @@ public enum DocumentedLayouts {
         ])
 
     /// Every documented-only table, in spec order.
-    public static let all: [FusedLayout] = [tf1LSTM]
+    package static let all: [FusedLayout] = [tf1LSTM]
 }
