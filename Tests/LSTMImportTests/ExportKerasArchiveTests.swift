@@ -135,7 +135,7 @@ import ZIPFoundation
                 _ = try KerasExporter.export(Model(layers: [ExportModels.recurrent(.lstm, change)]))
                 Issue.record("\(location): exported")
             } catch {
-                #expect(error.code == .notExpressible && error.location == location, "\(error)")
+                #expect(error.code == .notExpressible && error.place == location, "\(error)")
             }
         }
     }

@@ -109,7 +109,7 @@ import Testing
             _ = try ONNXExporter.export(model)
             Issue.record("exported")
         } catch {
-            #expect(error.code == .notExpressible && error.location == "use_gate" && error.layer == 0)
+            #expect(error.code == .notExpressible && error.place == "use_gate" && error.layer == 0)
         }
         let cases: [(String, @Sendable (inout RecurrentLayer) -> Void)] = [
             ("peepholes", { $0.peepholes = .full }), ("projection_size", { $0.projectionSize = 2 }),
@@ -120,7 +120,7 @@ import Testing
                 _ = try ONNXExporter.export(Model(layers: [ExportModels.recurrent(.lstm, change)]))
                 Issue.record("\(location): exported")
             } catch {
-                #expect(error.code == .notExpressible && error.location == location, "\(error)")
+                #expect(error.code == .notExpressible && error.place == location, "\(error)")
             }
         }
     }
