@@ -322,6 +322,8 @@ struct ONNXGraphReader {
             return [.flow(try slice(out, node))]
         case "LSTM", "GRU", "RNN":
             return try recurrent(node, out)
+        case "ReduceSum", "ReduceMean", "ReduceProd":
+            return [.flow(try mergeDirections(node, out))]
         case "Gemm", "MatMul":
             return [.flow(try dense(node, out))]
         case "Add":
@@ -493,6 +495,23 @@ struct ONNXGraphReader {
         }
         try selectLastStep(&out, node)
         out.axes[axis] = .one
+        return out
+    }
+
+    /// `ReduceSum` / `ReduceMean` / `ReduceProd` over the directions axis of a bidirectional layer's output (keepdims 0):
+    /// merge mode sum / ave / mul.
+    mutating func mergeDirections(_ node: Onnx_NodeProto, _ data: Flow) throws(ImportError) -> Flow {
+        var out = data
+        let axes = try ints(node, 1, "axes") ?? (node.ints("axes") ?? []).map { Int(clamping: $0) }
+        let resolved = axes.map { $0 < 0 ? $0 + data.axes.count : $0 }
+        guard resolved.count == 1, let axis = resolved.first, data.axes.indices.contains(axis), data.axes[axis] == .directions(2),
+              (node.int("keepdims") ?? 1) == 0, let producer = data.producer, case .recurrent(var layer) = layers[producer],
+              layer.directions.count == 2, (layer.mergeMode ?? .concat) == .concat else {
+            throw fail(.unsupportedTopology, node, "reduces the data path; only merging the two directions of a bidirectional layer (keepdims 0) is recognised")
+        }
+        layer.mergeMode = node.opType == "ReduceSum" ? .sum : node.opType == "ReduceMean" ? .ave : .mul
+        layers[producer] = .recurrent(layer)
+        out.axes.remove(at: axis)
         return out
     }
 

@@ -1,16 +1,19 @@
 import Crypto
 import Foundation
+import LSTMEngine
 import LSTMExport
 import LSTMImport
 import LSTMImportONNX
 import LSTMModel
+import NumPyIO
 import ONNXProto
 import Testing
 
 /// `Fixtures/export_check/onnx_results.json` is written by `Fixtures/export_check/check.py`, which exported every
 /// fixture with `lstmconv export --to onnx`, ran `onnx.checker` and onnxruntime on the file and compared the result
 /// with the original framework's output and with `lstmconv run` (≤ 1e-5). These tests re-export every case and
-/// require the same bytes (so the checked file is the one the code writes today) or the same refusal.
+/// require the same bytes (so the checked file is the one the code writes today) or the same refusal, and import the
+/// exported graph back: it must reproduce the original framework's `expected.npy` (≤ 1e-5, fast engine).
 @Suite struct ExportONNXTests {
     struct Entry: Sendable, CustomTestStringConvertible {
         var path: String
@@ -67,6 +70,23 @@ import Testing
             let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
             #expect(digest == entry.sha256, "\(entry.path): the exported bytes differ from the file onnxruntime checked")
             #expect((entry.onnxruntimeVsExpected ?? 1) <= 1e-5 && (entry.onnxruntimeVsRun ?? 1) <= 1e-5)
+            // The exported graph imports back and reproduces the original framework's output.
+            let folder = Self.fixtures.appendingPathComponent(entry.source).deletingLastPathComponent()
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-onnx-\(UUID().uuidString).onnx")
+            try data.write(to: url)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let again = try ONNXImporter.importFile(at: url).model
+            let inputArray = try NumPyArray(contentsOf: folder.appendingPathComponent("input.npy"))
+            let input: ForwardInput = switch inputArray.storage {
+            case .int32(let values): .tokens(try NDArray(shape: inputArray.shape, scalars: values.map { Int($0) }))
+            case .int64(let values): .tokens(try NDArray(shape: inputArray.shape, scalars: values.map { Int($0) }))
+            default: .float32(try NDArray(shape: inputArray.shape, scalars: inputArray.floats))
+            }
+            let expectedArray = try NumPyArray(contentsOf: folder.appendingPathComponent("expected.npy"))
+            let output = try Engine.fast.run(again, input: input).output
+            let comparison = Comparison(
+                actual: output, expected: try NDArray(shape: expectedArray.shape, scalars: expectedArray.doubles), atol: 1e-5, rtol: 0)
+            #expect(comparison.shapeMismatch == nil && comparison.maxAbsoluteError <= 1e-5, "\(entry.path): re-imported ONNX export, max abs error \(comparison.maxAbsoluteError)")
         } else {
             #expect(throws: ExportError(.notExpressible)) { try ONNXExporter.export(model) }
         }
