@@ -28,7 +28,7 @@ public struct KerasExport: Sendable {
 /// `keras.saving.load_model` rebuilds as a `Sequential`: `InputLayer`, optional `Masking`/`Embedding`, `LSTM` / `GRU`
 /// / `SimpleRNN` (in `Bidirectional` when two directions), and a `Dense` head.
 ///
-/// Recurrent tensors are fused by ``KerasLayouts`` through ``FusedLayout/disassemble(_:hiddenSize:inputSize:recurrentSize:)``:
+/// Recurrent tensors are fused by `KerasLayouts` through `FusedLayout.disassemble`:
 /// a model imported from Keras exports the same weight bytes. Keras' LSTM, SimpleRNN and reset-before GRU have one
 /// bias per gate, so a two-bias source is folded (`b_g + bh_g`, rounded once to the dtype) and the notes say so; a
 /// reset-after GRU keeps both rows. What Keras cannot compute (document use gate, peepholes, projection, clips,

@@ -29,7 +29,7 @@ public struct ONNXExport: Sendable {
 /// token ids `[batch, time]` after an embedding), output `output` exactly as `lstmconv run` returns it.
 ///
 /// Recurrent layers become `LSTM` / `GRU` operators (layout 0, between `Transpose` nodes) whose `W`, `R`, `B`, `P`
-/// are fused by ``ONNXLayouts`` through ``FusedLayout/disassemble(_:hiddenSize:inputSize:recurrentSize:)``, the
+/// are fused by `ONNXLayouts` through `FusedLayout.disassemble`, the
 /// inverse of the importer's cut: a model imported from ONNX exports the same initializer bytes. Peepholes, gate
 /// clips and HardSigmoid are expressible (`go_backwards` as direction reverse, its sequence reversed in time by a
 /// `Slice` with step -1); the document use gate, full peepholes, projection, cell/projection clips, `forget_bias` and

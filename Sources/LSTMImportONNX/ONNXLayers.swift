@@ -6,7 +6,7 @@ import ONNXProto
 extension ONNXGraphReader {
     // MARK: - LSTM / GRU
 
-    /// An `LSTM` or `GRU` operator: one recurrent layer, cut by ``ONNXLayouts``.
+    /// An `LSTM` or `GRU` operator: one recurrent layer, cut by `ONNXLayouts`.
     mutating func recurrent(_ node: Onnx_NodeProto, _ data: Flow) throws(ImportError) -> [Value] {
         let isLSTM = node.opType == "LSTM"
         let cell: CellKind = isLSTM ? .lstm : node.opType == "GRU" ? .gru : .rnn
