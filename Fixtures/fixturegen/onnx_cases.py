@@ -8,8 +8,8 @@ case.json. Cases exported by torch.onnx.export (TorchScript exporter, dynamo=Fal
 PyTorch's own output difference; hand-built onnx.helper graphs cover what exporters rarely emit and are
 checked against an independent NumPy implementation of the ONNX operator definitions written here.
 Fixtures/onnx/bad/ holds graphs the importer must refuse, listed in bad/bad.json with the reason.
-Fixtures/onnx/cases.json lists every case. tf2onnx is not used (it pins protobuf 3.x / older numpy and
-would break the pinned venv).
+Fixtures/onnx/cases.json lists every case; fixturegen.onnx_tf2onnx_cases (run next by generate.py) appends the
+tf2onnx cases.
 """
 
 from __future__ import annotations

@@ -12,11 +12,13 @@ enum Axis: Equatable, CustomStringConvertible {
     case directions(Int)
     /// A size-1 axis.
     case one
+    /// Batch and time flattened into one axis (tf2onnx's `Tensordot`: `Reshape [-1, F]`, `MatMul`, `Reshape` back).
+    case batchTime
 
     /// The concrete size, `nil` for batch and time.
     var size: Int? {
         switch self {
-        case .batch, .time: nil
+        case .batch, .time, .batchTime: nil
         case .feature(let n), .directions(let n): n
         case .one: 1
         }
@@ -29,6 +31,7 @@ enum Axis: Equatable, CustomStringConvertible {
         case .feature(let n): "features(\(n))"
         case .directions(let n): "directions(\(n))"
         case .one: "1"
+        case .batchTime: "batch·time"
         }
     }
 }
@@ -195,7 +198,7 @@ struct ONNXGraphReader {
     /// Fixes whether recurrent layer `index` returns its sequence, from how its output is used.
     mutating func settle(_ index: Int, _ flow: Flow) throws(ImportError) {
         guard case .recurrent(var layer) = layers[index] else { return }
-        layer.returnSequences = flow.part == .sequence && flow.axes.contains(.time)
+        layer.returnSequences = flow.part == .sequence && (flow.axes.contains(.time) || flow.axes.contains(.batchTime))
         layer.finalOutput = flow.part == .lastStep ? .lastStep : .finalState
         if layer.returnSequences, layer.goBackwards != flow.timeReversed {
             throw ImportError(
@@ -311,6 +314,11 @@ struct ONNXGraphReader {
             out.axes = [.batch, merged]
             return [.flow(out)]
         case "Reshape":
+            if case .dataIndependent? = try value(node, 1), data.axes.first == .batchTime, data.axes.count == 2 {
+                // tf2onnx's Tensordot: [batch·time, F] back to [batch, time, F] with a shape computed from Shape().
+                out.axes = [.batch, .time, data.axes[1]]
+                return [.flow(out)]
+            }
             guard let shape = try ints(node, 1, "shape") else { throw fail(.malformedSource, node, "no shape") }
             out.axes = try reshape(data.axes, shape, node)
             return [.flow(out)]
@@ -352,6 +360,12 @@ struct ONNXGraphReader {
                 return [fill.isAllZero ? .zeros : .dataIndependent]
             }
             return [.zeros]
+        case "Concat" where !inputs.isEmpty && inputs.allSatisfy({ value in
+            if case .zeros? = value { return true }
+            if case .constant(let constant)? = value { return constant.isAllZero }
+            return false
+        }):
+            return [.zeros]
         case "Expand", "Tile", "Slice", "Gather", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Cast", "Identity":
             if case .zeros? = inputs.first ?? nil { return [.zeros] }
             if case .constant(let value)? = inputs.first ?? nil {
@@ -377,6 +391,7 @@ struct ONNXGraphReader {
     /// concatenated, forward first), size-1 axes dropped. `nil` if batch or time would be merged.
     func merge(_ axes: [Axis]) -> Axis? {
         let kept = axes.filter { $0.size != 1 }
+        if kept == [.batch, .time] { return .batchTime }
         switch kept.count {
         case 0: return .one
         case 1: return kept[0] == .batch || kept[0] == .time ? kept[0] : (kept[0].size.map { .feature($0) })

@@ -236,7 +236,7 @@ extension ONNXGraphReader {
     /// `Gemm(x, W, b)` or `MatMul(x, W)`: a dense layer on the last axis.
     mutating func dense(_ node: Onnx_NodeProto, _ data: Flow) throws(ImportError) -> Flow {
         if let producer = data.producer { try settle(producer, data) }
-        guard !data.tokens, case .feature(let inputSize)? = data.axes.last, data.axes.first == .batch else {
+        guard !data.tokens, case .feature(let inputSize)? = data.axes.last, data.axes.first == .batch || data.axes.first == .batchTime else {
             throw fail(.unsupportedTopology, node, "multiplies [\(data.axes.map(\.description).joined(separator: ", "))]; a dense head needs [batch, (time,) features]")
         }
         let weight = try constant(node, 1, "the weight")

@@ -20,8 +20,8 @@ import Testing
     }
 
     @Test func everyCaseIsListed() {
-        #expect(ONNXFixtures.caseNames.count == 20)
-        #expect(ONNXFixtures.badFiles.count == 10)
+        #expect(ONNXFixtures.caseNames.count == 23)
+        #expect(ONNXFixtures.badFiles.count == 11)
     }
 
     @Test(arguments: ONNXFixtures.caseNames)
