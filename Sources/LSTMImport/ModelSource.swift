@@ -62,6 +62,7 @@ public struct ImportOptions: Sendable {
     /// unambiguous; `""`: none).
     public var embedding: String?
 
+    /// Import options; every `nil` means: detect or use the default.
     public init(
         from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil, lastStepOnly: Bool = false,
         finalStatesOnly: Bool = false

@@ -1,3 +1,4 @@
+import CLSTMBuildInfo
 /// Where a model came from. Written into every file; never includes a timestamp.
 public struct Provenance: Sendable, Equatable {
     /// `keras`, `pytorch`, `onnx`, `tf1`, `lstmconv` (built in code), …
@@ -14,6 +15,7 @@ public struct Provenance: Sendable, Equatable {
     /// `float16`/`mixed_float16` dtype policy), else empty. lstmconv always runs float32/float64.
     public var sourceComputeDType: String = ""
 
+    /// Provenance of a model; the defaults describe a model built in code.
     public init(
         sourceFramework: String = "lstmconv", sourceFrameworkVersion: String = "",
         sourceLayout: String = "document", sourceSHA256: String = "", converter: String = FormatVersion.converter
@@ -40,8 +42,10 @@ public enum FormatVersion {
     /// The newest schema this reader understands. Schema 2 adds the `rnn` kind, `final_output`, the masking keys
     /// (`mask_zero`, `mask_value`, `masked_output`), `time_major` and `stateful` (spec/README.md §1).
     public static let latestSchemaVersion: Int64 = 2
-    /// This converter's name and version, recorded in provenance.
-    public static let converter = "lstmconv 0.1.0"
+    /// This converter's name and version, recorded in provenance: `lstmconv <VERSION>` (the repository's `VERSION` file).
+    public static let converter = "lstmconv " + version
+    /// The repository's `VERSION` file, compiled in by the `CLSTMBuildInfo` target.
+    public static let version = String(cString: lstmconv_version_file()).split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
 }
 
 extension Model {
@@ -64,9 +68,12 @@ extension Model {
 
 /// A recurrent model: an ordered chain of layers plus provenance.
 public struct Model: Sendable, Equatable {
+    /// The layers, input first.
     public var layers: [Layer]
+    /// Where the model came from.
     public var provenance: Provenance
 
+    /// A model from its layers.
     public init(layers: [Layer], provenance: Provenance = Provenance()) {
         self.layers = layers
         self.provenance = provenance
