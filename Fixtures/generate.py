@@ -31,6 +31,7 @@ STEPS = {
     "keras": [["fixturegen.keras_cases", "keras3"], ["fixturegen.keras_cases", "tf_keras"], ["fixturegen.keras_bad"]],
     "pytorch": [["fixturegen.torch_cases"], ["fixturegen.torch_bad"]],
     "numpy": [["fixturegen.numpy_cases"]],
+    "onnx": [["fixturegen.onnx_cases"], ["fixturegen.onnx_tf2onnx_cases"]],
     # Issue 13: models as people build them (Fixtures/models/, own index; other folders untouched).
     "models": [["fixturegen.models_torch"], ["fixturegen.models_keras", "keras3"], ["fixturegen.models_keras", "tf_keras"]],
 }

@@ -69,10 +69,12 @@ public struct ExportedModule: Sendable, Equatable {
     /// Recurrent modules: `sequence` (PyTorch's `output`, every step) or `final_state` (the last layer's `h_n`,
     /// directions concatenated). `nn.Linear`: `every_step` or `final_state`, what it is applied to. `nil` otherwise.
     public var output: String?
+    /// `nn.Linear` only: the activation to apply to its output (a state_dict cannot hold it), `nil` for none.
+    public var activation: Activation? = nil
 
     public static func == (lhs: ExportedModule, rhs: ExportedModule) -> Bool {
         lhs.prefix == rhs.prefix && lhs.className == rhs.className && lhs.dtype == rhs.dtype && lhs.layers == rhs.layers
-            && lhs.output == rhs.output && lhs.arguments.map(\.name) == rhs.arguments.map(\.name)
+            && lhs.output == rhs.output && lhs.activation == rhs.activation && lhs.arguments.map(\.name) == rhs.arguments.map(\.name)
             && lhs.arguments.map(\.value) == rhs.arguments.map(\.value)
     }
 
@@ -100,6 +102,7 @@ public struct ExportedModule: Sendable, Equatable {
             "\"dtype\":\"\(torchDType)\"", "\"layers\":[" + layers.map(String.init).joined(separator: ",") + "]",
         ]
         if let output { fields.append("\"output\":\"\(output)\"") }
+        if let activation { fields.append("\"activation\":" + PyTorchExporter.activationJSON(activation)) }
         return "{" + fields.joined(separator: ",") + "}"
     }
 }
@@ -116,6 +119,8 @@ public struct PyTorchExport: Sendable {
     public var zeroBiasKeys: [String]
     /// Remarks for the user (zero biases, module split, output semantics).
     public var notes: [String]
+    /// The head's activation, which the caller must apply after the `nn.Linear` (`nil`: none or no head).
+    public var headActivation: Activation? = nil
 
     /// The tensors keyed by name.
     public var tensorsByKey: [String: Tensor] {
@@ -131,7 +136,9 @@ public struct PyTorchExport: Sendable {
 /// Recurrent tensors are fused by `PyTorchLayouts` through `FusedLayout.disassemble(_:hiddenSize:inputSize:recurrentSize:)`,
 /// the inverse of the importer's cut, so a model imported from PyTorch exports to the same bytes. Anything
 /// PyTorch cannot compute (peepholes, clips, the document use gate, `go_backwards`, …) is refused with
-/// ``ExportError/Code/notExpressible`` naming the layer; nothing is dropped or approximated.
+/// ``ExportError/Code/notExpressible`` naming the layer; nothing is dropped or approximated. A head's activation
+/// (softmax, sigmoid, …), which no state_dict holds, is stated in the metadata (`lstmconv.head_activation`, and
+/// in the Linear module's entry of `lstmconv.modules`) and in ``PyTorchExport/notes``.
 ///
 /// ```swift
 /// let export = try PyTorchExporter.export(model, options: PyTorchExportOptions(prefix: "rnn"))
@@ -188,12 +195,6 @@ public enum PyTorchExporter {
                 guard head == nil else {
                     throw ExportError(.notExpressible, "a second dense layer: lstmconv exports one trailing nn.Linear", layer: index)
                 }
-                guard value.activation == .linear else {
-                    throw ExportError(
-                        .notExpressible,
-                        "dense activation \(value.activation): nn.Linear is linear and the activation would be lost; only a linear head is exported",
-                        layer: index, location: "activation")
-                }
                 head = (index, value)
             }
         }
@@ -219,6 +220,7 @@ public enum PyTorchExporter {
         var modules: [ExportedModule] = []
         var zeroBiasKeys: [String] = []
         var notes: [String] = []
+        var headActivation: Activation?
 
         if let embedding {
             let weight = try tensor(embedding.layer.parameters, .W_e, layer: embedding.index)
@@ -254,7 +256,14 @@ public enum PyTorchExporter {
                     arguments: [("in_features", .int(head.layer.inputSize)), ("out_features", .int(head.layer.units)), ("bias", .bool(head.layer.useBias))],
                     dtype: weight.dtype, layers: [head.index],
                     output: lastRecurrent.layer.returnSequences
-                        ? "every_step" : (lastRecurrent.layer.finalOutput == .lastStep ? "last_step" : "final_state")))
+                        ? "every_step" : (lastRecurrent.layer.finalOutput == .lastStep ? "last_step" : "final_state"),
+                    activation: head.layer.activation == .linear ? nil : head.layer.activation))
+            if head.layer.activation != .linear {
+                headActivation = head.layer.activation
+                notes.append(
+                    "the head's activation \(head.layer.activation) is not part of a state_dict: apply \(Self.torchCall(head.layer.activation)) "
+                        + "to the nn.Linear output `\(options.headPrefix)` (stated in the metadata as lstmconv.head_activation)")
+            }
         }
         if !zeroBiasKeys.isEmpty {
             notes.append(
@@ -287,13 +296,37 @@ public enum PyTorchExporter {
             "lstmconv.source_sha256": provenance.sourceSHA256,
             "lstmconv.modules": "[" + modules.map(\.json).joined(separator: ",") + "]",
         ]
+        if let headActivation {
+            metadata["lstmconv.head_activation"] = Self.activationJSON(headActivation)
+        }
         if !zeroBiasKeys.isEmpty {
             metadata["lstmconv.zero_bias_hh"] = zeroBiasKeys.joined(separator: ",")
         }
         if !notes.isEmpty {
             metadata["lstmconv.notes"] = notes.joined(separator: "\n")
         }
-        return PyTorchExport(tensors: tensors, metadata: metadata, modules: modules, zeroBiasKeys: zeroBiasKeys, notes: notes)
+        return PyTorchExport(
+            tensors: tensors, metadata: metadata, modules: modules, zeroBiasKeys: zeroBiasKeys, notes: notes, headActivation: headActivation)
+    }
+
+    /// The torch call that applies `activation` to the head's output.
+    static func torchCall(_ activation: Activation) -> String {
+        switch activation {
+        case .softmax: "torch.softmax(y, dim=-1)"
+        case .sigmoid: "torch.sigmoid(y)"
+        case .tanh: "torch.tanh(y)"
+        case .relu: "torch.relu(y)"
+        case .linear: "nothing"
+        case .hardSigmoid(let slope, let offset): "torch.clamp(\(slope) * y + \(offset), 0, 1)"
+        }
+    }
+
+    /// `{"name":"hard_sigmoid","slope":…,"offset":…}` or `{"name":"softmax"}`.
+    static func activationJSON(_ activation: Activation) -> String {
+        if case .hardSigmoid(let slope, let offset) = activation {
+            return "{\"name\":\"hard_sigmoid\",\"slope\":\(slope),\"offset\":\(offset)}"
+        }
+        return "{\"name\":\"\(activation.name)\"}"
     }
 
     /// Writes an export as `.safetensors` (atomically; an existing file only with `overwrite: true`).

@@ -4,6 +4,7 @@ import LSTMHDF5
 import LSTMModel
 import LSTMLayouts
 import LSTMImportKeras
+import LSTMImportONNX
 import LSTMImportPyTorch
 
 /// The framework a source file is read as (`lstmconv import --from`).
@@ -11,6 +12,7 @@ public enum SourceFormat: String, Sendable, CaseIterable {
     case keras
     case pytorch
     case safetensors
+    case onnx
 }
 
 /// What a file is, judged by its content (signatures, zip members, HDF5 attributes), not by its name.
@@ -23,6 +25,8 @@ public enum SourceKind: Sendable, Equatable, CustomStringConvertible {
     case pytorch
     /// A `.safetensors` file.
     case safetensors
+    /// An ONNX `ModelProto` (`.onnx`).
+    case onnx
 
     public var description: String {
         switch self {
@@ -30,6 +34,7 @@ public enum SourceKind: Sendable, Equatable, CustomStringConvertible {
         case .keras: "Keras model"
         case .pytorch: "PyTorch state_dict"
         case .safetensors: "safetensors"
+        case .onnx: "ONNX model"
         }
     }
 }
@@ -101,6 +106,7 @@ public enum ModelSource {
             return .keras
         }
         if PyTorchImporter.looksLikeSafetensors(prefix) { return .safetensors }
+        if ONNXImporter.looksLikeONNX(prefix) { return .onnx }
         if KerasImporter.hasZipSignature(prefix) {
             if PyTorchImporter.canRead(url) { return .pytorch }
             if KerasImporter.sourceKind(of: url) == .archive { return .keras }
@@ -119,7 +125,7 @@ public enum ModelSource {
         if KerasImporter.sourceKind(of: url) != nil { return .keras }
         throw ImportError(
             .unrecognizedSource,
-            "not a Keras (.h5, .keras), PyTorch (.pt, .pth), safetensors or lstmconv file; first bytes: \(prefix.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " "))",
+            "not a Keras (.h5, .keras), PyTorch (.pt, .pth), safetensors, ONNX or lstmconv file; first bytes: \(prefix.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " "))",
             file: url.path)
     }
 
@@ -138,11 +144,14 @@ public enum ModelSource {
             case .keras: format = .keras
             case .pytorch: format = .pytorch
             case .safetensors: format = .safetensors
+            case .onnx: format = .onnx
             }
         }
         switch format {
         case .keras:
             return try KerasImporter.importFile(at: url, options: KerasImportOptions(config: options.config))
+        case .onnx:
+            return try ONNXImporter.importFile(at: url)
         case .pytorch, .safetensors:
             return try PyTorchImporter.importFile(
                 at: url, options: options.pytorch)
