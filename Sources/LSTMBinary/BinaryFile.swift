@@ -144,8 +144,8 @@ public struct BinaryFile: Sendable {
             throw fail(.formatMismatch, RootKey.formatMinor, expected: "int \(header.minor) (the preamble's minor)", found: minor)
         }
         let schema = header.value(forKey: RootKey.schemaVersion)
-        guard case .int(let version) = schema, version >= 1, version <= FormatVersion.schemaVersion else {
-            throw fail(.unsupportedSchemaVersion, RootKey.schemaVersion, expected: "int 1…\(FormatVersion.schemaVersion)", found: schema)
+        guard case .int(let version) = schema, version >= 1, version <= FormatVersion.latestSchemaVersion else {
+            throw fail(.unsupportedSchemaVersion, RootKey.schemaVersion, expected: "int 1…\(FormatVersion.latestSchemaVersion)", found: schema)
         }
     }
 }

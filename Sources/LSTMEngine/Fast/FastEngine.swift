@@ -23,10 +23,12 @@ public struct FastEngine: ForwardPass {
         self.layers = layers
     }
 
-    /// Runs the prepared model on a batch in float32; missing initial states are zeros.
-    public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
+    /// Runs the prepared model on a batch in float32; missing initial states are zeros, `lengths` limit sequences.
+    public func run(
+        _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?
+    ) throws(EngineError) -> ForwardResult {
         var timings = FastEngineTimings()
-        return try forward(input, initialStates: initialStates, timings: &timings)
+        return try forward(input, initialStates: initialStates, lengths: lengths, timings: &timings)
     }
 
     /// Runs the model and reports where the time went (for the benchmark; the result is the same as ``run(_:initialStates:)``).
@@ -37,17 +39,24 @@ public struct FastEngine: ForwardPass {
         var timings = FastEngineTimings()
         let clock = ContinuousClock()
         let start = clock.now
-        let result = try forward(input, initialStates: initialStates, timings: &timings)
+        let result = try forward(input, initialStates: initialStates, lengths: nil, timings: &timings)
         timings.total = clock.now - start
         return (result, timings)
     }
 
     private func forward(
-        _ input: ForwardInput, initialStates: [StateKey: CellState], timings: inout FastEngineTimings
+        _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?, timings: inout FastEngineTimings
     ) throws(EngineError) -> ForwardResult {
         let checked = try checkInput(input, model: model)
         let B = checked.batch
         try checkInitialStates(initialStates, model: model, batch: B)
+        // Masked steps (spec/engine.md §5.1), time-major `[T·B]`, carried while the flow is a sequence.
+        let stepMask = try inputMask(checked, model: model, lengths: lengths)
+        var active: [Bool]?
+        switch checked {
+        case .tokens(_, _, let T), .sequence(_, _, let T, _): active = stepMask?.timeMajor(steps: T)
+        case .vectors: active = nil
+        }
 
         var flow: Flow
         switch checked {
@@ -78,6 +87,7 @@ public struct FastEngine: ForwardPass {
             case (.dense(let dense), .sequence(let values, let T, _)):
                 flow = .sequence(denseRows(dense, input: values, rows: T * B), T: T, F: dense.units)
             case (.dense(let dense), .vectors(let values, _)):
+                active = nil
                 flow = .vectors(denseRows(dense, input: values, rows: B), F: dense.units)
             case (.recurrent(let layer, let settings, let cells), .sequence(let values, let T, _)):
                 var outputs: [[Float]] = []
@@ -86,29 +96,36 @@ public struct FastEngine: ForwardPass {
                     let key = StateKey(layer: index, direction: Direction.allCases[d])
                     var stm = initialStates[key].map { $0.STM.scalars.map(Float.init) }
                         ?? [Float](repeating: 0, count: B * layer.recurrentSize)
-                    var ltm = layer.cell == .gru
+                    var ltm = layer.cell != .lstm
                         ? []
                         : initialStates[key]?.LTM.map { $0.scalars.map(Float.init) }
                             ?? [Float](repeating: 0, count: B * layer.hiddenSize)
                     let run = DirectionRun(
                         cell: cell, settings: settings,
-                        order: StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards), batch: B)
+                        order: StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards), batch: B,
+                        active: active, zeroMasked: stepMask?.zeros(for: layer) ?? false)
                     let phases = run.run(input: values, stm: &stm, ltm: &ltm)
                     let output = phases.output
                     timings.inputProjection += phases.inputProjection
                     timings.recurrence += phases.recurrence
                     finalStates[key] = CellState(
                         STM: NDArray(unchecked: [B, layer.recurrentSize], widened(stm)),
-                        LTM: layer.cell == .gru ? nil : NDArray(unchecked: [B, layer.hiddenSize], widened(ltm)))
+                        LTM: layer.cell != .lstm ? nil : NDArray(unchecked: [B, layer.hiddenSize], widened(ltm)))
                     outputs.append(output)
                     finals.append(stm)
                 }
                 let R = layer.recurrentSize
                 if layer.returnSequences {
                     flow = .sequence(merge(outputs, rows: T * B, width: R, mode: layer.mergeMode), T: T, F: layer.outputSize)
+                } else if layer.finalOutput == .lastStep {
+                    // PyTorch `output[:, -1]`: the merged output's last time-major block (zeros when T = 0).
+                    let F = layer.outputSize
+                    let merged = merge(outputs, rows: T * B, width: R, mode: layer.mergeMode)
+                    flow = .vectors(T == 0 ? [Float](repeating: 0, count: B * F) : Array(merged[((T - 1) * B * F)...]), F: F)
                 } else {
                     flow = .vectors(merge(finals, rows: B, width: R, mode: layer.mergeMode), F: layer.outputSize)
                 }
+                if !layer.returnSequences { active = nil }
             case (.recurrent, _):
                 throw EngineError(.invalidInput, "a recurrent layer needs a sequence; the previous layer returns vectors", keyPath: "layer_\(index)")
             default:

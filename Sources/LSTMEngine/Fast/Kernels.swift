@@ -71,6 +71,8 @@ struct StepOrder {
 
     @inline(__always) func read(_ step: Int) -> Int { readsReversed ? steps - 1 - step : step }
     @inline(__always) func write(_ step: Int) -> Int { writesReversed ? steps - 1 - step : step }
+    /// The step that reads input time `t` (the inverse of ``read(_:)``).
+    @inline(__always) func readStep(_ time: Int) -> Int { readsReversed ? steps - 1 - time : time }
 }
 
 /// One recurrent direction's run over a whole batch.
@@ -79,6 +81,10 @@ struct DirectionRun {
     let settings: FastSettings
     let order: StepOrder
     let batch: Int
+    /// Time-major `[T·B]` (input time order): `false` masks a step (spec/engine.md §5.1). `nil`: every step runs.
+    var active: [Bool]? = nil
+    /// Masked steps emit zeros instead of the carried STM.
+    var zeroMasked = false
 
     /// Runs the direction.
     ///
@@ -123,11 +129,21 @@ struct DirectionRun {
                                     switch cell.gates {
                                     case 4:
                                         lstmLoop(w: w, gx: gx, y: y, h0: h0, c: ltmBuffer.baseAddress, work: work, H: H, R: R)
+                                    case 1:
+                                        rnnLoop(w: w, gx: gx, y: y, h0: h0, H: H)
                                     default:
                                         gruLoop(w: w, gx: gx, y: y, h0: h0, work: work, H: H)
                                     }
                                     // Final STM: the last step's output slot.
                                     h0.update(from: y + order.write(T - 1) * B * R, count: B * R)
+                                    if zeroMasked, let active {
+                                        // The slots of masked steps held the carried state for the next step; now zeros.
+                                        for t in 0..<T {
+                                            for b in 0..<B where !active[t * B + b] {
+                                                (y + order.write(order.readStep(t)) * B * R + b * R).update(repeating: 0, count: R)
+                                            }
+                                        }
+                                    }
                                     phases = (projected - start, clock.now - projected)
                                 }
                             }
@@ -212,11 +228,45 @@ struct DirectionRun {
                 BLAS.gemm(B, P, H, hRaw, H, wpT, P, slot, P, beta: 0)
                 if let limit = s.projectionClip { VectorMath.clip(slot, B * P, limit) }
             }
+            carryMasked(step: step, hPrev: hPrev, slot: slot, R: R, cPrev: cPrev, cNext: cNext, H: H)
             hPrev = UnsafePointer(slot)
             swap(&cPrev, &cNext)
         }
         // Final LTM back into the caller's buffer.
         if cPrev != c { c.update(from: cPrev, count: B * H) }
+    }
+
+    /// Masked rows of one step: the state is carried over (the slot gets `STM_{t-1}`, `LTM_t` gets `LTM_{t-1}`).
+    @inline(__always) private func carryMasked(
+        step: Int, hPrev: UnsafePointer<Float>, slot: UnsafeMutablePointer<Float>, R: Int,
+        cPrev: UnsafeMutablePointer<Float>? = nil, cNext: UnsafeMutablePointer<Float>? = nil, H: Int = 0
+    ) {
+        guard let active else { return }
+        let t = order.read(step)
+        for b in 0..<batch where !active[t * batch + b] {
+            (slot + b * R).update(from: hPrev + b * R, count: R)
+            if let cPrev, let cNext { (cNext + b * H).update(from: cPrev + b * H, count: H) }
+        }
+    }
+
+    /// Plain RNN: `STM_t = activation(gx_t + STM_{t-1}·W_h^T)`, computed in the output slot.
+    private func rnnLoop(
+        w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+        h0: UnsafeMutablePointer<Float>, H: Int
+    ) {
+        let T = order.steps, B = batch
+        let s = settings
+        var hPrev = UnsafePointer(h0)
+        for step in 0..<T {
+            let g = gx + order.read(step) * B * H
+            let slot = y + order.write(step) * B * H
+            BLAS.gemm(B, H, H, hPrev, H, w + cell.whT, H, g, H, beta: 1)
+            if let limit = s.gateClip { VectorMath.clip(g, B * H, limit) }
+            s.activation.apply(g, B * H)
+            slot.update(from: g, count: B * H)
+            carryMasked(step: step, hPrev: hPrev, slot: slot, R: H)
+            hPrev = UnsafePointer(slot)
+        }
     }
 
     private func gruLoop(
@@ -268,6 +318,7 @@ struct DirectionRun {
                     for k in 0..<H { out[k] = z[k] * previous[k] + (1 - z[k]) * candidate[k] }
                 }
             }
+            carryMasked(step: step, hPrev: hPrev, slot: slot, R: H)
             hPrev = UnsafePointer(slot)
         }
     }

@@ -22,11 +22,16 @@ public struct ReferenceEngine: ForwardPass {
         self.layers = layers
     }
 
-    /// Runs the model on a batch in float64, gate by gate; missing initial states are zeros.
-    public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
+    /// Runs the model on a batch in float64, gate by gate; missing initial states are zeros, `lengths` limit sequences.
+    public func run(
+        _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?
+    ) throws(EngineError) -> ForwardResult {
         let checked = try checkInput(input, model: model)
         let batch = checked.batch
         try checkInitialStates(initialStates, model: model, batch: batch)
+        // Masked steps (spec/engine.md §5.1): `[b][t]`, carried while the flow is a sequence.
+        let stepMask = try inputMask(checked, model: model, lengths: lengths)
+        var active = stepMask?.active
 
         var flow: Flow
         switch checked {
@@ -50,6 +55,7 @@ public struct ReferenceEngine: ForwardPass {
             case (.dense(let W_d, let b_d, let activation), .sequence(let samples)):
                 flow = .sequence(samples.map { steps in steps.map { dense(W_d, b_d, activation, $0) } })
             case (.dense(let W_d, let b_d, let activation), .vectors(let vectors)):
+                active = nil
                 flow = .vectors(vectors.map { dense(W_d, b_d, activation, $0) })
             case (.recurrent(let layer, let settings, let cells), .sequence(let samples)):
                 let initial = (0..<cells.count).map { d in
@@ -62,7 +68,9 @@ public struct ReferenceEngine: ForwardPass {
                         (STM: row(initial[d]?.STM, b, size: layer.recurrentSize),
                          LTM: layer.cell == .lstm ? row(initial[d]?.LTM, b, size: layer.hiddenSize) : nil)
                     }
-                    let (sequence, final) = recurrent(layer, settings, cells, events: events, starts: starts)
+                    let zeros = stepMask?.zeros(for: layer) ?? false
+                    let (sequence, final) = recurrent(
+                        layer, settings, cells, events: events, starts: starts, active: active?[b], zeroMasked: zeros)
                     outputs.append(sequence)
                     finals.append(final)
                 }
@@ -74,9 +82,13 @@ public struct ReferenceEngine: ForwardPass {
                 }
                 if layer.returnSequences {
                     flow = .sequence(outputs)
+                } else if layer.finalOutput == .lastStep {
+                    // PyTorch `output[:, -1]`: the merged output at the last time step (zeros when T = 0).
+                    flow = .vectors(outputs.map { $0.last ?? Vector(zeros: layer.outputSize) })
                 } else {
                     flow = .vectors(finals.map { merge($0.map(\.STM), layer.mergeMode) })
                 }
+                if !layer.returnSequences { active = nil }
             case (.recurrent, _):
                 throw EngineError(.invalidInput, "a recurrent layer needs a sequence; the previous layer returns vectors", keyPath: "layer_\(index)")
             default:
@@ -111,6 +123,7 @@ private enum Flow {
 private enum ReferenceCell {
     case lstm(LSTMWeights)
     case gru(GRUWeights)
+    case rnn(RNNWeights)
 }
 
 private enum ReferenceLayer {
@@ -134,6 +147,7 @@ private enum ReferenceLayer {
                 switch recurrent.cell {
                 case .lstm: cells.append(.lstm(try LSTMWeights(set, layer: recurrent)))
                 case .gru: cells.append(.gru(try GRUWeights(set, layer: recurrent)))
+                case .rnn: cells.append(.rnn(try RNNWeights(set, layer: recurrent)))
                 }
             }
             self = .recurrent(recurrent, CellSettings(recurrent), cells)
@@ -150,13 +164,16 @@ private func dense(_ W_d: Matrix, _ b_d: Vector?, _ activation: Activation, _ x:
 
 /// Runs every direction of a recurrent layer over one batch element's events (spec/engine.md §5).
 ///
+/// `active[t]` false masks step `t` (spec/engine.md §5.1): the memories are carried over, and the step emits the
+/// carried STM, or zeros with `zeroMasked`.
 /// Returns the merged output sequence (in the layer's output time order) and each direction's final state.
 private func recurrent(
     _ layer: RecurrentLayer, _ settings: CellSettings, _ cells: [ReferenceCell], events: [Vector],
-    starts: [(STM: Vector, LTM: Vector?)]
+    starts: [(STM: Vector, LTM: Vector?)], active: [Bool]?, zeroMasked: Bool
 ) -> (sequence: [Vector], finals: [(STM: Vector, LTM: Vector?)]) {
     // go_backwards: the layer reads its input reversed and keeps its outputs in that order.
-    let input = layer.goBackwards ? Array(events.reversed()) : events
+    let steps = Array(zip(events, active ?? Array(repeating: true, count: events.count)))
+    let input = layer.goBackwards ? Array(steps.reversed()) : steps
     var perDirection: [[Vector]] = []
     var finals: [(STM: Vector, LTM: Vector?)] = []
     for (d, cell) in cells.enumerated() {
@@ -164,12 +181,19 @@ private func recurrent(
         let readOrder = d == 0 ? input : Array(input.reversed())
         var (STM, LTM) = starts[d]
         var outputs: [Vector] = []
-        for E in readOrder {
+        for (E, isActive) in readOrder {
+            guard isActive else {
+                // A masked step: memories carried over unchanged.
+                outputs.append(zeroMasked ? Vector(zeros: layer.recurrentSize) : STM)
+                continue
+            }
             switch cell {
             case .lstm(let w):
                 (STM, LTM) = lstmStep(w, settings, STM: STM, LTM: LTM ?? Vector(zeros: layer.hiddenSize), E: E)
             case .gru(let w):
                 STM = gruStep(w, settings, STM: STM, E: E)
+            case .rnn(let w):
+                STM = rnnStep(w, settings, STM: STM, E: E)
             }
             outputs.append(STM)
         }
