@@ -32,8 +32,11 @@ enum KerasDeclaredSize {
             guard let inner = try? KerasBidirectional.innerLayers(of: layer) else { return nil }
             let sizes = inner.map { maxTensorElements(of: $0, inputFeatures: inputFeatures) }
             return sizes.contains(nil) ? nil : sizes.compactMap { $0 }.max()
-        default:
+        case .input?, .passThrough?, .activation?:
             return 0
+        default:
+            // A kind without a declared-size rule here (TimeDistributed, …): no bound beyond the global caps.
+            return nil
         }
     }
 

@@ -73,7 +73,8 @@ struct ONNXFile {
             guard size <= Self.maximumFileSize else {
                 throw ImportError(.archiveLimit, "\(size) bytes; an .onnx protobuf holds at most 2 GiB (larger models keep tensors in external data)", file: url.path)
             }
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+            // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS.
+            data = try Data(contentsOf: url)
         } catch let error as ImportError {
             throw error
         } catch {
