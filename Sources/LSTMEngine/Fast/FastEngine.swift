@@ -24,7 +24,17 @@ public struct FastEngine: ForwardPass {
 
     public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
         var timings = FastEngineTimings()
-        return try forward(input, initialStates: initialStates, timings: &timings)
+        var unused: [DirectionTrace]?
+        return try forward(input, initialStates: initialStates, timings: &timings, trace: &unused)
+    }
+
+    /// Runs the model and records every gate value of every recurrent layer and direction (spec/engine.md §9),
+    /// as the fused loops compute them.
+    public func trace(_ input: ForwardInput, initialStates: [StateKey: CellState] = [:]) throws(EngineError) -> GateTrace {
+        var timings = FastEngineTimings()
+        var directions: [DirectionTrace]? = []
+        let result = try forward(input, initialStates: initialStates, timings: &timings, trace: &directions)
+        return GateTrace(result: result, directions: directions ?? [])
     }
 
     /// Runs the model and reports where the time went (for the benchmark; the result is the same as ``run(_:initialStates:)``).
@@ -34,13 +44,16 @@ public struct FastEngine: ForwardPass {
         var timings = FastEngineTimings()
         let clock = ContinuousClock()
         let start = clock.now
-        let result = try forward(input, initialStates: initialStates, timings: &timings)
+        var unused: [DirectionTrace]?
+        let result = try forward(input, initialStates: initialStates, timings: &timings, trace: &unused)
         timings.total = clock.now - start
         return (result, timings)
     }
 
+    /// The forward pass; appends to `trace` when it is not `nil`.
     private func forward(
-        _ input: ForwardInput, initialStates: [StateKey: CellState], timings: inout FastEngineTimings
+        _ input: ForwardInput, initialStates: [StateKey: CellState], timings: inout FastEngineTimings,
+        trace: inout [DirectionTrace]?
     ) throws(EngineError) -> ForwardResult {
         let checked = try checkInput(input, model: model)
         let B = checked.batch
@@ -87,10 +100,13 @@ public struct FastEngine: ForwardPass {
                         ? []
                         : initialStates[key]?.LTM.map { $0.scalars.map(Float.init) }
                             ?? [Float](repeating: 0, count: B * layer.hiddenSize)
-                    let run = DirectionRun(
-                        cell: cell, settings: settings,
-                        order: StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards), batch: B)
-                    let phases = run.run(input: values, stm: &stm, ltm: &ltm)
+                    let order = StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards)
+                    let run = DirectionRun(cell: cell, settings: settings, order: order, batch: B)
+                    var record: DirectionRecord? = trace == nil ? nil : DirectionRecord(gates: [], traced: [])
+                    let phases = run.run(input: values, stm: &stm, ltm: &ltm, record: &record)
+                    if let record {
+                        trace?.append(traced(record, output: phases.output, layer: layer, key: key, order: order, B: B))
+                    }
                     let output = phases.output
                     timings.inputProjection += phases.inputProjection
                     timings.recurrence += phases.recurrence
@@ -124,6 +140,50 @@ public struct FastEngine: ForwardPass {
         }
         return ForwardResult(output: output, finalStates: finalStates, precision: .f32)
     }
+}
+
+/// A direction's trace from the fused loops' buffers: every array `[T, B, ·]` → `[B, T, ·]`, the output `STM`
+/// moved from its output slot to the time position of the event it consumed.
+private func traced(
+    _ record: DirectionRecord, output: [Float], layer: RecurrentLayer, key: StateKey, order: StepOrder, B: Int
+) -> DirectionTrace {
+    let T = order.steps, H = layer.hiddenSize, R = layer.recurrentSize
+    let gateCount = layer.cell == .lstm ? 4 : 3
+    /// Columns `offset ..< offset + H` of a time-major `[T, B, width]` buffer, as `[B, T, H]`.
+    func columns(_ values: [Float], width: Int, offset: Int) -> NDArray<Float> {
+        var result = [Float](repeating: 0, count: B * T * H)
+        for t in 0..<T {
+            for b in 0..<B {
+                let from = (t * B + b) * width + offset
+                result.replaceSubrange(((b * T + t) * H)..<((b * T + t + 1) * H), with: values[from..<(from + H)])
+            }
+        }
+        return NDArray(unchecked: [B, T, H], result)
+    }
+    var arrays: [TracedGate: NDArray<Float>] = [:]
+    let stacked: [TracedGate] = layer.cell == .lstm ? [.i, .f, .N, .V] : [.z, .r, .N]
+    for (g, gate) in stacked.enumerated() {
+        arrays[gate] = columns(record.gates, width: gateCount * H, offset: g * H)
+    }
+    if layer.cell == .lstm {
+        let block = T * B * H
+        arrays[.LTM] = columns(Array(record.traced[0..<block]), width: H, offset: 0)
+        arrays[.U] = columns(Array(record.traced[block..<(2 * block)]), width: H, offset: 0)
+        if layer.projectionSize != nil {
+            arrays[.STM_unprojected] = columns(Array(record.traced[(2 * block)..<(3 * block)]), width: H, offset: 0)
+        }
+    }
+    // STM: step s wrote output slot write(s) and consumed the event at read(s).
+    var stm = [Float](repeating: 0, count: B * T * R)
+    for step in 0..<T {
+        let t = order.read(step), slot = order.write(step)
+        for b in 0..<B {
+            let from = (slot * B + b) * R
+            stm.replaceSubrange(((b * T + t) * R)..<((b * T + t + 1) * R), with: output[from..<(from + R)])
+        }
+    }
+    arrays[.STM] = NDArray(unchecked: [B, T, R], stm)
+    return DirectionTrace(key: key, layer: layer, readsReversed: order.readsReversed, arrays: arrays)
 }
 
 /// Where a fast forward pass spent its time, summed over layers and directions.

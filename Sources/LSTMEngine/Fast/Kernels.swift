@@ -90,6 +90,14 @@ struct DirectionRun {
     func run(
         input: [Float], stm: inout [Float], ltm: inout [Float]
     ) -> (output: [Float], inputProjection: Duration, recurrence: Duration) {
+        var unused: DirectionRecord?
+        return run(input: input, stm: &stm, ltm: &ltm, record: &unused)
+    }
+
+    /// Runs the direction; when `record` is not `nil` on entry, it receives every step's gate values.
+    func run(
+        input: [Float], stm: inout [Float], ltm: inout [Float], record: inout DirectionRecord?
+    ) -> (output: [Float], inputProjection: Duration, recurrence: Duration) {
         let T = order.steps, B = batch, H = cell.H, R = cell.R, I = cell.I
         let width = cell.gates * H
         let rows = T * B
@@ -104,6 +112,9 @@ struct DirectionRun {
         }
         // Scratch for the loop, allocated here, once.
         var workspace = [Float](repeating: 0, count: 4 * B * max(width, R))
+        // Tracing: LTM, U and the unprojected STM of every step, time-major `[T, B, H]` each, at `read(step)`.
+        let tracing = record != nil
+        var traced = [Float](repeating: 0, count: tracing && cell.gates == 4 ? 3 * rows * H : 0)
         var phases: (inputProjection: Duration, recurrence: Duration) = (.zero, .zero)
         let output = uninitializedArray(count: rows * R) { y in
             guard T > 0, B > 0 else { return }
@@ -113,21 +124,28 @@ struct DirectionRun {
                         stm.withUnsafeMutableBufferPointer { stmBuffer in
                             ltm.withUnsafeMutableBufferPointer { ltmBuffer in
                                 workspace.withUnsafeMutableBufferPointer { workBuffer in
+                                  traced.withUnsafeMutableBufferPointer { tracedBuffer in
                                     guard let w = weightBuffer.baseAddress, let x = inputBuffer.baseAddress,
                                         let gx = gxBuffer.baseAddress, let h0 = stmBuffer.baseAddress,
                                         let work = workBuffer.baseAddress
                                     else { return }
+                                    let trace = tracedBuffer.isEmpty ? nil : tracedBuffer.baseAddress.map { base in
+                                        (LTM: base, U: base + rows * H, unprojected: base + 2 * rows * H)
+                                    }
                                     BLAS.gemm(rows, width, I, x, I, w + cell.wxT, width, gx, width, beta: 1)
                                     let projected = clock.now
                                     switch cell.gates {
                                     case 4:
-                                        lstmLoop(w: w, gx: gx, y: y, h0: h0, c: ltmBuffer.baseAddress, work: work, H: H, R: R)
+                                        lstmLoop(
+                                            w: w, gx: gx, y: y, h0: h0, c: ltmBuffer.baseAddress, work: work, H: H, R: R,
+                                            trace: trace)
                                     default:
                                         gruLoop(w: w, gx: gx, y: y, h0: h0, work: work, H: H)
                                     }
                                     // Final STM: the last step's output slot.
                                     h0.update(from: y + order.write(T - 1) * B * R, count: B * R)
                                     phases = (projected - start, clock.now - projected)
+                                  }
                                 }
                             }
                         }
@@ -135,13 +153,15 @@ struct DirectionRun {
                 }
             }
         }
+        if tracing { record = DirectionRecord(gates: gx, traced: traced) }
         return (output, phases.inputProjection, phases.recurrence)
     }
 
     private func lstmLoop(
         w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
         h0: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>?, work: UnsafeMutablePointer<Float>,
-        H: Int, R: Int
+        H: Int, R: Int,
+        trace: (LTM: UnsafeMutablePointer<Float>, U: UnsafeMutablePointer<Float>, unprojected: UnsafeMutablePointer<Float>)?
     ) {
         guard let c else { return }
         let T = order.steps, B = batch, width = 4 * H
@@ -188,6 +208,8 @@ struct DirectionRun {
                 if let limit = s.cellClip { VectorMath.clip(next, H, limit) }
                 if s.document { for k in 0..<H { cf[b * H + k] = previous[k] * f[k] } }
             }
+            let traced = order.read(step) * B * H  // this step's rows in the trace buffers
+            trace?.LTM.advanced(by: traced).update(from: cNext, count: B * H)
             // use: V_t reads LTM_t (full peepholes need their GEMM first), then STM_t.
             if let fullV { BLAS.gemm(B, H, H, cNext, H, fullV, H, g + 3 * H, width, beta: 1) }
             if let wuT, let bu {
@@ -205,8 +227,11 @@ struct DirectionRun {
                 } else {
                     act.apply(next, into: squashed, H)  // activation(LTM_t)
                     for k in 0..<H { out[k] = V[k] * squashed[k] }
+                    trace?.U.advanced(by: traced + b * H).update(from: squashed, count: H)
                 }
             }
+            if s.document { trace?.U.advanced(by: traced).update(from: u, count: B * H) }
+            if projected { trace?.unprojected.advanced(by: traced).update(from: hRaw, count: B * H) }
             if let wpT {
                 BLAS.gemm(B, P, H, hRaw, H, wpT, P, slot, P, beta: 0)
                 if let limit = s.projectionClip { VectorMath.clip(slot, B * P, limit) }
@@ -270,6 +295,14 @@ struct DirectionRun {
             hPrev = UnsafePointer(slot)
         }
     }
+}
+
+/// What a traced direction run keeps: every gate activation and, for an LSTM, the per-step memories.
+struct DirectionRecord {
+    /// Time-major `[T, B, G·H]` at `read(step)`: the activated gates (LSTM `i, f, N, V`; GRU `z, r, c`).
+    let gates: [Float]
+    /// LSTM: `LTM`, `U` and the unprojected STM, each time-major `[T, B, H]` at `read(step)`; empty for a GRU.
+    let traced: [Float]
 }
 
 /// Dense layer rows: `out[rows, units] = activation(x[rows, F]·W_d^T + b_d)`.

@@ -22,6 +22,22 @@ public struct ReferenceEngine: ForwardPass {
     }
 
     public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
+        var unused: [DirectionTrace]?
+        return try forward(input, initialStates: initialStates, trace: &unused)
+    }
+
+    /// Runs the model and records every gate value of every recurrent layer and direction (spec/engine.md §9):
+    /// the gate functions of `Gates.swift`, rounded once to float32.
+    public func trace(_ input: ForwardInput, initialStates: [StateKey: CellState] = [:]) throws(EngineError) -> GateTrace {
+        var directions: [DirectionTrace]? = []
+        let result = try forward(input, initialStates: initialStates, trace: &directions)
+        return GateTrace(result: result, directions: directions ?? [])
+    }
+
+    /// The forward pass; appends to `trace` when it is not `nil`.
+    private func forward(
+        _ input: ForwardInput, initialStates: [StateKey: CellState], trace: inout [DirectionTrace]?
+    ) throws(EngineError) -> ForwardResult {
         let checked = try checkInput(input, model: model)
         let batch = checked.batch
         try checkInitialStates(initialStates, model: model, batch: batch)
@@ -55,14 +71,28 @@ public struct ReferenceEngine: ForwardPass {
                 }
                 var outputs: [[Vector]] = []
                 var finals: [[(STM: Vector, LTM: Vector?)]] = []  // [b][d]
+                let time = samples.first?.count ?? 0
+                var recorded: [[TracedGate: TraceArray]]? = trace == nil ? nil : cells.indices.map { _ in
+                    Dictionary(uniqueKeysWithValues: TracedGate.gates(of: layer).map { gate in
+                        (gate, TraceArray(batch: batch, time: time, width: gate.width(in: layer)))
+                    })
+                }
                 for (b, events) in samples.enumerated() {
                     let starts = cells.indices.map { d in
                         (STM: row(initial[d]?.STM, b, size: layer.recurrentSize),
                          LTM: layer.cell == .lstm ? row(initial[d]?.LTM, b, size: layer.hiddenSize) : nil)
                     }
-                    let (sequence, final) = recurrent(layer, settings, cells, events: events, starts: starts)
+                    let (sequence, final) = recurrent(
+                        layer, settings, cells, events: events, starts: starts, sample: b, trace: &recorded)
                     outputs.append(sequence)
                     finals.append(final)
+                }
+                if let recorded {
+                    for (d, arrays) in recorded.enumerated() {
+                        trace?.append(DirectionTrace(
+                            key: StateKey(layer: index, direction: Direction.allCases[d]), layer: layer,
+                            readsReversed: (d == 1) != layer.goBackwards, arrays: arrays.mapValues(\.array)))
+                    }
                 }
                 for d in cells.indices {
                     let key = StateKey(layer: index, direction: Direction.allCases[d])
@@ -148,10 +178,12 @@ private func dense(_ W_d: Matrix, _ b_d: Vector?, _ activation: Activation, _ x:
 
 /// Runs every direction of a recurrent layer over one batch element's events (spec/engine.md §5).
 ///
-/// Returns the merged output sequence (in the layer's output time order) and each direction's final state.
+/// Returns the merged output sequence (in the layer's output time order) and each direction's final state. When
+/// `trace` is not `nil`, every step's gate values are stored at row `sample` and the time position (in `events`)
+/// of the event the step consumed.
 private func recurrent(
     _ layer: RecurrentLayer, _ settings: CellSettings, _ cells: [ReferenceCell], events: [Vector],
-    starts: [(STM: Vector, LTM: Vector?)]
+    starts: [(STM: Vector, LTM: Vector?)], sample: Int, trace: inout [[TracedGate: TraceArray]]?
 ) -> (sequence: [Vector], finals: [(STM: Vector, LTM: Vector?)]) {
     // go_backwards: the layer reads its input reversed and keeps its outputs in that order.
     let input = layer.goBackwards ? Array(events.reversed()) : events
@@ -162,12 +194,28 @@ private func recurrent(
         let readOrder = d == 0 ? input : Array(input.reversed())
         var (STM, LTM) = starts[d]
         var outputs: [Vector] = []
-        for E in readOrder {
+        // The time position in `events` of the event step `s` reads (spec/engine.md §5).
+        let readsReversed = (d == 1) != layer.goBackwards
+        for (s, E) in readOrder.enumerated() {
+            let position = readsReversed ? readOrder.count - 1 - s : s
             switch cell {
             case .lstm(let w):
-                (STM, LTM) = lstmStep(w, settings, STM: STM, LTM: LTM ?? Vector(zeros: layer.hiddenSize), E: E)
+                let step = lstmStep(w, settings, STM: STM, LTM: LTM ?? Vector(zeros: layer.hiddenSize), E: E)
+                (STM, LTM) = (step.STM, step.LTM)
+                if trace != nil {
+                    let values: [TracedGate: Vector] = [
+                        .N: step.N, .i: step.i, .f: step.f, .LTM: step.LTM, .U: step.U, .V: step.V,
+                        .STM_unprojected: step.unprojected, .STM: step.STM,
+                    ]
+                    record(values, into: &trace, direction: d, sample: sample, time: position)
+                }
             case .gru(let w):
-                STM = gruStep(w, settings, STM: STM, E: E)
+                let step = gruStep(w, settings, STM: STM, E: E)
+                STM = step.STM
+                if trace != nil {
+                    let values: [TracedGate: Vector] = [.z: step.z, .r: step.r, .N: step.c, .STM: step.STM]
+                    record(values, into: &trace, direction: d, sample: sample, time: position)
+                }
             }
             outputs.append(STM)
         }
@@ -177,6 +225,16 @@ private func recurrent(
     }
     let sequence = input.indices.map { t in merge(perDirection.map { $0[t] }, layer.mergeMode) }
     return (sequence, finals)
+}
+
+/// Stores one step's values in the arrays the trace asks for (`STM_unprojected` only exists with a projection).
+private func record(
+    _ values: [TracedGate: Vector], into trace: inout [[TracedGate: TraceArray]]?, direction: Int, sample: Int, time: Int
+) {
+    guard trace != nil else { return }
+    for (gate, vector) in values where trace?[direction][gate] != nil {
+        trace?[direction][gate]?.set(b: sample, t: time, vector.values)
+    }
 }
 
 /// Merges the directions' vectors: concat (forward first), sum, mul or ave; one direction passes through.
