@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "LSTMImport", targets: ["LSTMImport"]),
         .library(name: "LSTMExport", targets: ["LSTMExport"]),
         .library(name: "NumPyIO", targets: ["NumPyIO"]),
+        .library(name: "LSTMExplain", targets: ["LSTMExplain"]),
         .executable(name: "lstmconv", targets: ["lstmconv"]),
     ],
     dependencies: [
@@ -66,6 +67,11 @@ let package = Package(
         /// Forward-pass engines: float64 reference (the oracle) and float32 on CBLAS.
         .target(name: "LSTMEngine", dependencies: ["LSTMModel", "CCBLAS"], swiftSettings: strict),
 
+        /// `lstmconv explain`: gate statistics, the text summary and the self-contained HTML report of a gate trace.
+        .target(
+            name: "LSTMExplain", dependencies: ["LSTMEngine", "LSTMModel", "NumPyIO", "AtomicFileIO", "CLSTMZlib"],
+            swiftSettings: strict),
+
         // MARK: - Importers (one module per framework: layout table + reader)
         .target(
             name: "LSTMImportCore",
@@ -101,7 +107,7 @@ let package = Package(
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv", "LSTMImport", "LSTMExport",
+                "LSTMConv", "LSTMImport", "LSTMExport", "LSTMExplain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -138,6 +144,10 @@ let package = Package(
                 "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LSTMExplainTests",
+            dependencies: ["LSTMExplain", "LSTMEngine", "LSTMHDF5", "NumPyIO", "CLSTMZlib", "LSTMTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMConv", "LSTMTestSupport"],

@@ -58,7 +58,8 @@ public struct DirectionTrace: Sendable, Equatable {
     /// input that the step consumed.
     public let arrays: [TracedGate: NDArray<Float>]
 
-    init(key: StateKey, layer: RecurrentLayer, readsReversed: Bool, arrays: [TracedGate: NDArray<Float>]) {
+    /// Wraps traced arrays (the engines build these; a caller may rebuild one, e.g. from a saved `.npz`).
+    public init(key: StateKey, layer: RecurrentLayer, readsReversed: Bool, arrays: [TracedGate: NDArray<Float>]) {
         self.key = key
         self.layer = layer
         self.readsReversed = readsReversed
@@ -84,6 +85,11 @@ public struct GateTrace: Sendable, Equatable {
     public let result: ForwardResult
     /// One entry per recurrent layer and direction, in layer then direction order.
     public let directions: [DirectionTrace]
+
+    public init(result: ForwardResult, directions: [DirectionTrace]) {
+        self.result = result
+        self.directions = directions
+    }
 
     /// Every traced array with its `.npz` key, in layer, direction and gate order.
     public var namedArrays: [(name: String, array: NDArray<Float>)] {
