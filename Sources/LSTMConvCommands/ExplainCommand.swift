@@ -7,7 +7,7 @@ import LSTMImport
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "Show what the learn, forget, remember and use gates do on an input: summary, HTML report, every activation.",
+        abstract: "Show what the learn, forget, remember and use gates do on an input: a summary, an HTML report, every activation as .npz.",
         discussion: """
             Runs MODEL on the input while recording every gate of every recurrent layer and direction. Prints a \
             short summary per layer and direction (mean gates, memory half-life, saturation); -o writes a \

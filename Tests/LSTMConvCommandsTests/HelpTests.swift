@@ -4,7 +4,7 @@ import Testing
 /// `--help` of the root command and of every subcommand, checked against spec/cli.md.
 @Suite("help and the documented contract")
 struct HelpTests {
-    static let commands = ["import", "inspect", "verify", "convert", "run", "validate", "export"]
+    static let commands = ["import", "inspect", "verify", "convert", "run", "validate", "export", "explain"]
 
     /// The flags spec/cli.md's synopsis gives each command (`lstmconv CMD … [--flag …]`).
     static func specFlags() throws -> [String: Set<String>] {
@@ -94,6 +94,9 @@ struct HelpTests {
                                   output; exit 0 within tolerance, 2 on mismatch.
           export                  Write a model's weights in a framework's layout: a
                                   PyTorch state_dict as .safetensors.
+          explain                 Show what the learn, forget, remember and use gates
+                                  do on an input: a summary, an HTML report, every
+                                  activation as .npz.
 
           See 'lstmconv help <subcommand>' for detailed help.
 
