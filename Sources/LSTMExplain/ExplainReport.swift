@@ -180,7 +180,7 @@ public struct ExplainReport: Sendable {
         var card = "<h2>Model card</h2><table>"
         let rows: [(String, String)] = [
             ("source", source),
-            ("provenance", "\(p.sourceFramework) \(p.sourceFrameworkVersion), layout \(p.sourceLayout)"),
+            ("provenance", [p.sourceFramework, p.sourceFrameworkVersion].filter { !$0.isEmpty }.joined(separator: " ") + ", layout \(p.sourceLayout)"),
             ("source SHA-256", p.sourceSHA256.isEmpty ? "—" : p.sourceSHA256),
             ("converter", p.converter),
             ("input", "B = \(B) samples, T = \(T) steps; pictures show sample \(sample)"),
