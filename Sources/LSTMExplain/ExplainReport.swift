@@ -233,7 +233,8 @@ public struct ExplainReport: Sendable {
         var html = "<h2>\(direction.key) · \(escaped(describe(layer)))</h2>\n"
         let memoryName = stats.memoryGate == .f ? "forget gate f" : "update gate z"
         html += "<p class=\"note\">mean \(memoryName): \(readable(stats.means[stats.memoryGate] ?? 0)); "
-        html += "always remember: \(stats.alwaysRemember.count) unit(s), always forget: \(stats.alwaysForget.count) unit(s) of \(layer.hiddenSize).</p>\n"
+        html += "always remember (\(stats.memoryGate.rawValue) > 0.95 on ≥ 95% of steps): \(unitList(stats.alwaysRemember)); "
+        html += "always forget (\(stats.memoryGate.rawValue) < 0.05 on ≥ 95% of steps): \(unitList(stats.alwaysForget)); of \(layer.hiddenSize) units.</p>\n"
         for gate in direction.gates {
             guard let array = direction[gate] else { continue }
             html += "<figure>" + gatePanel(gate, array, layer: layer, readsReversed: direction.readsReversed, id: &gradient) + "</figure>\n"
@@ -246,7 +247,13 @@ public struct ExplainReport: Sendable {
         html += halfLifeHistogram(stats, T: direction.time) + "</div>\n"
         html += "<h3>Saturation</h3><div class=\"row\">"
         for gate in stats.bounded { html += saturationScatter(gate, stats.saturation[gate] ?? []) }
-        html += "</div>\n"
+        html += "</div><p class=\"note\">"
+        html += stats.bounded.map { gate -> String in
+            let units = stats.saturation[gate] ?? []
+            let dead = units.indices.filter { units[$0].isDead }, stuck = units.indices.filter { units[$0].isStuck }
+            return "\(gate.rawValue): closed (< 0.05 on ≥ 95% of steps) \(unitList(dead)), open (> 0.95 on ≥ 95%) \(unitList(stuck))"
+        }.joined(separator: "<br>")
+        html += "</p>\n"
         return html
     }
 
