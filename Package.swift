@@ -20,14 +20,6 @@ let package = Package(
         // MARK: - Public API
         /// Everything a Swift project needs to load a checkpoint (either encoding) and run it.
         .library(name: "LSTMConv", targets: ["LSTMConv"]),
-        .library(name: "LSTMModel", targets: ["LSTMModel"]),
-        .library(name: "LSTMBinary", targets: ["LSTMBinary"]),
-        .library(name: "LSTMHDF5", targets: ["LSTMHDF5"]),
-        .library(name: "LSTMEngine", targets: ["LSTMEngine"]),
-        .library(name: "LSTMImport", targets: ["LSTMImport"]),
-        .library(name: "LSTMExport", targets: ["LSTMExport"]),
-        .library(name: "NumPyIO", targets: ["NumPyIO"]),
-        .library(name: "LSTMExplain", targets: ["LSTMExplain"]),
         .executable(name: "lstmconv", targets: ["lstmconv"]),
     ],
     dependencies: [
@@ -35,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // `swift package generate-documentation`: the DocC catalog of every library module.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: - C libraries (system)
@@ -46,68 +40,83 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         .systemLibrary(name: "CLSTMZlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // MARK: - Shared by every module
+        /// The one error shape (`LSTMConvError`) and the failure kinds the CLI maps onto exit codes.
+        .target(name: "LSTMErrors", swiftSettings: strict),
+        /// Every magic number and file signature lstmconv recognises, and the one sniffing routine.
+        .target(name: "FileSignatures", swiftSettings: strict),
+
         // MARK: - The schema and its two encodings
         /// Temp file + fsync + rename: how every writer puts a file in place.
         .target(name: "AtomicFileIO", swiftSettings: strict),
         /// The logical model: layers, document gate tensors, validation, checksums.
-        .target(name: "LSTMModel", dependencies: ["CLSTMZlib"], swiftSettings: strict),
+        .target(name: "LSTMModel", dependencies: ["CLSTMZlib", "LSTMErrors", "FileSignatures"], swiftSettings: strict),
         /// The `.lstmw` binary container.
         .target(name: "LSTMBinary", dependencies: ["LSTMModel", "AtomicFileIO"], swiftSettings: strict),
         /// The only module that calls libhdf5: one funnel, one lock, handles closed in deinit.
         .target(name: "HDF5Bridge", dependencies: ["CHDF5"], swiftSettings: strict),
         /// The HDF5 encoding of the schema.
         .target(name: "LSTMHDF5", dependencies: ["LSTMModel", "HDF5Bridge", "AtomicFileIO"], swiftSettings: strict),
+        /// Loading, saving and verifying a checkpoint in either encoding, chosen by signature.
+        .target(name: "LSTMCheckpoint", dependencies: ["LSTMBinary", "LSTMHDF5", "FileSignatures", "LSTMErrors"], swiftSettings: strict),
 
         // MARK: - Engines and arrays
         /// NumPy `.npy` / `.npz` reader and writer.
         .target(
             name: "NumPyIO",
-            dependencies: ["AtomicFileIO", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["AtomicFileIO", "LSTMErrors", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
         /// Forward-pass engines: float64 reference (the oracle) and float32 on CBLAS.
         .target(name: "LSTMEngine", dependencies: ["LSTMModel", "CCBLAS"], swiftSettings: strict),
 
         /// `lstmconv explain`: gate statistics, the text summary and the self-contained HTML report of a gate trace.
         .target(
-            name: "LSTMExplain", dependencies: ["LSTMEngine", "LSTMModel", "NumPyIO", "AtomicFileIO", "CLSTMZlib"],
+            name: "LSTMExplain",
+            dependencies: ["LSTMErrors", "LSTMEngine", "LSTMModel", "NumPyIO", "AtomicFileIO", "CLSTMZlib"],
             swiftSettings: strict),
 
         // MARK: - Importers (one module per framework: layout table + reader)
+        /// The framework layout tables shared by import and export (`FusedLayout`), the import result and errors.
         .target(
-            name: "LSTMImportCore",
+            name: "LSTMLayouts",
             dependencies: ["LSTMModel", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .target(
             name: "LSTMImportKeras",
             dependencies: [
-                "LSTMImportCore", "HDF5Bridge",
+                "LSTMLayouts", "HDF5Bridge",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict),
         .target(
             name: "LSTMImportPyTorch",
-            dependencies: ["LSTMImportCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["LSTMLayouts", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
         /// Exporters: the document tensors fused back into a framework's layout (PyTorch safetensors).
         .target(
             name: "LSTMExport",
-            dependencies: ["LSTMImportPyTorch", "LSTMImportCore", "LSTMModel", "AtomicFileIO"],
+            dependencies: ["LSTMImportPyTorch", "LSTMLayouts", "LSTMModel", "AtomicFileIO"],
             swiftSettings: strict),
         /// Source detection and dispatch over every importer.
         .target(
             name: "LSTMImport",
-            dependencies: ["LSTMImportCore", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMConv"],
+            dependencies: ["LSTMLayouts", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMCheckpoint"],
             swiftSettings: strict),
 
-        // MARK: - Umbrella, CLI
+        // MARK: - The library users import, and the CLI on top of it
+        /// The one library product: re-exports the model, both encodings, the importers, the exporters and the engines.
         .target(
             name: "LSTMConv",
-            dependencies: ["LSTMModel", "LSTMBinary", "LSTMHDF5", "LSTMEngine", "NumPyIO"],
+            dependencies: [
+                "LSTMErrors", "FileSignatures", "LSTMModel", "LSTMBinary", "LSTMHDF5", "LSTMCheckpoint", "LSTMEngine", "NumPyIO",
+                "LSTMLayouts", "LSTMImport", "LSTMExport", "LSTMExplain",
+            ],
             swiftSettings: strict),
+        /// The `lstmconv` subcommands: argument parsing, reports and exit codes over the `LSTMConv` library.
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv", "LSTMImport", "LSTMExport", "LSTMExplain",
+                "LSTMConv",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -131,6 +140,9 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),
+        .testTarget(name: "LSTMConvTests", dependencies: ["LSTMConv", "LSTMTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LSTMCheckpointTests", dependencies: ["LSTMCheckpoint", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LSTMHDF5Tests", dependencies: ["LSTMHDF5", "LSTMBinary", "HDF5Bridge", "LSTMTestSupport"],
             swiftSettings: strict),

@@ -17,7 +17,7 @@ let package = Package(
         /// The workload both executables time: a one-layer LSTM with I = H, two biases, random weights.
         .target(
             name: "BenchmarkSupport",
-            dependencies: [.product(name: "LSTMEngine", package: "lstmconv"), .product(name: "LSTMModel", package: "lstmconv")],
+            dependencies: [.product(name: "LSTMConv", package: "lstmconv")],
             path: "Sources/BenchmarkSupport"),
         .executableTarget(name: "lstm-bench", dependencies: ["BenchmarkSupport"], path: "Sources/lstm-bench"),
         .executableTarget(

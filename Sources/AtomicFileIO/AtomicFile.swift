@@ -9,19 +9,19 @@ import Darwin
 #endif
 
 /// Why an atomic write failed, before the caller maps it onto its own error type.
-public struct AtomicFileError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable {
+package struct AtomicFileError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: Sendable {
         /// The target exists and replacing it was not allowed.
         case exists
         /// Creating, writing, flushing or renaming failed.
         case io
     }
 
-    public var kind: Kind
-    public var message: String
+    package var kind: Kind
+    package var message: String
     /// The target path.
-    public var path: String
-    public var description: String { "\(path): \(message)" }
+    package var path: String
+    package var description: String { "\(path): \(message)" }
 }
 
 /// Every writer of lstmconv puts files in place through here: the bytes go to a temporary sibling
@@ -29,12 +29,12 @@ public struct AtomicFileError: Error, Sendable, CustomStringConvertible {
 /// `rename` when replacing is allowed, else with `link`, which fails atomically if the target appeared meanwhile.
 /// Readers of the target never see a partial file; a failure removes the temporary file and leaves any existing
 /// target untouched.
-public enum AtomicFile {
+package enum AtomicFile {
     /// Runs `produce` with the temporary path, which it fills in any way (a stream, libhdf5, …), then places it.
     ///
     /// - Parameters:
     ///   - mapError: turns an ``AtomicFileError`` into the caller's error type.
-    public static func write<E: Error>(
+    package static func write<E: Error>(
         to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E, produce: (String) throws(E) -> Void
     ) throws(E) {
         let target = url.path
@@ -63,7 +63,7 @@ public enum AtomicFile {
     }
 
     /// Writes `data` atomically.
-    public static func write<E: Error>(
+    package static func write<E: Error>(
         _ data: Data, to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E
     ) throws(E) {
         try write(to: url, overwrite: overwrite, mapError: mapError) { (temporary: String) throws(E) in
@@ -77,7 +77,7 @@ public enum AtomicFile {
     }
 
     /// Streams chunks into the temporary file through `body`'s sink, then places it.
-    public static func stream<E: Error>(
+    package static func stream<E: Error>(
         to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E,
         body: ((Data) throws(E) -> Void) throws(E) -> Void
     ) throws(E) {

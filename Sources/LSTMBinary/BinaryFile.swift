@@ -176,3 +176,25 @@ public struct BinaryVerification: Sendable {
     /// Every checksum matches and the model validates.
     public var isValid: Bool { modelError == nil && tensors.allSatisfy(\.isValid) }
 }
+
+extension BinaryFile {
+    /// One tensor by document path, its CRC-32 verified; the bytes are a slice of the mapped file, not a copy.
+    public func tensor(named path: String) throws(BinaryFormatError) -> Tensor {
+        guard let entry = header.tensors.first(where: { $0.path == path }) else {
+            throw BinaryFormatError(.missingTensor, "no tensor of that name in the directory", file: self.path, tensor: path)
+        }
+        let data = tensorBytes(entry)
+        let computed = Checksum.crc32(of: data)
+        guard computed == entry.checksum else {
+            throw BinaryFormatError(
+                .tensorChecksumMismatch, "the tensor's bytes are damaged", file: self.path,
+                offset: header.fileOffset(of: entry), tensor: entry.path,
+                expected: BinaryFormat.hex(entry.checksum), found: BinaryFormat.hex(computed))
+        }
+        do throws(ModelError) {
+            return try Tensor(dtype: entry.dtype, shape: entry.shape, bytes: data)
+        } catch {
+            throw BinaryFormatError(model: error, file: self.path)
+        }
+    }
+}

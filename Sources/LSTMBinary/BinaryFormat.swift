@@ -1,9 +1,10 @@
 import LSTMModel
+import FileSignatures
 
 /// Constants and limits of the `.lstmw` container (spec/binary.md).
 public enum BinaryFormat {
     /// `89 4C 53 54 0D 0A 1A 0A` = `"\u{89}LST\r\n\u{1A}\n"`, PNG-style.
-    public static let magic: [UInt8] = [0x89, 0x4C, 0x53, 0x54, 0x0D, 0x0A, 0x1A, 0x0A]
+    public static let magic = FileSignature.lstmwMagic
     /// The byte-order mark `0x01020304` as a little-endian file stores it.
     public static let byteOrderMark: [UInt8] = [0x04, 0x03, 0x02, 0x01]
     /// Size of the fixed preamble.

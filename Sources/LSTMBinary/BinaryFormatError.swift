@@ -1,9 +1,10 @@
 import LSTMModel
+import LSTMErrors
 
 /// The error every `.lstmw` read or write throws: a stable ``Code`` plus the context that locates the problem.
 ///
 /// Errors compare equal by ``code`` only, so tests can write `#expect(throws: BinaryFormatError(.badMagic))`.
-public struct BinaryFormatError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct BinaryFormatError: LSTMConvError, Equatable {
     /// A stable, comparable error kind. spec/binary.md §8 lists every code with the rule that raises it.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
@@ -169,26 +170,6 @@ public struct BinaryFormatError: Error, Sendable, Equatable, CustomStringConvert
 
     public static func == (lhs: BinaryFormatError, rhs: BinaryFormatError) -> Bool { lhs.code == rhs.code }
 
-    /// `file: code at offset N, tensor T: message (expected X, found Y)`.
-    public var description: String {
-        var text = file.map { "\($0): " } ?? ""
-        text += "\(code)"
-        var places: [String] = []
-        if let offset { places.append("offset \(offset)") }
-        if let key { places.append("key \(key)") }
-        if let tensor { places.append("tensor \(tensor)") }
-        if !places.isEmpty { text += " at " + places.joined(separator: ", ") }
-        if !message.isEmpty { text += ": \(message)" }
-        if let expected, let found {
-            text += " (expected \(expected), found \(found))"
-        } else if let expected {
-            text += " (expected \(expected))"
-        } else if let found {
-            text += " (found \(found))"
-        }
-        return text
-    }
-
     /// The same error with `file` set, unless it already names one.
     func with(file path: String?) -> BinaryFormatError {
         var copy = self
@@ -211,5 +192,19 @@ public struct BinaryFormatError: Error, Sendable, Equatable, CustomStringConvert
             key: isTensor ? nil : error.keyPath, tensor: isTensor ? error.keyPath : nil,
             expected: error.expectedShape.map { "shape \($0)" }, found: error.actualShape.map { "shape \($0)" },
             underlying: error)
+    }
+}
+
+extension BinaryFormatError {
+    public var codeName: String { code.description }
+    public var location: String? {
+        renderLocation(("offset", offset.map(String.init)), ("key", key), ("tensor", tensor))
+    }
+    public var failureKind: FailureKind {
+        switch code {
+        case .fileExists, .cannotWrite: .cannotWrite
+        case .cannotRead: .noSuchFile
+        default: .badInput
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LSTMModel
+import FileSignatures
 
 /// One tensor directory entry (spec/binary.md §5).
 public struct TensorEntry: Sendable, Equatable {
@@ -391,7 +392,7 @@ extension BinaryHeader {
     /// Names the damage when the signature is close to ours.
     static func diagnoseMagic(_ prefix: [UInt8]) -> String {
         let magic = BinaryFormat.magic
-        let hdf5: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+        let hdf5 = FileSignature.hdf5Magic
         if prefix.starts(with: hdf5) { return "this is an HDF5 file, not a .lstmw file" }
         if prefix.count >= 8, prefix[0] == magic[0] & 0x7F, prefix[1..<8].elementsEqual(magic[1..<8]) {
             return "bit 7 of the first byte is cleared: the file went through a 7-bit channel"

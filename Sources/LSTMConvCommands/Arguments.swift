@@ -1,5 +1,5 @@
 import ArgumentParser
-import LSTMImport
+import LSTMConv
 
 extension DType: ExpressibleByArgument {}
 extension Encoding: ExpressibleByArgument {}

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import LSTMExplain
-import LSTMImport
+import LSTMConv
 
 /// `lstmconv explain MODEL --input x.npy -o report.html [--gates gates.npz]`.
 struct ExplainCommand: ParsableCommand {
@@ -58,7 +57,10 @@ struct ExplainCommand: ParsableCommand {
                     model: model, trace: trace, source: modelOptions.model, engine: modelOptions.engine.rawValue,
                     sample: sample, layer: layer)
             } catch {
-                throw CommandFailure(exitCode: ExitStatus.usage, message: "\(modelOptions.model): \(error)")
+                // --sample / --layer outside what the model and input have is a usage error; a model without a
+                // recurrent layer is bad input. Both name the model.
+                let status = error.code == .noRecurrentLayer ? ExitStatus.badInput : ExitStatus.usage
+                throw CommandFailure(exitCode: status, message: "\(modelOptions.model): \(error)")
             }
             var written: [String] = []
             do {
@@ -69,11 +71,7 @@ struct ExplainCommand: ParsableCommand {
                     if !existed { written.append(gates) }
                 }
                 if let output {
-                    do {
-                        try report.writeHTML(to: URL(fileURLWithPath: output), overwrite: force)
-                    } catch let error as ExplainError {
-                        throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: error.message)
-                    }
+                    try FileRules.writing(output) { try report.writeHTML(to: URL(fileURLWithPath: output), overwrite: force) }
                 }
             } catch {
                 // No partial result: the files asked for are written together or not at all.

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import LSTMExport
-import LSTMImport
+import LSTMConv
 
 /// The frameworks `lstmconv export --to` writes.
 enum ExportTarget: String, CaseIterable, ExpressibleByArgument {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LSTMImport
+import LSTMConv
 
 /// `lstmconv import SOURCE [-o OUT] [--from …] [--encoding …]`.
 struct ImportCommand: ParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import LSTMModel
+import LSTMConv
 
 /// The root `lstmconv` command: only its configuration and subcommand list.
 public struct LSTMConvRoot: ParsableCommand {

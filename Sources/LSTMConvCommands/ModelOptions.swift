@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LSTMImport
+import LSTMConv
 
 /// How `run` and `validate` find and prepare the model.
 struct ModelOptions: ParsableArguments {

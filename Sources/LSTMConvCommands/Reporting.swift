@@ -15,7 +15,8 @@ func printError(_ line: String) {
 }
 
 /// Runs a command body, turning every thrown error into one stderr line and a documented exit code:
-/// ``CommandFailure`` carries its own code, anything else is bad input (65).
+/// ``CommandFailure`` carries its own code; every library error maps its ``FailureKind`` onto one
+/// (``exitStatus(for:)``); anything else is bad input (65).
 func reporting(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -28,40 +29,39 @@ func reporting(_ body: () throws -> Void) throws {
         throw error
     } catch let error as ValidationError {
         throw error
+    } catch let error as any LSTMConvError {
+        printError("lstmconv: error: \(error)")
+        throw exitStatus(for: error.failureKind)
     } catch {
         printError("lstmconv: error: \(oneLine(error))")
         throw ExitStatus.badInput
     }
 }
 
-/// An error as the contract's one line `<file>: <what> at <where>: <expected vs found>`: errors that name their
-/// file after the problem (`… in FILE`) are turned around, and line breaks are folded.
-func oneLine(_ error: any Error) -> String {
-    let text: String
-    switch error {
-    case var hdf5 as LSTMHDF5Error where hdf5.file != nil:
-        let file = hdf5.file ?? ""
-        hdf5.file = nil
-        text = "\(file): \(hdf5)"
-    case var numpy as NumPyError where numpy.path != nil:
-        let path = numpy.path ?? ""
-        numpy.path = nil
-        text = "\(path): \(numpy)"
-    default:
-        text = "\(error)"
+/// The documented exit code of each kind of failure (spec/cli.md).
+func exitStatus(for kind: FailureKind) -> ExitCode {
+    switch kind {
+    case .badInput: ExitStatus.badInput
+    case .noSuchFile: ExitStatus.missingInput
+    case .cannotWrite: ExitStatus.cannotCreateOutput
+    case .mismatch: ExitStatus.mismatch
     }
-    return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
 }
 
-/// Runs `body`, reporting the engines' and the model's errors (which cannot name a file themselves) as bad
-/// input in `file`; every other error already names its file and passes through.
+/// Any error on one line: lstmconv's errors already print as `<file>: <code> at <where>: …`; others are folded.
+func oneLine(_ error: any Error) -> String {
+    if let error = error as? any LSTMConvError { return error.description }
+    return "\(error)".split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        .joined(separator: " ")
+}
+
+/// Runs `body`, reporting the errors of the engines and the model (which concern data in memory and cannot name
+/// a file themselves) as bad input in `file`; every other error already names its file and passes through.
 func blaming<T>(_ file: String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as EngineError {
-        throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(file): \(oneLine(error))")
-    } catch let error as ModelError {
-        throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(file): \(oneLine(error))")
+    } catch let error as any LSTMConvError where error.file == nil {
+        throw CommandFailure(exitCode: exitStatus(for: error.failureKind), message: "\(file): \(error)")
     }
 }
 
@@ -115,12 +115,8 @@ enum FileRules {
     static func writing(_ path: String, _ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let error as BinaryFormatError where [.fileExists, .cannotWrite].contains(error.code) {
-            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: oneLine(error))
-        } catch let error as LSTMHDF5Error where [.fileExists, .io].contains(error.code) {
-            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: oneLine(error))
-        } catch let error as NumPyError where [.fileExists, .io].contains(error.code) {
-            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: oneLine(error))
+        } catch let error as any LSTMConvError where error.failureKind == .cannotWrite {
+            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: error.description)
         }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LSTMImport
+import LSTMConv
 
 /// `lstmconv run MODEL --input x.npy --output y.npy`.
 struct RunCommand: ParsableCommand {
@@ -51,7 +51,7 @@ struct RunCommand: ParsableCommand {
             let result = try blaming(initialStates.map { "\(input) with \($0)" } ?? input) {
                 try pass.run(x, initialStates: initial)
             }
-            let outputArray = try ForwardJob.numpy(result.output, precision: result.precision)
+            let outputArray = try ForwardJob.numpy(result.values)
             let outputExisted = FileManager.default.fileExists(atPath: output)
             try FileRules.writing(output) { try outputArray.write(to: URL(fileURLWithPath: output), overwrite: force) }
             if let states {

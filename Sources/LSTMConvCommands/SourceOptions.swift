@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LSTMImport
+import LSTMConv
 
 /// How an importable source file is read: shared by `import`, `run`, `validate` and `export`.
 struct SourceOptions: ParsableArguments {

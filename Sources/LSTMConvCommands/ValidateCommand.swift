@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LSTMImport
+import LSTMConv
 
 /// `lstmconv validate MODEL --input x.npy --expected y.npy [--atol] [--rtol]`.
 struct ValidateCommand: ParsableCommand {

@@ -1,9 +1,10 @@
 import LSTMModel
+import LSTMErrors
 
 /// The error every engine entry point throws: a stable ``Code`` plus the context that locates the problem.
 ///
 /// Errors compare equal by ``code`` only, so tests can write `#expect(throws: EngineError(.tokenOutOfRange))`.
-public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct EngineError: LSTMConvError, Equatable {
     /// A stable, comparable error kind.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
@@ -51,14 +52,13 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public static func == (lhs: EngineError, rhs: EngineError) -> Bool { lhs.code == rhs.code }
 
-    public var description: String {
-        var text = "\(code)"
-        if let keyPath { text += " at \(keyPath)" }
-        if !message.isEmpty { text += ": \(message)" }
-        if let expectedShape, let actualShape {
-            text += " (expected shape \(expectedShape), found \(actualShape))"
-        }
-        if let underlying { text += " [\(underlying)]" }
-        return text
-    }
+}
+
+extension EngineError {
+    public var codeName: String { code.description }
+    /// Engine errors concern arrays in memory; the caller that read them names the file.
+    public var file: String? { nil }
+    public var location: String? { keyPath }
+    public var expected: String? { expectedShape.map { "shape \($0)" } }
+    public var found: String? { actualShape.map { "shape \($0)" } }
 }

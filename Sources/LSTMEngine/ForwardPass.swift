@@ -135,18 +135,53 @@ public struct CellState: Sendable, Equatable {
 
 /// What a forward pass returns.
 public struct ForwardResult: Sendable, Equatable {
-    /// The model's output, shaped as the source framework shapes it: `[B, T, D*R]` with return_sequences,
-    /// `[B, D*R]` without, `[B, units]` / `[B, T, units]` after a dense head.
-    public var output: NDArray<Double>
+    /// An output in the precision the engine computed it in.
+    public enum Values: Sendable, Equatable {
+        /// The fast engine's output.
+        case float32(NDArray<Float>)
+        /// The reference engine's output (and token ids passed through).
+        case float64(NDArray<Double>)
+
+        /// The output's shape.
+        public var shape: [Int] {
+            switch self {
+            case .float32(let array): array.shape
+            case .float64(let array): array.shape
+            }
+        }
+    }
+
+    /// The model's output in the engine's own precision, shaped as the source framework shapes it:
+    /// `[B, T, D*R]` with return_sequences, `[B, D*R]` without, `[B, units]` / `[B, T, units]` after a dense head.
+    public var values: Values
     /// The final memories of every recurrent layer and direction.
     public var finalStates: [StateKey: CellState]
-    /// `.f64` for the reference engine, `.f32` for the fast one (its values widen to `Double` exactly).
-    public var precision: DType
 
-    public init(output: NDArray<Double>, finalStates: [StateKey: CellState], precision: DType) {
-        self.output = output
+    /// `.f64` for the reference engine, `.f32` for the fast one.
+    public var precision: DType {
+        if case .float32 = values { return .f32 }
+        return .f64
+    }
+
+    /// The output widened to `Double` (exact for a `Float` output).
+    public var output: NDArray<Double> {
+        switch values {
+        case .float64(let array): array
+        case .float32(let array): NDArray(unchecked: array.shape, array.scalars.map(Double.init))
+        }
+    }
+
+    /// The output as `Float`: the fast engine's values as computed, the reference engine's rounded.
+    public var floatOutput: NDArray<Float> {
+        switch values {
+        case .float32(let array): array
+        case .float64(let array): NDArray(unchecked: array.shape, array.scalars.map(Float.init))
+        }
+    }
+
+    public init(values: Values, finalStates: [StateKey: CellState]) {
+        self.values = values
         self.finalStates = finalStates
-        self.precision = precision
     }
 
     /// The final states as named arrays, in layer then direction order, `STM` before `LTM`.

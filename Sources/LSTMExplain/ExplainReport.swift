@@ -1,34 +1,50 @@
 import AtomicFileIO
 import Foundation
 import LSTMEngine
+import LSTMErrors
 import LSTMModel
 import NumPyIO
 
-/// A failure building an explanation: a sample or layer the trace does not have.
-public struct ExplainError: Error, Sendable, Equatable, CustomStringConvertible {
+/// A failure building or writing an explanation: a sample or layer the trace does not have, or an unwritable report.
+///
+/// Errors compare equal by ``code`` only, so tests can write `#expect(throws: ExplainError(.sampleOutOfRange))`.
+public struct ExplainError: LSTMConvError, Equatable {
     public enum Code: String, Sendable {
-        /// `--sample` is outside `0 ..< B`.
-        case sampleOutOfRange
-        /// `--layer` does not name a recurrent layer of the model.
-        case notARecurrentLayer
+        /// The requested sample is outside `0 ..< B`.
+        case sampleOutOfRange = "sample out of range"
+        /// The requested layer is not a recurrent layer of the model.
+        case notARecurrentLayer = "not a recurrent layer"
         /// The model has no recurrent layer: nothing to explain.
-        case noRecurrentLayer
+        case noRecurrentLayer = "no recurrent layer"
         /// The report exists and replacing it was not allowed.
-        case fileExists
+        case fileExists = "file exists"
         /// The report cannot be written.
-        case cannotWrite
+        case cannotWrite = "cannot write"
     }
 
     public var code: Code
     public var message: String
-    public var description: String { message }
+    /// The report being written, for the two write errors.
+    public var file: String?
+    public var location: String?
+    public var expected: String?
+    public var found: String?
 
-    public init(code: Code, message: String) {
+    public init(
+        _ code: Code, _ message: String = "", file: String? = nil, location: String? = nil,
+        expected: String? = nil, found: String? = nil
+    ) {
         self.code = code
         self.message = message
+        self.file = file
+        self.location = location
+        self.expected = expected
+        self.found = found
     }
 
-    /// Errors compare by code.
+    public var codeName: String { code.rawValue }
+    public var failureKind: FailureKind { code == .fileExists || code == .cannotWrite ? .cannotWrite : .badInput }
+
     public static func == (lhs: ExplainError, rhs: ExplainError) -> Bool { lhs.code == rhs.code }
 }
 
@@ -72,16 +88,16 @@ public struct ExplainReport: Sendable {
         model: Model, trace: GateTrace, source: String, engine: String = "fast", sample: Int = 0, layer: Int? = nil
     ) throws(ExplainError) {
         guard !trace.directions.isEmpty else {
-            throw ExplainError(code: .noRecurrentLayer, message: "the model has no recurrent layer to explain")
+            throw ExplainError(.noRecurrentLayer, "the model has no recurrent layer to explain")
         }
         let batch = trace.directions[0].batch
         guard sample >= 0, sample < batch else {
-            throw ExplainError(code: .sampleOutOfRange, message: "--sample \(sample): the input has \(batch) sample(s), 0 ..< \(batch)")
+            throw ExplainError(.sampleOutOfRange, "the input has \(batch) sample(s)", location: "sample \(sample)", expected: "0 ..< \(batch)", found: "\(sample)")
         }
         let shown = trace.directions.filter { layer == nil || $0.key.layer == layer }
         if let layer, shown.isEmpty {
             let recurrent = Array(Set(trace.directions.map(\.key.layer))).sorted().map(String.init).joined(separator: ", ")
-            throw ExplainError(code: .notARecurrentLayer, message: "--layer \(layer): not a recurrent layer; recurrent layers: \(recurrent)")
+            throw ExplainError(.notARecurrentLayer, "the layer to explain must be recurrent", location: "layer_\(layer)", expected: "one of \(recurrent)", found: "\(layer)")
         }
         self.model = model
         self.trace = trace
@@ -104,7 +120,7 @@ public struct ExplainReport: Sendable {
     /// Writes ``html`` to `url` atomically (temporary file, then rename); never replaces a file unless `overwrite`.
     public func writeHTML(to url: URL, overwrite: Bool) throws(ExplainError) {
         try AtomicFile.write(Data(html.utf8), to: url, overwrite: overwrite) { error in
-            ExplainError(code: error.kind == .exists ? .fileExists : .cannotWrite, message: error.description)
+            ExplainError(error.kind == .exists ? .fileExists : .cannotWrite, error.message, file: error.path)
         }
     }
 

@@ -1,7 +1,8 @@
+import LSTMErrors
 /// The error every exporter throws: a stable ``Code`` plus the layer, tensor or key and the file concerned.
 ///
 /// Errors compare equal by ``code`` only, so tests can write `#expect(throws: ExportError(.notExpressible))`.
-public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ExportError: LSTMConvError, Equatable {
     /// A stable, comparable error kind.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
@@ -33,14 +34,14 @@ public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The model layer concerned (`layer_<k>` in the schema).
     public var layer: Int?
     /// The attribute, tensor or key concerned, e.g. `merge_mode`, `W_u`, `rnn.weight_ih_l0`.
-    public var location: String?
+    public var place: String?
 
     public init(_ code: Code, _ message: String = "", file: String? = nil, layer: Int? = nil, location: String? = nil) {
         self.code = code
         self.message = message
         self.file = file
         self.layer = layer
-        self.location = location
+        self.place = location
     }
 
     public static func == (lhs: ExportError, rhs: ExportError) -> Bool { lhs.code == rhs.code }
@@ -52,12 +53,12 @@ public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
         return copy
     }
 
-    public var description: String {
-        var text = ""
-        if let file { text += "\(file): " }
-        text += "\(code)"
-        let place = [layer.map { "layer_\($0)" }, location].compactMap { $0 }.joined(separator: "/")
-        if !place.isEmpty { text += " at \(place)" }
-        return text + ": " + message
+}
+
+extension ExportError {
+    public var codeName: String { code.description }
+    public var location: String? {
+        let joined = [layer.map { "layer_\($0)" }, place].compactMap { $0 }.joined(separator: "/")
+        return joined.isEmpty ? nil : joined
     }
 }

@@ -427,3 +427,43 @@ private func hex(_ value: UInt32) -> String {
     let digits = String(value, radix: 16)
     return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }
+
+// MARK: - One tensor at a time
+
+/// An open `.h5` model file that reads one tensor at a time: the tree and the attributes are checked on open,
+/// a tensor's data and CRC-32 only when it is asked for. Built by ``HDF5Encoding/open(_:)``.
+public final class HDF5TensorFile: @unchecked Sendable {
+    private let reader: ModelFileReader
+    private let lock = NSLock()
+
+    init(reader: ModelFileReader) { self.reader = reader }
+
+    /// The path the file was opened from.
+    public var file: String { reader.path }
+
+    /// Every dataset's document path, in stored order.
+    public var tensorNames: [String] { reader.datasetPaths }
+
+    /// Reads one tensor and checks its CRC-32 against the stored `crc32` attribute.
+    public func tensor(named path: String) throws(LSTMHDF5Error) -> Tensor {
+        guard reader.datasetPaths.contains(path) else {
+            throw LSTMHDF5Error(.missingTensor, "no dataset of that name", file: reader.path, keyPath: path)
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        let record = try reader.tensor(at: path)
+        guard record.storedChecksum == record.computedChecksum else {
+            throw LSTMHDF5Error(
+                .checksumMismatch, "the tensor's bytes are damaged", file: reader.path, keyPath: path,
+                expected: hex(record.storedChecksum), found: hex(record.computedChecksum))
+        }
+        return record.tensor
+    }
+}
+
+extension HDF5Encoding {
+    /// Opens a model file for reading single tensors (``HDF5TensorFile``) without reading the others.
+    public static func open(_ url: URL) throws(LSTMHDF5Error) -> HDF5TensorFile {
+        HDF5TensorFile(reader: try ModelFileReader(path: url.path))
+    }
+}

@@ -1,11 +1,12 @@
 import HDF5Bridge
 import LSTMModel
+import LSTMErrors
 
 /// The error the HDF5 encoding's reader and writer throw: a stable ``Code`` plus the context that
 /// locates the problem (file, key path, expected vs found, HDF5's error stack).
 ///
 /// Errors compare equal by ``code`` only, so tests can write `#expect(throws: LSTMHDF5Error(.checksumMismatch))`.
-public struct LSTMHDF5Error: Error, Sendable, Equatable, CustomStringConvertible {
+public struct LSTMHDF5Error: LSTMConvError, Equatable {
     /// A stable, comparable error kind.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
@@ -110,21 +111,6 @@ public struct LSTMHDF5Error: Error, Sendable, Equatable, CustomStringConvertible
 
     public static func == (lhs: LSTMHDF5Error, rhs: LSTMHDF5Error) -> Bool { lhs.code == rhs.code }
 
-    public var description: String {
-        var text = "\(code)"
-        if let keyPath { text += " at \(keyPath)" }
-        if let file { text += " in \(file)" }
-        if !message.isEmpty { text += ": \(message)" }
-        if let expected, let found {
-            text += " (expected \(expected), found \(found))"
-        } else if let expected {
-            text += " (expected \(expected))"
-        } else if let found {
-            text += " (found \(found))"
-        }
-        return text
-    }
-
     /// ``description`` followed by HDF5's error stack, one indented line per entry.
     public var detailedDescription: String {
         ([description] + hdf5Stack.map { "  " + $0 }).joined(separator: "\n")
@@ -173,5 +159,17 @@ extension LSTMHDF5Error {
             code, error.message, file: file, keyPath: error.keyPath,
             expected: error.expectedShape.map { "shape \($0)" }, found: error.actualShape.map { "shape \($0)" },
             modelError: error)
+    }
+}
+
+extension LSTMHDF5Error {
+    public var codeName: String { code.description }
+    public var location: String? { keyPath }
+    public var failureKind: FailureKind {
+        switch code {
+        case .fileExists, .io: .cannotWrite
+        case .fileNotFound: .noSuchFile
+        default: .badInput
+        }
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
-@_exported import LSTMConv
-@_exported import LSTMImportCore
+import LSTMCheckpoint
+import LSTMHDF5
+import LSTMModel
+import LSTMLayouts
 import LSTMImportKeras
 import LSTMImportPyTorch
 

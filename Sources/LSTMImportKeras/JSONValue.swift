@@ -1,5 +1,5 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 
 /// A parsed JSON value (Keras model configs).
 enum JSONValue: Sendable, Equatable, Decodable {

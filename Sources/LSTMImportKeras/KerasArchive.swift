@@ -1,5 +1,5 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import ZIPFoundation
 
 /// A Keras `.keras` zip archive: `config.json`, `metadata.json`, `model.weights.h5`.
@@ -113,7 +113,7 @@ struct KerasArchive {
         } catch {
             var located = error
             located.message = "`\(name)` inside the archive: " + error.message
-            located.location = name
+            located.place = name
             throw located
         }
         do {
@@ -121,7 +121,7 @@ struct KerasArchive {
         } catch {
             // Dataset paths inside the archive read `model.weights.h5:layers/…`.
             var located = error
-            if let location = located.location, location.hasPrefix("layers/") { located.location = "\(name):\(location)" }
+            if let location = located.place, location.hasPrefix("layers/") { located.place = "\(name):\(location)" }
             throw located
         }
     }

@@ -1,4 +1,4 @@
-import LSTMImportCore
+import LSTMLayouts
 
 /// One layer of a Keras model config.
 struct KerasLayerConfig: Sendable {

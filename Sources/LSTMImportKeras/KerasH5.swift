@@ -1,6 +1,6 @@
 import Foundation
 import HDF5Bridge
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// Read access to a Keras HDF5 file through HDF5Bridge, with every failure as an ``ImportError``.

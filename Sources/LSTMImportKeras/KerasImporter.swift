@@ -1,7 +1,8 @@
 import Foundation
 import HDF5Bridge
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
+import FileSignatures
 
 /// Options of the Keras importer.
 public struct KerasImportOptions: Sendable {
@@ -32,7 +33,7 @@ public enum KerasImporter {
     // MARK: - Sniffing
 
     /// The 8-byte HDF5 superblock signature.
-    static let hdf5Signature = Data([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A])
+    static let hdf5Signature = Data(FileSignature.hdf5Magic)
 
     /// Whether `data` (the start of a file) carries the HDF5 signature at offset 0.
     public static func hasHDF5Signature(_ data: Data) -> Bool {
@@ -41,7 +42,7 @@ public enum KerasImporter {
 
     /// Whether `data` (the start of a file) is a zip archive (local file header or empty-archive record).
     public static func hasZipSignature(_ data: Data) -> Bool {
-        data.count >= 4 && (data.prefix(4) == Data([0x50, 0x4B, 0x03, 0x04]) || data.prefix(4) == Data([0x50, 0x4B, 0x05, 0x06]))
+        FileSignature.sniff(data) == .zip
     }
 
     /// The Keras container `url` holds, judged by content: an HDF5 file with Keras attributes or groups, or a

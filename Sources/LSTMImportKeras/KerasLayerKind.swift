@@ -1,4 +1,4 @@
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// Which Keras generation wrote a file: decides what `hard_sigmoid` means.

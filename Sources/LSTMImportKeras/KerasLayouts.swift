@@ -1,4 +1,4 @@
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// The Keras fused layouts: the only tables the Keras importer slices with, and the source of the

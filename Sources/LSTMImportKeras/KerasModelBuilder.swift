@@ -1,5 +1,5 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// Turns a Keras layer chain plus its weights into document layers, one Keras layer at a time.

@@ -1,6 +1,6 @@
 import Foundation
 import HDF5Bridge
-import LSTMImportCore
+import LSTMLayouts
 
 /// One layer's source tensors, by part (`""` for a plain layer, `"forward"` / `"backward"` for Bidirectional)
 /// and by Keras weight name (`kernel`, `recurrent_kernel`, `bias`, `embeddings`).

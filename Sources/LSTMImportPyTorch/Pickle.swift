@@ -1,5 +1,5 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 // A restricted unpickler: it implements the opcodes `torch.save(state_dict)` emits and resolves only an

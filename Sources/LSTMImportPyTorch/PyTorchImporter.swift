@@ -1,5 +1,5 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// What to import from a PyTorch file.

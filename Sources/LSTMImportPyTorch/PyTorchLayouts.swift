@@ -1,4 +1,4 @@
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// The PyTorch fused layouts: the only tables the PyTorch importer slices with, and the source of the

@@ -1,6 +1,7 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
+import FileSignatures
 
 /// A reader of the safetensors format with the reference implementation's checks
 /// (huggingface/safetensors `tensor.rs`, `Metadata::validate`).
@@ -23,12 +24,7 @@ public enum Safetensors {
     /// Whether `prefix` (the first bytes of a file, at least 9) looks like a safetensors file: a plausible
     /// header length followed by `{` (leading spaces allowed).
     public static func looksLikeSafetensors(_ prefix: Data) -> Bool {
-        let bytes = [UInt8](prefix.prefix(64))
-        guard bytes.count >= 10 else { return false }
-        let length = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard length >= 2, length <= 100_000_000 else { return false }
-        guard let first = bytes[8...].first(where: { $0 != 0x20 }) else { return false }
-        return first == UInt8(ascii: "{")
+        FileSignature.sniff(prefix) == .safetensors
     }
 
     /// Parses a whole safetensors file.

@@ -1,5 +1,5 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// A tensor read from a PyTorch file, before any mapping.

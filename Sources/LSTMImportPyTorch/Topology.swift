@@ -1,4 +1,4 @@
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 
 /// A recurrent parameter name: `weight_ih_l2_reverse` → (`weight_ih`, layer 2, reverse); `bias_hh` (cell) →

@@ -1,7 +1,8 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMModel
 import ZIPFoundation
+import FileSignatures
 
 /// Readers of the files `torch.save` writes: the zip archive (PyTorch ≥ 1.6) and the legacy stream (< 1.6).
 ///
@@ -10,25 +11,22 @@ import ZIPFoundation
 /// persistent id `('storage', torch.<X>Storage, key, location, numel)`.
 public enum TorchArchive {
     /// The magic number a legacy `torch.save` stream starts with (pickled as a 10-byte LONG1).
-    static let legacyMagic: [UInt8] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]
+    static let legacyMagic = FileSignature.legacyTorchMagic
 
     /// Whether `prefix` starts like a zip file (local file header or empty-archive record).
     public static func looksLikeZip(_ prefix: Data) -> Bool {
-        let bytes = [UInt8](prefix.prefix(4))
-        return bytes == [0x50, 0x4b, 0x03, 0x04] || bytes == [0x50, 0x4b, 0x05, 0x06]
+        FileSignature.sniff(prefix) == .zip
     }
 
     /// Whether `prefix` starts like a legacy (< 1.6) `torch.save` stream.
     public static func looksLikeLegacy(_ prefix: Data) -> Bool {
-        let bytes = [UInt8](prefix.prefix(14))
-        return bytes.count == 14 && bytes[0] == 0x80 && bytes[1] == 0x02 && bytes[2] == 0x8a && bytes[3] == 0x0a
-            && Array(bytes[4...]) == legacyMagic
+        FileSignature.sniff(prefix) == .legacyTorch
     }
 
     /// Whether `prefix` starts like a bare pickle (protocol 2 or later).
     public static func looksLikePickle(_ prefix: Data) -> Bool {
-        let bytes = [UInt8](prefix.prefix(2))
-        return bytes.count == 2 && bytes[0] == 0x80 && (2...5).contains(bytes[1])
+        let signature = FileSignature.sniff(prefix)
+        return signature == .pickle || signature == .legacyTorch
     }
 
     /// Whether the zip at `url` is a `torch.save` archive (has exactly one `<name>/data.pkl`).
@@ -444,7 +442,7 @@ extension ImportError {
     /// The same error located at `path` when it has no location yet.
     func at(_ path: String) -> ImportError {
         var copy = self
-        if copy.location == nil { copy.location = path }
+        if copy.place == nil { copy.place = path }
         return copy
     }
 }

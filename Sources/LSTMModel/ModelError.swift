@@ -1,7 +1,8 @@
+import LSTMErrors
 /// The error every model-level check throws: a stable ``Code`` plus the context that locates the problem.
 ///
 /// Errors compare equal by ``code`` only, so tests can write `#expect(throws: ModelError(.shapeMismatch))`.
-public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ModelError: LSTMConvError, Equatable {
     /// A stable, comparable error kind.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
@@ -49,13 +50,13 @@ public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public static func == (lhs: ModelError, rhs: ModelError) -> Bool { lhs.code == rhs.code }
 
-    public var description: String {
-        var text = "\(code)"
-        if let keyPath { text += " at \(keyPath)" }
-        if !message.isEmpty { text += ": \(message)" }
-        if let expectedShape, let actualShape {
-            text += " (expected shape \(expectedShape), found \(actualShape))"
-        }
-        return text
-    }
+}
+
+extension ModelError {
+    public var codeName: String { code.description }
+    /// Model errors concern a model in memory; the caller that read it names the file.
+    public var file: String? { nil }
+    public var location: String? { keyPath }
+    public var expected: String? { expectedShape.map { "shape \($0)" } }
+    public var found: String? { actualShape.map { "shape \($0)" } }
 }

@@ -3,24 +3,91 @@
 /// Every gate matrix acts on `[STM_{t-1}, E_t]` in that order: its first `R` columns multiply the
 /// short-term memory, the remaining `I` columns the event.
 public enum TensorRole: String, Sendable, CaseIterable, Comparable {
-    // LSTM learn gate
-    case W_n, b_n, W_i, b_i
-    // LSTM forget gate
-    case W_f, b_f
-    // LSTM use gate (W_u, b_u only in the document variant)
-    case W_u, b_u, W_v, b_v
-    // Recurrent-side second biases of two-bias sources (LSTM)
-    case bh_n, bh_i, bh_f, bh_v
-    // Peepholes: LTM into the sigmoid gates
-    case P_i, P_f, P_v
-    // Projection of STM
+    // MARK: LSTM learn gate: N_t = tanh(W_n [STM_{t-1}, E_t] + b_n), i_t = σ(W_i [STM_{t-1}, E_t] + b_i)
+
+    /// Learn gate candidate weights `W_n [H, R + I]`: `N_t = tanh(W_n [STM_{t-1}, E_t] + b_n)` (PyTorch `g`, Keras `c`).
+    case W_n
+    /// Learn gate candidate bias `b_n [H]`.
+    case b_n
+    /// Learn gate (input gate) weights `W_i [H, R + I]`: `i_t = σ(W_i [STM_{t-1}, E_t] + b_i)`.
+    case W_i
+    /// Learn gate (input gate) bias `b_i [H]`.
+    case b_i
+
+    // MARK: LSTM forget gate: f_t = σ(W_f [STM_{t-1}, E_t] + b_f); remember: LTM_t = LTM_{t-1}·f_t + N_t·i_t
+
+    /// Forget gate weights `W_f [H, R + I]`: `f_t = σ(W_f [STM_{t-1}, E_t] + b_f)`.
+    case W_f
+    /// Forget gate bias `b_f [H]` (TF1's run-time `forget_bias` is a layer attribute, not folded in here).
+    case b_f
+
+    // MARK: LSTM use gate: U_t = tanh(W_u (LTM_{t-1}·f_t) + b_u), V_t = σ(W_v [STM_{t-1}, E_t] + b_v), STM_t = U_t·V_t
+
+    /// Use gate memory weights `W_u [H, H]`, document variant only: `U_t = tanh(W_u (LTM_{t-1}·f_t) + b_u)`.
+    /// The standard variant has `W_u = I`, `b_u = 0` and reads the new LTM: `U_t = tanh(LTM_t)`.
+    case W_u
+    /// Use gate memory bias `b_u [H]`, document variant only.
+    case b_u
+    /// Use gate (output gate) weights `W_v [H, R + I]`: `V_t = σ(W_v [STM_{t-1}, E_t] + b_v)`, `STM_t = U_t·V_t`.
+    case W_v
+    /// Use gate (output gate) bias `b_v [H]`.
+    case b_v
+
+    // MARK: Second (recurrent-side) biases of two-bias sources (PyTorch, cuDNN, ONNX), added to the first
+
+    /// Second bias of the learn candidate, `bh_n [H]` (PyTorch `bias_hh` g block).
+    case bh_n
+    /// Second bias of the learn gate, `bh_i [H]`.
+    case bh_i
+    /// Second bias of the forget gate, `bh_f [H]`.
+    case bh_f
+    /// Second bias of the use gate, `bh_v [H]`.
+    case bh_v
+
+    // MARK: Peepholes: LTM fed into the sigmoid gates
+
+    /// Peephole into the learn gate: `+ P_i ⊙ LTM_{t-1}` (diagonal, `[H]`) or `+ P_i LTM_{t-1}` (full, `[H, H]`).
+    case P_i
+    /// Peephole into the forget gate, from `LTM_{t-1}`.
+    case P_f
+    /// Peephole into the use gate, from the new `LTM_t`.
+    case P_v
+
+    // MARK: Projection
+
+    /// Projection `W_p [P, H]`: `STM_t = W_p (U_t·V_t)`, so the recurrent size R is P (PyTorch `proj_size`).
     case W_p
-    // GRU: update gate z, reset gate r, candidate c
-    case W_z, b_z, W_r, b_r, W_c, b_c
-    // GRU recurrent-side second biases
-    case bh_z, bh_r, bh_c
-    // Embedding table and dense head
-    case W_e, W_d, b_d
+
+    // MARK: GRU: update gate z, reset gate r, candidate c; STM_t = z_t·STM_{t-1} + (1 − z_t)·c_t
+
+    /// GRU update gate weights `W_z [H, H + I]`: `z_t = σ(W_z [STM_{t-1}, E_t] + b_z)`.
+    case W_z
+    /// GRU update gate bias `b_z [H]`.
+    case b_z
+    /// GRU reset gate weights `W_r [H, H + I]`: `r_t = σ(W_r [STM_{t-1}, E_t] + b_r)`.
+    case W_r
+    /// GRU reset gate bias `b_r [H]`.
+    case b_r
+    /// GRU candidate weights `W_c [H, H + I]`: `c_t = tanh(W_c [r_t·STM_{t-1}, E_t] + b_c)` (reset before) or with
+    /// `r_t` applied to the recurrent product plus `bh_c` (reset after).
+    case W_c
+    /// GRU candidate bias `b_c [H]`.
+    case b_c
+    /// Second bias of the GRU update gate, `bh_z [H]`.
+    case bh_z
+    /// Second bias of the GRU reset gate, `bh_r [H]`.
+    case bh_r
+    /// Second bias of the GRU candidate, `bh_c [H]`: inside the reset product when the reset is applied after.
+    case bh_c
+
+    // MARK: Embedding and dense head
+
+    /// Embedding table `W_e [vocabulary, features]`: token id `k` becomes row `k`.
+    case W_e
+    /// Dense head weights `W_d [units, inputs]`: `y = activation(W_d x + b_d)`.
+    case W_d
+    /// Dense head bias `b_d [units]`.
+    case b_d
 
     /// Canonical order: declaration order. The binary writer stores tensors in this order.
     public static func < (lhs: TensorRole, rhs: TensorRole) -> Bool {

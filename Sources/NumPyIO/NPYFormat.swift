@@ -1,5 +1,6 @@
 import AtomicFileIO
 import Foundation
+import FileSignatures
 
 // The `.npy` format (NumPy NEP 1): magic `\x93NUMPY`, version, header length (u16 LE for 1.0, u32 LE for 2.0
 // and 3.0), a Python-literal header padded with spaces to a multiple of 64 bytes and ended by `\n`, then data.
@@ -11,7 +12,7 @@ extension NumPyArray {
     /// Decodes a `.npy` file's bytes.
     public init(npyData data: Data) throws(NumPyError) {
         let bytes = [UInt8](data)
-        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+        let magic = FileSignature.npyMagic
         guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
             throw NumPyError(.badMagic, "expected the magic string \\x93NUMPY", offset: 0)
         }
@@ -77,7 +78,7 @@ extension NumPyArray {
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            throw NumPyError(.io, "cannot read the file", path: url.path, underlying: error as NSError)
+            throw NumPyError(.noSuchFile, "cannot read the file", path: url.path, underlying: error as NSError)
         }
         do {
             try self.init(npyData: data)
@@ -109,7 +110,7 @@ extension NumPyArray {
             padding = 64 - ((8 + lengthBytes + headerLength) % 64)
         }
         let total = headerLength + padding
-        var data = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, version, 0])
+        var data = Data(FileSignature.npyMagic + [version, 0])
         for k in 0..<lengthBytes { data.append(UInt8((total >> (8 * k)) & 0xFF)) }
         data.append(contentsOf: Array(header.utf8))
         data.append(contentsOf: [UInt8](repeating: 0x20, count: padding))

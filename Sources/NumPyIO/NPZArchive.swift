@@ -67,7 +67,7 @@ public struct NPZArchive: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
             FileManager.default.isReadableFile(atPath: url.path)
         else {
-            throw NumPyError(.io, "cannot read the file", path: url.path)
+            throw NumPyError(.noSuchFile, "cannot read the file", path: url.path)
         }
         do {
             try self.init(archiveAt: url)

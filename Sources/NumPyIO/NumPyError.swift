@@ -1,8 +1,9 @@
 import AtomicFileIO
+import LSTMErrors
 /// The error every NumPyIO reader and writer throws: a stable ``Code`` plus the context that locates the problem.
 ///
 /// Errors compare equal by ``code`` only, so tests can write `#expect(throws: NumPyError(.fortranOrder))`.
-public struct NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct NumPyError: LSTMConvError, Equatable {
     /// A stable, comparable error kind.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
@@ -17,6 +18,7 @@ public struct NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
             case missingEntry = "missing .npz entry"
             case fileExists = "file exists"
             case io = "I/O error"
+            case noSuchFile = "no such file"
         }
         let kind: Kind
         /// The file does not start with `\x93NUMPY`.
@@ -39,8 +41,10 @@ public struct NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let missingEntry = Code(kind: .missingEntry)
         /// The target exists and `overwrite` was false.
         public static let fileExists = Code(kind: .fileExists)
-        /// Reading or writing the file failed.
+        /// Writing the file failed.
         public static let io = Code(kind: .io)
+        /// The input file does not exist, is a folder or cannot be opened for reading.
+        public static let noSuchFile = Code(kind: .noSuchFile)
         public var description: String { kind.rawValue }
     }
 
@@ -73,19 +77,25 @@ public struct NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
         return copy
     }
 
-    public var description: String {
-        var text = "\(code)"
-        if let path { text += " in \(path)" }
-        if let offset { text += " at byte \(offset)" }
-        if !message.isEmpty { text += ": \(message)" }
-        if let underlying { text += " (\(underlying))" }
-        return text
-    }
 }
 
 extension NumPyError {
     /// Maps a failed atomic write onto `fileExists` or `io`.
     init(atomicWrite failure: AtomicFileError) {
         self.init(failure.kind == .exists ? .fileExists : .io, failure.message, path: failure.path)
+    }
+}
+
+extension NumPyError {
+    public var codeName: String { code.description }
+    public var file: String? { path }
+    public var location: String? { offset.map { "byte \($0)" } }
+    public var found: String? { underlying.map { "\($0)" } }
+    public var failureKind: FailureKind {
+        switch code {
+        case .fileExists, .io: .cannotWrite
+        case .noSuchFile: .noSuchFile
+        default: .badInput
+        }
     }
 }

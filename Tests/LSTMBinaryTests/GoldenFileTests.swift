@@ -6,9 +6,7 @@ import Testing
 
 /// `Fixtures/golden/`, found from this file's path.
 enum GoldenFiles {
-    static let folder = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/golden")
+    static let folder = FixturePaths.fixture("golden")
 
     static func url(_ name: String, _ suffix: String) -> URL { folder.appendingPathComponent(name + suffix) }
 

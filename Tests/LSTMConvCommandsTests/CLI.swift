@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LSTMTestSupport
 
 /// Runs the built `lstmconv` executable and captures what it prints.
 ///
@@ -7,8 +8,7 @@ import Testing
 /// product), else `.build/debug/lstmconv`; `LSTMCONV_BIN` overrides both. `scripts/test.sh` builds it first.
 enum CLI {
     /// The package root, three levels above this file.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = FixturePaths.repositoryRoot
 
     static let fixtures = packageRoot.appendingPathComponent("Fixtures")
 

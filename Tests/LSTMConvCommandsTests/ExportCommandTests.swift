@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import LSTMConvCommands
 import Testing
+import LSTMTestSupport
 
 /// `lstmconv export` through the command parser: the documented exit codes and the written file.
 @Suite("lstmconv export")
 struct ExportCommandTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = FixturePaths.repositoryRoot
 
     static func fixture(_ path: String) -> String { root.appendingPathComponent("Fixtures/\(path)").path }
 

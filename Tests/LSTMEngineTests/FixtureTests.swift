@@ -4,6 +4,7 @@ import LSTMHDF5
 import LSTMModel
 import NumPyIO
 import Testing
+import LSTMTestSupport
 
 /// One case of `Fixtures/index.json` that has the model in our encoding (`ours.h5`, or `model.h5` for the numpy
 /// cases): real framework output (Keras, tf-keras, PyTorch) or the independent NumPy reference (document variant).
@@ -27,9 +28,7 @@ struct EngineFixture: Sendable, CustomTestStringConvertible, Decodable {
     var testDescription: String { path }
     var folder: URL { EngineFixture.root.appendingPathComponent(path) }
 
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
+    static let root = FixturePaths.fixtures
 
     /// Every case with our encoding, in index order. Empty only if the index cannot be read (the tests then fail).
     static let all: [EngineFixture] = {

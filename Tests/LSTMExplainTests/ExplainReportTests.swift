@@ -87,16 +87,16 @@ struct ExplainReportTests {
         let fixture = try #require(ExplainFixture.named("keras/k3_stacked_lstm_dense"))
         let (model, input) = try fixture.load()
         let trace = try Engine.fast.trace(model, input: input)
-        #expect(throws: ExplainError(code: .sampleOutOfRange, message: "")) {
+        #expect(throws: ExplainError(.sampleOutOfRange)) {
             try ExplainReport(model: model, trace: trace, source: "m", sample: 2)
         }
         let dense = try #require(model.layers.indices.last)
-        #expect(throws: ExplainError(code: .notARecurrentLayer, message: "")) {
+        #expect(throws: ExplainError(.notARecurrentLayer)) {
             try ExplainReport(model: model, trace: trace, source: "m", layer: dense)
         }
         let one = try ExplainReport(model: model, trace: trace, source: "m", layer: 1)
         #expect(one.shown.map(\.key.layer) == [1])
-        #expect(throws: ExplainError(code: .noRecurrentLayer, message: "")) {
+        #expect(throws: ExplainError(.noRecurrentLayer)) {
             try ExplainReport(model: model, trace: GateTrace(result: trace.result, directions: []), source: "m")
         }
     }
@@ -131,7 +131,7 @@ struct ExplainReportTests {
 
 /// A forward result with nothing in it, for hand-built traces.
 func emptyResult() throws -> ForwardResult {
-    ForwardResult(output: try NDArray(shape: [0], scalars: []), finalStates: [:], precision: .f32)
+    ForwardResult(values: .float32(try NDArray(shape: [0], scalars: [])), finalStates: [:])
 }
 
 /// A one-direction LSTM trace with the given forget gate `[1, T, H]`; the other gates are constants.

@@ -1,6 +1,7 @@
 import Foundation
 import HDF5Bridge
 import LSTMModel
+import LSTMTestSupport
 
 /// A fresh directory under the system temporary directory, removed when the value is released.
 final class TemporaryDirectory {
@@ -35,7 +36,7 @@ enum FloatEncoding {
 /// Paths of the committed fixtures.
 enum Fixtures {
     /// The repository root, found from this file's path.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = FixturePaths.repositoryRoot
 
     static func hdf5(_ name: String) -> URL { root.appendingPathComponent("Fixtures/hdf5").appendingPathComponent(name) }
 }

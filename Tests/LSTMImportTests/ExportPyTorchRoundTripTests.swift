@@ -1,6 +1,6 @@
 import Foundation
 import LSTMExport
-import LSTMImportCore
+import LSTMLayouts
 import LSTMImportPyTorch
 import LSTMModel
 import Testing

@@ -112,7 +112,7 @@ struct ExportRefusalTests {
                 #expect(error.layer == layer, "\(error)")
                 #expect(error.description.contains("layer_\(layer)"))
             }
-            if let location = refusal.location { #expect(error.location == location, "\(error)") }
+            if let location = refusal.location { #expect(error.place == location, "\(error)") }
             #expect(!error.message.isEmpty)
         }
     }

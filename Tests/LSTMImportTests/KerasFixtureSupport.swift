@@ -2,12 +2,13 @@ import Foundation
 import HDF5Bridge
 import LSTMModel
 import Testing
+import LSTMTestSupport
 
 /// The Keras fixture cases under `Fixtures/keras/<case>/`, written by the fixture generator from real
 /// Keras 3 and tf-keras (see each `case.json`).
 enum KerasFixtures {
     /// The repository root, found from this file's path.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = FixturePaths.repositoryRoot
     static let directory = root.appendingPathComponent("Fixtures/keras")
 
     /// Case folder names (those with a `case.json`), sorted.

@@ -1,6 +1,6 @@
 import Foundation
 import HDF5Bridge
-import LSTMImportCore
+import LSTMLayouts
 import LSTMImportKeras
 import LSTMModel
 import Testing

@@ -1,6 +1,6 @@
 import Foundation
 import LSTMEngine
-import LSTMImportCore
+import LSTMLayouts
 import LSTMImportPyTorch
 import LSTMModel
 import NumPyIO

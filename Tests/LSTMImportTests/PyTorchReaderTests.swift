@@ -1,5 +1,5 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 @testable import LSTMImportPyTorch
 import LSTMModel
 import Testing

@@ -1,8 +1,9 @@
 import Foundation
-import LSTMImportCore
+import LSTMLayouts
 import LSTMImportKeras
 import LSTMImportPyTorch
 import Testing
+import LSTMTestSupport
 
 /// `spec/mappings.md` must show exactly the documented-only tables (ONNX, TF1) of `DocumentedLayouts`;
 /// `spec/mappings-pytorch.md` and `spec/mappings-keras.md` are checked by the importers' own spec tests.
@@ -11,8 +12,7 @@ import Testing
     static let layouts: [FusedLayout] = PyTorchLayouts.all + KerasLayouts.all + DocumentedLayouts.all
 
     static var specURL: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("spec/mappings.md")
+        FixturePaths.spec("mappings.md")
     }
 
     @Test func specShowsTheTablesTheCodeUses() throws {

@@ -1,10 +1,10 @@
 import Foundation
 import NumPyIO
 import Testing
+import LSTMTestSupport
 
 /// The folder of files written by real numpy (`Tests/Fixtures/NumPyIO/make_fixtures.py`).
-let fixtures = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/NumPyIO")
+let fixtures = FixturePaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/NumPyIO")
 
 func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
 

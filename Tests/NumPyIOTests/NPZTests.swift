@@ -109,9 +109,10 @@ struct NPZFuzzRegressionTests {
         #expect(try NPZArchive(npzData: try Self.archive(localHeaderOffset: 0)) == archive)
     }
 
-    @Test func aMissingFileIsAnIOError() {
+    @Test func aMissingFileIsNoSuchFile() {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-no-such-\(UUID().uuidString).npz")
         let error = #expect(throws: NumPyError.self) { try NPZArchive(contentsOf: url) }
-        #expect(error?.code == .io)
+        #expect(error?.code == .noSuchFile)
+        #expect(error?.failureKind == .noSuchFile)
     }
 }

@@ -17,13 +17,13 @@ let package = Package(
     dependencies: [.package(path: "lstmconv")],
     targets: [
         .target(name: "FuzzDriver"),
-        fuzzer("FuzzBinary", ["LSTMBinary"]),
-        fuzzer("FuzzSafetensors", ["LSTMImport"]),
-        fuzzer("FuzzPickle", ["LSTMImport"]),
-        fuzzer("FuzzTorchZip", ["LSTMImport"]),
-        fuzzer("FuzzNPY", ["NumPyIO"]),
-        fuzzer("FuzzNPZ", ["NumPyIO"]),
-        fuzzer("FuzzKerasConfig", ["LSTMImport"]),
+        fuzzer("FuzzBinary", ["LSTMConv"]),
+        fuzzer("FuzzSafetensors", ["LSTMConv"]),
+        fuzzer("FuzzPickle", ["LSTMConv"]),
+        fuzzer("FuzzTorchZip", ["LSTMConv"]),
+        fuzzer("FuzzNPY", ["LSTMConv"]),
+        fuzzer("FuzzNPZ", ["LSTMConv"]),
+        fuzzer("FuzzKerasConfig", ["LSTMConv"]),
     ],
     swiftLanguageModes: [.v6]
 )

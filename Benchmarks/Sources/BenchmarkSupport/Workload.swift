@@ -1,5 +1,4 @@
-import LSTMEngine
-import LSTMModel
+import LSTMConv
 
 /// The benchmark workload of issue 4 §6: one LSTM layer, I = H, float32, two biases (as PyTorch), return_sequences,
 /// zero initial states. Weights uniform in ±0.1 and inputs uniform in ±1 from a fixed seed; timing does not depend

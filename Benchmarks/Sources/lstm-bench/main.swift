@@ -10,7 +10,7 @@
 // measured right after them (paired, so that both see the same machine load).
 import BenchmarkSupport
 import Foundation
-import LSTMEngine
+import LSTMConv
 
 struct Options {
     var threads = 1

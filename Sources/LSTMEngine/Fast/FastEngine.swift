@@ -129,16 +129,16 @@ public struct FastEngine: ForwardPass {
             }
         }
 
-        let output: NDArray<Double>
+        let output: ForwardResult.Values
         switch flow {
         case .sequence(let values, let T, let F):
-            output = NDArray(unchecked: [B, T, F], batchMajor(values, B: B, T: T, F: F))
+            output = .float32(NDArray(unchecked: [B, T, F], swapLeadingAxes(values, T, B, F)))
         case .vectors(let values, let F):
-            output = NDArray(unchecked: [B, F], widened(values))
+            output = .float32(NDArray(unchecked: [B, F], values))
         case .tokens(let ids, let T):
-            output = NDArray(unchecked: [B, T], ids.map(Double.init))
+            output = .float64(NDArray(unchecked: [B, T], ids.map(Double.init)))
         }
-        return ForwardResult(output: output, finalStates: finalStates, precision: .f32)
+        return ForwardResult(values: output, finalStates: finalStates)
     }
 }
 
@@ -211,10 +211,6 @@ private func timeMajor(_ values: [Float], B: Int, T: Int, F: Int) -> [Float] {
 }
 
 /// `[T, B, F]` → `[B, T, F]`, widened to float64.
-private func batchMajor(_ values: [Float], B: Int, T: Int, F: Int) -> [Double] {
-    widened(swapLeadingAxes(values, T, B, F))
-}
-
 /// Merges one or two directions' `[rows, width]` arrays (spec/engine.md §5).
 private func merge(_ parts: [[Float]], rows: Int, width: Int, mode: MergeMode?) -> [Float] {
     guard parts.count == 2 else { return parts.first ?? [] }

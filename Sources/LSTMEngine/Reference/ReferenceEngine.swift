@@ -123,7 +123,7 @@ public struct ReferenceEngine: ForwardPass {
         case .tokens(let ids):
             output = NDArray(unchecked: [batch, ids.first?.count ?? 0], ids.flatMap { $0.map(Double.init) })
         }
-        return ForwardResult(output: output, finalStates: finalStates, precision: .f64)
+        return ForwardResult(values: .float64(output), finalStates: finalStates)
     }
 }
 

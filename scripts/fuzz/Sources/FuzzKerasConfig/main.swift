@@ -1,7 +1,7 @@
 import Foundation
 import FuzzDriver
 @testable import LSTMImportKeras
-import LSTMImportCore
+import LSTMLayouts
 
 /// A Keras model config (`model.to_json()`, `config.json`, the `model_config` attribute): JSON → layer chain,
 /// then every layer classified and checked and each recurrent layer's options decoded, as the importer does

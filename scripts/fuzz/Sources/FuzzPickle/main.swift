@@ -1,6 +1,6 @@
 import Foundation
 import FuzzDriver
-import LSTMImportCore
+import LSTMLayouts
 @testable import LSTMImportPyTorch
 
 /// The restricted unpickler, driven two ways by one input:

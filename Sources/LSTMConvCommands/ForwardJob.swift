@@ -1,17 +1,19 @@
 import Foundation
+import LSTMConv
 
 /// A failure converting between `.npy` arrays and engine arrays.
-public struct ArrayConversionError: Error, Sendable, CustomStringConvertible {
-    public var file: String
-    public var message: String
-    public var description: String { "\(file): \(message)" }
+struct ArrayConversionError: LSTMConvError {
+    var file: String?
+    var message: String
+    var codeName: String { "unusable input array" }
+    var location: String? { nil }
 }
 
 /// The `run` / `validate` plumbing: `.npy` in, forward pass, `.npy`/`.npz` out.
-public enum ForwardJob {
+enum ForwardJob {
     /// Reads an input `.npy`: float32/float64 features `[B, T, F]` (or `[B, F]`), or int32/int64 token ids
     /// `[B, T]` when the model starts with an embedding.
-    public static func input(from url: URL, for model: Model) throws -> ForwardInput {
+    static func input(from url: URL, for model: Model) throws -> ForwardInput {
         let array = try NumPyArray(contentsOf: url)
         let startsWithEmbedding: Bool
         if case .embedding = model.layers.first { startsWithEmbedding = true } else { startsWithEmbedding = false }
@@ -48,13 +50,13 @@ public enum ForwardJob {
     }
 
     /// Reads an expected-output `.npy` as float64.
-    public static func expected(from url: URL) throws -> NDArray<Double> {
+    static func expected(from url: URL) throws -> NDArray<Double> {
         let array = try NumPyArray(contentsOf: url)
         return try NDArray(shape: array.shape, scalars: array.doubles)
     }
 
     /// Reads initial states from a `.npz` whose entries are named `layer_<k>/<direction>/STM|LTM`.
-    public static func states(from url: URL) throws -> [StateKey: CellState] {
+    static func states(from url: URL) throws -> [StateKey: CellState] {
         let archive = try NPZArchive(contentsOf: url)
         var named: [(name: String, array: NDArray<Double>)] = []
         for (name, array) in archive.entries {
@@ -64,14 +66,22 @@ public enum ForwardJob {
     }
 
     /// An engine result as a NumPy array in the engine's precision (float32 for fast, float64 for reference).
-    public static func numpy(_ array: NDArray<Double>, precision: DType) throws -> NumPyArray {
+    static func numpy(_ array: NDArray<Double>, precision: DType) throws -> NumPyArray {
         precision == .f64
             ? try NumPyArray(shape: array.shape, float64: array.scalars)
             : try NumPyArray(shape: array.shape, float32: array.scalars.map { Float($0) })
     }
 
+    /// An engine's output as a NumPy array in the precision it was computed in, without a round trip.
+    static func numpy(_ values: ForwardResult.Values) throws -> NumPyArray {
+        switch values {
+        case .float32(let array): try NumPyArray(shape: array.shape, float32: array.scalars)
+        case .float64(let array): try NumPyArray(shape: array.shape, float64: array.scalars)
+        }
+    }
+
     /// Writes the final states of every layer and direction as a `.npz`.
-    public static func writeStates(_ result: ForwardResult, to url: URL, overwrite: Bool) throws {
+    static func writeStates(_ result: ForwardResult, to url: URL, overwrite: Bool) throws {
         var archive = NPZArchive()
         for (name, array) in result.namedStates {
             archive.set(name, try numpy(array, precision: result.precision))

@@ -3,7 +3,7 @@
 
 Run by hand (never in CI; it needs torch and safetensors), from the repository root, after `swift build`:
 
-    /work/venv/bin/python Fixtures/pytorch/check_export.py [--lstmconv .build/debug/lstmconv]
+    /work/venv/bin/python Fixtures/fixturegen/check_export.py [--lstmconv .build/debug/lstmconv]
 
 For every PyTorch fixture (`Fixtures/pytorch/<case>/`):
   1. `lstmconv export model.safetensors --to pytorch` with the case's module prefix and head prefix;

@@ -1,13 +1,14 @@
 import Foundation
+import LSTMConv
 
 /// What `lstmconv inspect` prints: layers, hyperparameters, every tensor and the provenance.
-public struct ModelReport: Sendable {
-    public var file: String
-    public var encoding: Encoding
-    public var fileSize: Int
-    public var model: Model
+struct ModelReport: Sendable {
+    var file: String
+    var encoding: Encoding
+    var fileSize: Int
+    var model: Model
 
-    public init(file: String, encoding: Encoding, fileSize: Int, model: Model) {
+    init(file: String, encoding: Encoding, fileSize: Int, model: Model) {
         self.file = file
         self.encoding = encoding
         self.fileSize = fileSize
@@ -15,7 +16,7 @@ public struct ModelReport: Sendable {
     }
 
     /// Loads a checkpoint and describes it.
-    public static func load(_ url: URL) throws -> ModelReport {
+    static func load(_ url: URL) throws -> ModelReport {
         let encoding = try Checkpoint.encoding(of: url)
         let model = try Checkpoint.load(url, as: encoding)
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
@@ -23,7 +24,7 @@ public struct ModelReport: Sendable {
     }
 
     /// Human-readable text.
-    public var text: String {
+    var text: String {
         var lines: [String] = []
         let p = model.provenance
         lines.append("\(file): lstmconv \(encoding == .binary ? ".lstmw" : "HDF5") format \(FormatVersion.major).\(FormatVersion.minor), schema \(FormatVersion.schemaVersion), \(fileSize) bytes")
@@ -50,7 +51,7 @@ public struct ModelReport: Sendable {
     }
 
     /// One line describing a layer's kind and hyperparameters.
-    public static func summary(of layer: Layer) -> String {
+    static func summary(of layer: Layer) -> String {
         switch layer {
         case .embedding(let embedding):
             return "embedding vocabulary=\(embedding.vocabularySize) size=\(embedding.embeddingSize)"
@@ -77,7 +78,7 @@ public struct ModelReport: Sendable {
     }
 
     /// Deterministic JSON (sorted keys).
-    public func json() throws -> Data {
+    func json() throws -> Data {
         let attributes = model.schemaAttributes
         func plain(_ value: MetaValue) -> Any {
             switch value {

@@ -1,5 +1,6 @@
+import LSTMErrors
 /// The error every importer throws: a stable ``Code`` plus the file, layer or dataset, and expected vs found.
-public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ImportError: LSTMConvError, Equatable {
     /// A stable, comparable error kind.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -37,7 +38,7 @@ public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The source file.
     public var file: String?
     /// The layer, module, dataset, key or tensor concerned.
-    public var location: String?
+    public var place: String?
     /// Byte offset, for container formats.
     public var offset: Int?
 
@@ -45,7 +46,7 @@ public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.file = file
-        self.location = location
+        self.place = location
         self.offset = offset
     }
 
@@ -58,12 +59,9 @@ public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
         return copy
     }
 
-    public var description: String {
-        var text = ""
-        if let file { text += "\(file): " }
-        text += "\(code)"
-        if let location { text += " at \(location)" }
-        if let offset { text += " (offset \(offset))" }
-        return text + ": " + message
-    }
+}
+
+extension ImportError {
+    public var codeName: String { code.description }
+    public var location: String? { renderLocation(("", place), ("offset", offset.map(String.init))) }
 }
