@@ -52,7 +52,7 @@ struct ExplainCommand: ParsableCommand {
             let x = try blaming(input) { try ForwardJob.input(from: URL(fileURLWithPath: input), for: model) }
             let trace = try blaming(input) { try modelOptions.engine.trace(model, input: x) }
             let report: ExplainReport
-            do {
+            do throws(ExplainError) {
                 report = try ExplainReport(
                     model: model, trace: trace, source: modelOptions.model, engine: modelOptions.engine.rawValue,
                     sample: sample, layer: layer)
