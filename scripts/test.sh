@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 swift build --product lstmconv
 swift test --no-parallel "$@"
+scripts/docs.sh

@@ -10,7 +10,7 @@ public struct BinaryFile: Sendable {
     /// The whole file.
     public let bytes: Data
     /// Preamble fields, metadata and tensor directory.
-    public let header: BinaryHeader
+    package let header: BinaryHeader
     /// The path the file was read from, for error messages.
     public let path: String?
 
@@ -33,7 +33,7 @@ public struct BinaryFile: Sendable {
     }
 
     /// The bytes of one tensor: a slice of ``bytes``, not a copy.
-    public func tensorBytes(_ entry: TensorEntry) -> Data {
+    package func tensorBytes(_ entry: TensorEntry) -> Data {
         let start = bytes.startIndex + header.fileOffset(of: entry)
         return bytes[start..<(start + entry.byteCount)]
     }

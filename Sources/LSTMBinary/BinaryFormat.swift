@@ -2,37 +2,37 @@ import LSTMModel
 import FileSignatures
 
 /// Constants and limits of the `.lstmw` container (spec/binary.md).
-public enum BinaryFormat {
+package enum BinaryFormat {
     /// `89 4C 53 54 0D 0A 1A 0A` = `"\u{89}LST\r\n\u{1A}\n"`, PNG-style.
-    public static let magic = FileSignature.lstmwMagic
+    package static let magic = FileSignature.lstmwMagic
     /// The byte-order mark `0x01020304` as a little-endian file stores it.
-    public static let byteOrderMark: [UInt8] = [0x04, 0x03, 0x02, 0x01]
+    package static let byteOrderMark: [UInt8] = [0x04, 0x03, 0x02, 0x01]
     /// Size of the fixed preamble.
-    public static let preambleSize = 32
+    package static let preambleSize = 32
     /// Alignment of the data section and of every tensor, relative to the start of the file.
-    public static let alignment = 64
+    package static let alignment = 64
     /// The only major version this reader accepts.
-    public static let supportedMajor: UInt16 = FormatVersion.major
+    package static let supportedMajor: UInt16 = FormatVersion.major
     /// The minor version this writer emits.
-    public static let writtenMinor: UInt16 = FormatVersion.minor
+    package static let writtenMinor: UInt16 = FormatVersion.minor
     /// Required-feature flag bits this reader understands (none in format 1.0).
-    public static let knownRequiredFeatures: UInt32 = 0
+    package static let knownRequiredFeatures: UInt32 = 0
     /// Upper bound on `header_length`.
-    public static let maxHeaderLength = 16 << 20
+    package static let maxHeaderLength = 16 << 20
     /// Upper bound on the number of metadata entries.
-    public static let maxMetadataEntries = 65_536
+    package static let maxMetadataEntries = 65_536
     /// Upper bound on a metadata key's UTF-8 byte count.
-    public static let maxKeyLength = 255
+    package static let maxKeyLength = 255
     /// Upper bound on a metadata string's UTF-8 byte count.
-    public static let maxStringLength = 65_535
+    package static let maxStringLength = 65_535
     /// Upper bound on the number of tensors.
-    public static let maxTensors = 4_096
+    package static let maxTensors = 4_096
     /// Upper bound on a tensor path's byte count.
-    public static let maxPathLength = 255
+    package static let maxPathLength = 255
     /// Upper bound on a tensor rank.
-    public static let maxRank = 4
+    package static let maxRank = 4
     /// Upper bound on a source name's UTF-8 byte count.
-    public static let maxSourceLength = 4_096
+    package static let maxSourceLength = 4_096
 
     /// Offsets of the preamble fields.
     enum Field {

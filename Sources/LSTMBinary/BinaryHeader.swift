@@ -3,23 +3,23 @@ import LSTMModel
 import FileSignatures
 
 /// One tensor directory entry (spec/binary.md §5).
-public struct TensorEntry: Sendable, Equatable {
+package struct TensorEntry: Sendable, Equatable {
     /// The tensor path, e.g. `layer_0/forward/W_n`.
-    public var path: String
-    public var dtype: DType
-    public var shape: [Int]
+    package var path: String
+    package var dtype: DType
+    package var shape: [Int]
     /// Start of the tensor's bytes, relative to the data section (a multiple of 64).
-    public var offset: Int
+    package var offset: Int
     /// Exactly `shape.product * dtype.byteWidth`.
-    public var byteCount: Int
+    package var byteCount: Int
     /// CRC-32 of the tensor's bytes as stored in the directory.
-    public var checksum: UInt32
+    package var checksum: UInt32
     /// The source tensor name (provenance), `nil` when the file stores an empty name.
-    public var source: String?
+    package var source: String?
     /// Absolute file offset of this entry inside the header, for error messages.
-    public var entryOffset: Int
+    package var entryOffset: Int
 
-    public init(
+    package init(
         path: String, dtype: DType, shape: [Int], offset: Int, byteCount: Int, checksum: UInt32, source: String?,
         entryOffset: Int = 0
     ) {
@@ -36,31 +36,31 @@ public struct TensorEntry: Sendable, Equatable {
 
 /// Everything a `.lstmw` file says about itself except the tensor bytes: preamble fields, metadata and the
 /// tensor directory. Parsing it checks the whole container framing (spec/binary.md §7, steps 1–5).
-public struct BinaryHeader: Sendable {
-    public var major: UInt16
-    public var minor: UInt16
+package struct BinaryHeader: Sendable {
+    package var major: UInt16
+    package var minor: UInt16
     /// Required-feature flags (0 in every format-1.0 file).
-    public var flags: UInt32
+    package var flags: UInt32
     /// `header_length`: bytes from offset 32 to the end of the tensor directory.
-    public var headerLength: Int
+    package var headerLength: Int
     /// The header CRC-32 (already verified).
-    public var headerChecksum: UInt32
+    package var headerChecksum: UInt32
     /// Absolute offset of the data section: `32 + headerLength` rounded up to 64.
-    public var dataOffset: Int
+    package var dataOffset: Int
     /// Total file size in bytes.
-    public var fileSize: Int
+    package var fileSize: Int
     /// Metadata entries in file order, unknown keys included.
-    public var metadata: Attributes
+    package var metadata: Attributes
     /// Directory entries in file order.
-    public var tensors: [TensorEntry]
+    package var tensors: [TensorEntry]
 
     /// The metadata value stored under `key`.
-    public func value(forKey key: String) -> MetaValue? {
+    package func value(forKey key: String) -> MetaValue? {
         metadata.first { $0.key == key }?.value
     }
 
     /// Absolute file offset of a tensor's first byte.
-    public func fileOffset(of entry: TensorEntry) -> Int { dataOffset + entry.offset }
+    package func fileOffset(of entry: TensorEntry) -> Int { dataOffset + entry.offset }
 }
 
 /// A bounds-checked little-endian cursor over the header region of a file.

@@ -15,7 +15,10 @@ public enum BinaryWriter {
     /// Streams the file to a temporary file in the target folder, then renames it into place.
     ///
     /// A failure leaves no partial file and leaves an existing file at `url` untouched.
-    /// - Parameter overwrite: replace an existing file; without it an existing file is a ``BinaryFormatError/Code/fileExists`` error.
+    /// - Parameters:
+    ///   - model: the model to write.
+    ///   - url: the output file.
+    ///   - overwrite: replace an existing file; without it an existing file is a ``BinaryFormatError/Code/fileExists`` error.
     public static func write(_ model: Model, to url: URL, overwrite: Bool = false) throws(BinaryFormatError) {
         try write(model, to: url, overwrite: overwrite, failAfterChunks: nil)
     }

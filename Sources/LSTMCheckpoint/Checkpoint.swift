@@ -94,7 +94,9 @@ public struct CheckpointError: LSTMConvError, Equatable {
 public enum Checkpoint {
     /// Reads and validates a checkpoint, choosing the decoder from the file's signature.
     /// Every tensor checksum is verified.
-    /// - Parameter encoding: the encoding when the caller already sniffed it; `nil` sniffs the file.
+    /// - Parameters:
+    ///   - url: the checkpoint file.
+    ///   - encoding: the encoding when the caller already sniffed it; `nil` sniffs the file.
     public static func load(_ url: URL, as encoding: Encoding? = nil) throws -> Model {
         switch try encoding ?? self.encoding(of: url) {
         case .binary: return try BinaryFile.readModel(contentsOf: url)
@@ -105,6 +107,8 @@ public enum Checkpoint {
     /// Writes `model` atomically (temporary file, then rename).
     ///
     /// - Parameters:
+    ///   - model: the model to write.
+    ///   - url: the output file.
     ///   - encoding: `nil` chooses by `url`'s extension (`.lstmw`, `.h5`, `.hdf5`).
     ///   - compress: HDF5 only: chunked datasets with shuffle + deflate.
     ///   - overwrite: replace an existing file; otherwise an existing file is an error and stays untouched.
@@ -123,6 +127,7 @@ public enum Checkpoint {
     }
 
     /// The encoding of an existing checkpoint, by signature.
+    /// - Parameter url: the checkpoint file.
     public static func encoding(of url: URL) throws(CheckpointError) -> Encoding {
         let prefix: Data
         do {

@@ -123,7 +123,7 @@ public struct PyTorchExport: Sendable {
 /// (`batch_first=True`), plus an `nn.Linear` for a trailing linear dense layer and an `nn.Embedding` for a
 /// leading embedding.
 ///
-/// Recurrent tensors are fused by `PyTorchLayouts` through ``FusedLayout/disassemble(_:hiddenSize:inputSize:recurrentSize:)``,
+/// Recurrent tensors are fused by `PyTorchLayouts` through `FusedLayout.disassemble(_:hiddenSize:inputSize:recurrentSize:)`,
 /// the inverse of the importer's cut, so a model imported from PyTorch exports to the same bytes. Anything
 /// PyTorch cannot compute (peepholes, clips, the document use gate, `go_backwards`, …) is refused with
 /// ``ExportError/Code/notExpressible`` naming the layer; nothing is dropped or approximated.

@@ -15,7 +15,7 @@ public enum HDF5Encoding {
     }
 
     /// Reads every attribute and describes every dataset without reading tensor data or validating the model.
-    public static func inspect(_ url: URL) throws(LSTMHDF5Error) -> HDF5ModelSummary {
+    package static func inspect(_ url: URL) throws(LSTMHDF5Error) -> HDF5ModelSummary {
         let reader = try ModelFileReader(path: url.path)
         var tensors: [HDF5TensorSummary] = []
         for path in reader.datasetPaths {
@@ -35,32 +35,32 @@ public enum HDF5Encoding {
     }
 }
 
-/// What ``HDF5Encoding/inspect(_:)`` reports.
-public struct HDF5ModelSummary: Sendable {
-    public var file: String
+/// What `HDF5Encoding.inspect(_:)` reports.
+package struct HDF5ModelSummary: Sendable {
+    package var file: String
     /// Root and per-layer attributes, typed, in stored order (`about` included).
-    public var attributes: SchemaAttributes
+    package var attributes: SchemaAttributes
     /// Every dataset in the file, in stored order.
-    public var tensors: [HDF5TensorSummary]
+    package var tensors: [HDF5TensorSummary]
 }
 
 /// One dataset as stored, described without reading its data.
-public struct HDF5TensorSummary: Sendable, Equatable {
+package struct HDF5TensorSummary: Sendable, Equatable {
     /// `layer_0/forward/W_n`.
-    public var path: String
+    package var path: String
     /// The `dtype` attribute, when present and known.
-    public var dtype: DType?
-    public var shape: [Int]
+    package var dtype: DType?
+    package var shape: [Int]
     /// The `crc32` attribute, when present.
-    public var storedChecksum: UInt32?
+    package var storedChecksum: UInt32?
     /// The `source` attribute (`nil` when absent or empty).
-    public var source: String?
+    package var source: String?
     /// The HDF5 datatype, e.g. `IEEE f32 little-endian`.
-    public var storedType: String
+    package var storedType: String
     /// `contiguous`, or `chunked [4, 7] shuffle+deflate`.
-    public var storage: String
+    package var storage: String
     /// Bytes the data occupies in the file.
-    public var storedByteCount: Int
+    package var storedByteCount: Int
 }
 
 /// What ``HDF5Encoding/verify(_:)`` reports.

@@ -28,6 +28,9 @@ extension HDF5Encoding {
     /// in the target folder and renamed into place, so a failed write never leaves a partial file.
     ///
     /// - Parameters:
+    ///   - model: the model to write.
+    ///   - url: the output file.
+    ///   - options: storage options (contiguous, or chunked with shuffle + deflate).
     ///   - overwrite: replace an existing file; without it an existing output is ``LSTMHDF5Error/Code/fileExists``.
     public static func write(
         _ model: Model, to url: URL, options: HDF5WriteOptions = HDF5WriteOptions(), overwrite: Bool = false

@@ -77,7 +77,7 @@ public enum KerasImporter {
 
     /// Imports a Keras file.
     ///
-    /// - Throws: ``ImportError`` naming the file, the layer or dataset, and what was expected versus found.
+    /// - Throws: `ImportError` naming the file, the layer or dataset, and what was expected versus found.
     public static func importFile(at url: URL, options: KerasImportOptions = KerasImportOptions()) throws(ImportError) -> ImportResult {
         let label = url.path
         do {

@@ -7,9 +7,9 @@ import LSTMModel
 /// Source tensor names are the Keras weight names (`kernel`, `recurrent_kernel`, `bias`); in a file they
 /// are datasets such as `model_weights/lstm/lstm/lstm_cell/kernel:0` (legacy `.h5`) or
 /// `layers/lstm/cell/vars/0` (Keras 3), and that dataset path is what provenance records.
-public enum KerasLayouts {
+package enum KerasLayouts {
     /// Keras `LSTM` (Keras 2, tf.keras, tf-keras, Keras 3; also `RNN(LSTMCell)`).
-    public static let lstm = FusedLayout(
+    package static let lstm = FusedLayout(
         id: "keras.lstm", title: "Keras LSTM", cell: .lstm,
         gates: [("i", .i), ("f", .f), ("c", .n), ("o", .v)],
         tensors: [
@@ -24,7 +24,7 @@ public enum KerasLayouts {
         ])
 
     /// Keras `GRU` with `reset_after=True` (the default since tf.keras 2.0 and in Keras 3).
-    public static let gruResetAfter = FusedLayout(
+    package static let gruResetAfter = FusedLayout(
         id: "keras.gru.reset_after", title: "Keras GRU, reset_after=True", cell: .gru,
         gates: [("z", .z), ("r", .r), ("h", .c)],
         tensors: [
@@ -38,7 +38,7 @@ public enum KerasLayouts {
         ])
 
     /// Keras `GRU` with `reset_after=False` (multi-backend Keras 2 default, `tf.compat.v1`).
-    public static let gruResetBefore = FusedLayout(
+    package static let gruResetBefore = FusedLayout(
         id: "keras.gru.reset_before", title: "Keras GRU, reset_after=False", cell: .gru,
         gates: [("z", .z), ("r", .r), ("h", .c)],
         tensors: [
@@ -49,7 +49,7 @@ public enum KerasLayouts {
         notes: ["One bias; the layer is stored with `reset = before`: `c_t = act(x W_xc + (r·h_{t-1}) W_hc + b_c)`."])
 
     /// Keras 2 `CuDNNLSTM` (and `tf.compat.v1.keras.layers.CuDNNLSTM`).
-    public static let cudnnLSTM = FusedLayout(
+    package static let cudnnLSTM = FusedLayout(
         id: "keras.cudnn_lstm", title: "Keras 2 CuDNNLSTM", cell: .lstm,
         gates: [("i", .i), ("f", .f), ("c", .n), ("o", .v)],
         tensors: [
@@ -64,7 +64,7 @@ public enum KerasLayouts {
         ])
 
     /// Keras 2 `CuDNNGRU`.
-    public static let cudnnGRU = FusedLayout(
+    package static let cudnnGRU = FusedLayout(
         id: "keras.cudnn_gru", title: "Keras 2 CuDNNGRU", cell: .gru,
         gates: [("z", .z), ("r", .r), ("h", .c)],
         tensors: [
@@ -78,10 +78,10 @@ public enum KerasLayouts {
         ])
 
     /// Every Keras table, in spec order.
-    public static let all: [FusedLayout] = [lstm, gruResetAfter, gruResetBefore, cudnnLSTM, cudnnGRU]
+    package static let all: [FusedLayout] = [lstm, gruResetAfter, gruResetBefore, cudnnLSTM, cudnnGRU]
 
     /// The Keras section of `spec/mappings.md`, rendered from ``all``.
-    public static var markdown: String {
+    package static var markdown: String {
         (["## Keras", ""] + all.map { $0.markdown + "\n" }).joined(separator: "\n")
     }
 }

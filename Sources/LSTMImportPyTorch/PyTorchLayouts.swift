@@ -7,9 +7,9 @@ import LSTMModel
 /// Source tensor names are the `state_dict` parameter names without the module prefix; a file's key is
 /// `<module>.<name>` (e.g. `encoder.rnn.weight_ih_l0_reverse`) and that full key is what provenance records.
 /// `nn.LSTMCell` / `nn.GRUCell` use the same tables with the names `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
-public enum PyTorchLayouts {
+package enum PyTorchLayouts {
     /// PyTorch `nn.LSTM` (and `nn.LSTMCell`).
-    public static let lstm = FusedLayout(
+    package static let lstm = FusedLayout(
         id: "pytorch.lstm", title: "PyTorch nn.LSTM", cell: .lstm,
         gates: [("i", .i), ("f", .f), ("g", .n), ("o", .v)],
         tensors: [
@@ -29,7 +29,7 @@ public enum PyTorchLayouts {
         ])
 
     /// PyTorch `nn.GRU` (and `nn.GRUCell`).
-    public static let gru = FusedLayout(
+    package static let gru = FusedLayout(
         id: "pytorch.gru", title: "PyTorch nn.GRU", cell: .gru,
         gates: [("r", .r), ("z", .z), ("n", .c)],
         tensors: [
@@ -44,10 +44,10 @@ public enum PyTorchLayouts {
         ])
 
     /// Every PyTorch table, in spec order.
-    public static let all: [FusedLayout] = [lstm, gru]
+    package static let all: [FusedLayout] = [lstm, gru]
 
     /// The PyTorch tables as Markdown (the generated part of `spec/mappings-pytorch.md`), plus the head rule.
-    public static var markdown: String {
+    package static var markdown: String {
         var sections = all.map(\.markdown)
         sections.append(
             "### PyTorch nn.Linear head (`--head PREFIX`)\n\n"

@@ -1,7 +1,7 @@
 import LSTMModel
 
 /// A gate of the document model, and the tensors it owns.
-public enum DocumentGate: String, Sendable, CaseIterable {
+package enum DocumentGate: String, Sendable, CaseIterable {
     /// Learn gate candidate `N_t` (framework g / c / j).
     case n
     /// Learn gate input factor `i_t`.
@@ -18,7 +18,7 @@ public enum DocumentGate: String, Sendable, CaseIterable {
     case c
 
     /// The gate's weight matrix `W_g [H, R+I]`.
-    public var weight: TensorRole {
+    package var weight: TensorRole {
         switch self {
         case .n: .W_n
         case .i: .W_i
@@ -31,7 +31,7 @@ public enum DocumentGate: String, Sendable, CaseIterable {
     }
 
     /// The gate's (input-side) bias `b_g`.
-    public var bias: TensorRole {
+    package var bias: TensorRole {
         switch self {
         case .n: .b_n
         case .i: .b_i
@@ -44,7 +44,7 @@ public enum DocumentGate: String, Sendable, CaseIterable {
     }
 
     /// The gate's recurrent-side second bias `bh_g` (two-bias sources).
-    public var secondBias: TensorRole {
+    package var secondBias: TensorRole {
         switch self {
         case .n: .bh_n
         case .i: .bh_i
@@ -57,7 +57,7 @@ public enum DocumentGate: String, Sendable, CaseIterable {
     }
 
     /// The peephole tensor for sigmoid gates that have one.
-    public var peephole: TensorRole? {
+    package var peephole: TensorRole? {
         switch self {
         case .i: .P_i
         case .f: .P_f
@@ -67,7 +67,7 @@ public enum DocumentGate: String, Sendable, CaseIterable {
     }
 
     /// The notes' wording, for summaries and the spec.
-    public var title: String {
+    package var title: String {
         switch self {
         case .n: "learn (N_t)"
         case .i: "learn (i_t)"

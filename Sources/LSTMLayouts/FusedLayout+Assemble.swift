@@ -1,12 +1,12 @@
 import LSTMModel
 
 /// A source tensor found in a file, with the name it had there.
-public struct FoundTensor: Sendable {
-    public var tensor: Tensor
+package struct FoundTensor: Sendable {
+    package var tensor: Tensor
     /// The name (or dataset path) in the source file.
-    public var sourceName: String
+    package var sourceName: String
 
-    public init(_ tensor: Tensor, sourceName: String) {
+    package init(_ tensor: Tensor, sourceName: String) {
         self.tensor = tensor
         self.sourceName = sourceName
     }
@@ -17,9 +17,11 @@ extension FusedLayout {
     ///
     /// - Parameters:
     ///   - found: source tensors keyed by ``SourceTensor/name`` (the pattern in this table).
-    ///   - hiddenSize: H. - inputSize: I. - recurrentSize: R (P with projection, else H).
+    ///   - h: H, the hidden size (argument label `hiddenSize`).
+    ///   - inputSize: I, the features per step of the layer's input.
+    ///   - recurrentSize: R, the size of the fed-back STM (P with projection, else H).
     /// - Returns: the direction's tensors with the source slice each came from.
-    public func assemble(
+    package func assemble(
         _ found: [String: FoundTensor], hiddenSize h: Int, inputSize: Int, recurrentSize: Int
     ) throws(ImportError) -> ParameterSet {
         var set = ParameterSet()

@@ -14,9 +14,11 @@ extension FusedLayout {
     ///
     /// - Parameters:
     ///   - set: one direction's document tensors.
-    ///   - hiddenSize: H. - inputSize: I. - recurrentSize: R (P with projection, else H).
+    ///   - h: H, the hidden size (argument label `hiddenSize`).
+    ///   - inputSize: I, the features per step of the layer's input.
+    ///   - recurrentSize: R, the size of the fed-back STM (P with projection, else H).
     /// - Returns: source tensors keyed by ``SourceTensor/name`` (the pattern in this table).
-    public func disassemble(
+    package func disassemble(
         _ set: ParameterSet, hiddenSize h: Int, inputSize: Int, recurrentSize: Int
     ) throws(ImportError) -> [String: Tensor] {
         var consumed = Set<TensorRole>()

@@ -1,7 +1,7 @@
 import LSTMModel
 
 /// Which part of the document tensors a source tensor supplies.
-public enum DocumentPart: String, Sendable {
+package enum DocumentPart: String, Sendable {
     /// The `E_t` column block `W_g[:, R:]` of every gate matrix.
     case inputColumns
     /// The `STM_{t-1}` column block `W_g[:, :R]` of every gate matrix.
@@ -23,7 +23,7 @@ public enum DocumentPart: String, Sendable {
 }
 
 /// How each gate block of a source tensor becomes the document's `[H, ·]` orientation.
-public enum BlockTransform: String, Sendable {
+package enum BlockTransform: String, Sendable {
     /// The block is already `[H, ·]` (PyTorch, ONNX, cuDNN recurrent blocks in PyTorch order).
     case copy
     /// The block is `[·, H]` and is transposed (Keras, TF1).
@@ -33,19 +33,19 @@ public enum BlockTransform: String, Sendable {
 }
 
 /// One source tensor of a fused layout and what it supplies.
-public struct SourceTensor: Sendable {
+package struct SourceTensor: Sendable {
     /// The tensor's name pattern in the source, e.g. `weight_ih_l{k}{_reverse}`.
-    public var name: String
+    package var name: String
     /// The source shape, for the spec, e.g. `[4H, I]`.
-    public var shape: String
-    public var part: DocumentPart
+    package var shape: String
+    package var part: DocumentPart
     /// The axis along which the gate blocks are laid out.
-    public var fusedAxis: Int
-    public var transform: BlockTransform
+    package var fusedAxis: Int
+    package var transform: BlockTransform
     /// For `.peepholes` only: the gate order of the peephole blocks (ONNX: i, o, f).
-    public var peepholeOrder: [DocumentGate]
+    package var peepholeOrder: [DocumentGate]
 
-    public init(
+    package init(
         _ name: String, shape: String, part: DocumentPart, fusedAxis: Int, transform: BlockTransform = .copy,
         peepholeOrder: [DocumentGate] = []
     ) {
@@ -61,19 +61,19 @@ public struct SourceTensor: Sendable {
 /// A framework's fused layout for one cell kind: the gate order along the fused axis and what each
 /// source tensor supplies. This table is the single source of truth: importers slice with it and
 /// `spec/mappings.md` is rendered from it (a test checks the two agree).
-public struct FusedLayout: Sendable {
+package struct FusedLayout: Sendable {
     /// Stable identifier recorded as `provenance.source_layout`, e.g. `pytorch.lstm`.
-    public var id: String
+    package var id: String
     /// Human title, e.g. `PyTorch nn.LSTM`.
-    public var title: String
-    public var cell: CellKind
+    package var title: String
+    package var cell: CellKind
     /// Gate blocks in source order: the framework's letter and the document gate it becomes.
-    public var gates: [(letter: String, gate: DocumentGate)]
-    public var tensors: [SourceTensor]
+    package var gates: [(letter: String, gate: DocumentGate)]
+    package var tensors: [SourceTensor]
     /// Anything the table cannot say (run-time constants, equations that differ).
-    public var notes: [String]
+    package var notes: [String]
 
-    public init(
+    package init(
         id: String, title: String, cell: CellKind, gates: [(letter: String, gate: DocumentGate)],
         tensors: [SourceTensor], notes: [String] = []
     ) {
@@ -86,10 +86,10 @@ public struct FusedLayout: Sendable {
     }
 
     /// Block index of a document gate along the fused axis.
-    public func block(of gate: DocumentGate) -> Int? { gates.firstIndex { $0.gate == gate } }
+    package func block(of gate: DocumentGate) -> Int? { gates.firstIndex { $0.gate == gate } }
 
     /// The layout as a Markdown section (rendered into `spec/mappings.md`).
-    public var markdown: String {
+    package var markdown: String {
         var lines = ["### \(title) (`\(id)`)", ""]
         lines.append("| block | source gate | document gate | document tensors |")
         lines.append("|---|---|---|---|")

@@ -2,9 +2,9 @@ import LSTMModel
 
 /// Layout tables of frameworks lstmconv documents but does not import yet (ONNX, TF1).
 /// Importable frameworks keep their table next to their reader (`LSTMImportPyTorch`, `LSTMImportKeras`).
-public enum DocumentedLayouts {
+package enum DocumentedLayouts {
     /// ONNX `LSTM` (one direction's slice `[d]` of each input).
-    public static let onnxLSTM = FusedLayout(
+    package static let onnxLSTM = FusedLayout(
         id: "onnx.lstm", title: "ONNX LSTM", cell: .lstm,
         gates: [("i", .i), ("o", .v), ("f", .f), ("c", .n)],
         tensors: [
@@ -19,7 +19,7 @@ public enum DocumentedLayouts {
         ])
 
     /// ONNX `GRU`.
-    public static let onnxGRU = FusedLayout(
+    package static let onnxGRU = FusedLayout(
         id: "onnx.gru", title: "ONNX GRU", cell: .gru,
         gates: [("z", .z), ("r", .r), ("h", .c)],
         tensors: [
@@ -30,7 +30,7 @@ public enum DocumentedLayouts {
         notes: ["`linear_before_reset=1` is `reset = after`; `0` (the default) is `reset = before`."])
 
     /// TensorFlow 1 `LSTMCell` / `BasicLSTMCell` / `LSTMBlockCell`.
-    public static let tf1LSTM = FusedLayout(
+    package static let tf1LSTM = FusedLayout(
         id: "tf1.lstm", title: "TensorFlow 1 LSTMCell", cell: .lstm,
         gates: [("i", .i), ("j", .n), ("f", .f), ("o", .v)],
         tensors: [
@@ -47,5 +47,5 @@ public enum DocumentedLayouts {
         ])
 
     /// Every documented-only table, in spec order.
-    public static let all: [FusedLayout] = [onnxLSTM, onnxGRU, tf1LSTM]
+    package static let all: [FusedLayout] = [onnxLSTM, onnxGRU, tf1LSTM]
 }

@@ -2,17 +2,17 @@
 ///
 /// The spec file holds the rendered text between ``beginMarker`` and ``endMarker``; a test re-renders the
 /// tables the importers actually use and requires the spec to match, so the spec cannot drift from the code.
-public enum MappingSpec {
-    public static let beginMarker = "<!-- BEGIN GENERATED TABLES (swift test regenerates with RECORD_SPEC=1) -->"
-    public static let endMarker = "<!-- END GENERATED TABLES -->"
+package enum MappingSpec {
+    package static let beginMarker = "<!-- BEGIN GENERATED TABLES (swift test regenerates with RECORD_SPEC=1) -->"
+    package static let endMarker = "<!-- END GENERATED TABLES -->"
 
     /// The generated block for `layouts`, markers included.
-    public static func render(_ layouts: [FusedLayout]) -> String {
+    package static func render(_ layouts: [FusedLayout]) -> String {
         ([beginMarker, ""] + layouts.map { $0.markdown + "\n" } + [endMarker]).joined(separator: "\n")
     }
 
     /// Replaces the generated block inside `document` (or appends it when absent).
-    public static func replacingGeneratedBlock(in document: String, with block: String) -> String {
+    package static func replacingGeneratedBlock(in document: String, with block: String) -> String {
         guard let begin = document.range(of: beginMarker), let end = document.range(of: endMarker),
               begin.lowerBound < end.lowerBound else {
             return document + "\n" + block + "\n"
@@ -21,7 +21,7 @@ public enum MappingSpec {
     }
 
     /// The generated block currently inside `document`, markers included, or `nil`.
-    public static func generatedBlock(in document: String) -> String? {
+    package static func generatedBlock(in document: String) -> String? {
         guard let begin = document.range(of: beginMarker), let end = document.range(of: endMarker),
               begin.lowerBound < end.lowerBound else { return nil }
         return String(document[begin.lowerBound..<end.upperBound])

@@ -6,7 +6,7 @@ import LSTMModel
 /// reproduce the source bit for bit.
 extension Tensor {
     /// Elements `range` along `axis` of a rank-1 or rank-2 tensor.
-    public func slice(axis: Int, range: Range<Int>) throws(ImportError) -> Tensor {
+    package func slice(axis: Int, range: Range<Int>) throws(ImportError) -> Tensor {
         guard shape.indices.contains(axis), range.lowerBound >= 0, range.upperBound <= shape[axis] else {
             throw ImportError(.shapeMismatch, "cannot take \(range) along axis \(axis) of shape \(shape)")
         }
@@ -34,7 +34,7 @@ extension Tensor {
     }
 
     /// The transpose of a rank-2 tensor.
-    public func transposed() throws(ImportError) -> Tensor {
+    package func transposed() throws(ImportError) -> Tensor {
         guard shape.count == 2 else { throw ImportError(.shapeMismatch, "cannot transpose shape \(shape)") }
         let (rows, cols, width) = (shape[0], shape[1], dtype.byteWidth)
         var out = Data(count: bytes.count)
@@ -50,7 +50,7 @@ extension Tensor {
     }
 
     /// The same bytes read with another shape of equal element count (C order).
-    public func reshaped(_ newShape: [Int]) throws(ImportError) -> Tensor {
+    package func reshaped(_ newShape: [Int]) throws(ImportError) -> Tensor {
         guard Tensor.elementCount(of: newShape) == elementCount else {
             throw ImportError(.shapeMismatch, "cannot reshape \(shape) to \(newShape)")
         }
@@ -58,7 +58,7 @@ extension Tensor {
     }
 
     /// Rank-2 tensors side by side: `[H, a] ++ [H, b] → [H, a + b]`.
-    public static func columns(_ left: Tensor, _ right: Tensor) throws(ImportError) -> Tensor {
+    package static func columns(_ left: Tensor, _ right: Tensor) throws(ImportError) -> Tensor {
         guard left.shape.count == 2, right.shape.count == 2, left.shape[0] == right.shape[0], left.dtype == right.dtype else {
             throw ImportError(.shapeMismatch, "cannot place \(left.shape) \(left.dtype) beside \(right.shape) \(right.dtype)")
         }
@@ -88,7 +88,7 @@ extension Tensor {
     /// Rank-1 or rank-2 tensors of one dtype joined along `axis` (the inverse of cutting with ``slice(axis:range:)``):
     /// axis 0 stacks them (`[a, n] ++ [b, n] → [a + b, n]`), axis 1 places them side by side
     /// (`[m, a] ++ [m, b] → [m, a + b]`). Element bytes are copied unchanged.
-    public static func concatenated(_ parts: [Tensor], axis: Int) throws(ImportError) -> Tensor {
+    package static func concatenated(_ parts: [Tensor], axis: Int) throws(ImportError) -> Tensor {
         guard let first = parts.first else { throw ImportError(.shapeMismatch, "nothing to concatenate") }
         let rank = first.shape.count
         guard rank == 1 || rank == 2, axis >= 0, axis < rank else {

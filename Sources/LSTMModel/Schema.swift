@@ -1,11 +1,11 @@
 /// A typed metadata value: the attribute types both encodings store (spec §2).
-public enum MetaValue: Sendable, Equatable, CustomStringConvertible {
+package enum MetaValue: Sendable, Equatable, CustomStringConvertible {
     case int(Int64)
     case double(Double)
     case string(String)
     case bool(Bool)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .int(let value): "\(value)"
         case .double(let value): "\(value)"
@@ -15,7 +15,7 @@ public enum MetaValue: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The type name used in error messages and the spec.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .int: "int"
         case .double: "double"
@@ -26,21 +26,21 @@ public enum MetaValue: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// An ordered list of attributes. Order is part of the determinism contract: writers emit them as listed.
-public typealias Attributes = [(key: String, value: MetaValue)]
+package typealias Attributes = [(key: String, value: MetaValue)]
 
 /// The model's attributes, split by where the HDF5 encoding stores them: the file root, and one group per layer.
 /// The binary encoding flattens layer attributes to `layer.<k>.<key>`.
-public struct SchemaAttributes: Sendable {
-    public var root: Attributes
-    public var layers: [Attributes]
+package struct SchemaAttributes: Sendable {
+    package var root: Attributes
+    package var layers: [Attributes]
 
-    public init(root: Attributes, layers: [Attributes]) {
+    package init(root: Attributes, layers: [Attributes]) {
         self.root = root
         self.layers = layers
     }
 
     /// Root attributes then `layer.<k>.<key>` for every layer: the binary encoding's metadata.
-    public var flattened: Attributes {
+    package var flattened: Attributes {
         root + layers.enumerated().flatMap { index, attributes in
             attributes.map { (key: "layer.\(index).\($0.key)", value: $0.value) }
         }
@@ -48,7 +48,7 @@ public struct SchemaAttributes: Sendable {
 
     /// Splits flattened metadata back into root and per-layer attributes. Keys `layer.<k>.<key>` with
     /// `k` outside `0..<layerCount` are ignored (unknown optional keys).
-    public init(flattened: Attributes, layerCount: Int) {
+    package init(flattened: Attributes, layerCount: Int) {
         var root: Attributes = []
         var layers = [Attributes](repeating: [], count: layerCount)
         for entry in flattened {
@@ -64,22 +64,22 @@ public struct SchemaAttributes: Sendable {
 }
 
 /// Root attribute keys (spec §2.1).
-public enum RootKey {
-    public static let format = "format"
-    public static let formatMajor = "format_major"
-    public static let formatMinor = "format_minor"
-    public static let schemaVersion = "schema_version"
-    public static let layerCount = "layer_count"
-    public static let sourceFramework = "provenance.source_framework"
-    public static let sourceFrameworkVersion = "provenance.source_framework_version"
-    public static let sourceLayout = "provenance.source_layout"
-    public static let sourceSHA256 = "provenance.source_sha256"
-    public static let converter = "provenance.converter"
+package enum RootKey {
+    package static let format = "format"
+    package static let formatMajor = "format_major"
+    package static let formatMinor = "format_minor"
+    package static let schemaVersion = "schema_version"
+    package static let layerCount = "layer_count"
+    package static let sourceFramework = "provenance.source_framework"
+    package static let sourceFrameworkVersion = "provenance.source_framework_version"
+    package static let sourceLayout = "provenance.source_layout"
+    package static let sourceSHA256 = "provenance.source_sha256"
+    package static let converter = "provenance.converter"
 }
 
 extension Model {
     /// The model's hyperparameters and provenance as typed attributes (spec §2). Tensors are not included.
-    public var schemaAttributes: SchemaAttributes {
+    package var schemaAttributes: SchemaAttributes {
         let root: Attributes = [
             (RootKey.format, .string(FormatVersion.formatName)),
             (RootKey.formatMajor, .int(Int64(FormatVersion.major))),
@@ -101,7 +101,7 @@ extension Model {
     ///   - attributes: root and per-layer attributes. Unknown keys are ignored.
     ///   - tensor: returns the tensor and its source name stored at a path such as `layer_0/forward/W_n`, or `nil`.
     ///   - storedPaths: every tensor path the file holds, so that extra tensors are reported.
-    public init(
+    package init(
         attributes: SchemaAttributes,
         tensor: (String) throws -> (Tensor, String?)?,
         storedPaths: [String]
@@ -143,7 +143,7 @@ extension Model {
 
 extension Layer {
     /// The layer's attributes in canonical order (spec §2.2).
-    public var attributes: Attributes {
+    package var attributes: Attributes {
         var result: Attributes = [("kind", .string(kindName))]
         func activation(_ value: Activation, _ key: String) {
             result.append((key, .string(value.name)))

@@ -11,6 +11,7 @@
 import BenchmarkSupport
 import Foundation
 import LSTMConv
+@_spi(Benchmarks) import LSTMEngine
 
 struct Options {
     var threads = 1

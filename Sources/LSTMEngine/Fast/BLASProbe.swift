@@ -1,4 +1,5 @@
 /// Times the BLAS calls the fast engine makes, for the benchmark's throughput and efficiency figures.
+@_spi(Benchmarks)
 public enum BLASProbe {
     /// Median seconds of one `C[m, n] += A[m, k]·B[k, n]` (row-major, GEMV when `m == 1`), exactly as the fast
     /// engine issues its recurrent and input GEMMs. Runs until both minimums are reached.

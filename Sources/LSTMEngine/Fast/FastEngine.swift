@@ -38,6 +38,7 @@ public struct FastEngine: ForwardPass {
     }
 
     /// Runs the model and reports where the time went (for the benchmark; the result is the same as ``run(_:initialStates:)``).
+    @_spi(Benchmarks)
     public func runTimed(
         _ input: ForwardInput, initialStates: [StateKey: CellState] = [:]
     ) throws(EngineError) -> (result: ForwardResult, timings: FastEngineTimings) {
@@ -187,6 +188,7 @@ private func traced(
 }
 
 /// Where a fast forward pass spent its time, summed over layers and directions.
+@_spi(Benchmarks)
 public struct FastEngineTimings: Sendable, Equatable {
     /// Bias broadcast plus the one input GEMM per layer and direction.
     public var inputProjection: Duration = .zero

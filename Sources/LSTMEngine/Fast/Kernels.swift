@@ -27,6 +27,7 @@ enum BLAS {
 }
 
 /// The BLAS library's thread count (OpenBLAS; a no-op on Accelerate, which manages its own threads).
+@_spi(Benchmarks)
 public enum BLASThreads {
     /// Sets how many threads BLAS calls may use.
     public static func set(_ count: Int) {
