@@ -83,6 +83,11 @@ public struct ExplainReport: Sendable {
     public let statistics: [GateStatistics]
 
     /// - Parameters:
+    ///   - model: the model the trace ran.
+    ///   - trace: every gate activation (`Engine.trace(_:input:initialStates:)`).
+    ///   - source: how the report names the model (the path given on the command line).
+    ///   - engine: the engine's name, for the report.
+    ///   - sample: the batch element the pictures show.
     ///   - layer: show only this layer (its index counts every layer of the model); `nil` shows every recurrent one.
     public init(
         model: Model, trace: GateTrace, source: String, engine: String = "fast", sample: Int = 0, layer: Int? = nil
