@@ -204,7 +204,7 @@ public struct ExplainReport: Sendable {
             ("provenance", [p.sourceFramework, p.sourceFrameworkVersion].filter { !$0.isEmpty }.joined(separator: " ") + ", layout \(p.sourceLayout)"),
             ("source SHA-256", p.sourceSHA256.isEmpty ? "—" : p.sourceSHA256),
             ("converter", p.converter),
-            ("input", "B = \(B) samples, T = \(T) steps; pictures show sample \(sample)"),
+            ("input", "batch B = \(B), time steps T = \(T); pictures show sample \(sample)"),
         ]
         for (name, value) in rows { card += "<tr><th>\(escaped(name))</th><td>\(escaped(value))</td></tr>" }
         card += "</table><table><tr><th>layer</th><th>kind</th><th>details</th></tr>"
