@@ -184,3 +184,39 @@ private func activate(_ activation: Activation, _ x: Double) -> Double {
     case .softmax: .nan
     }
 }
+
+@Suite("Gate traces from given initial states")
+struct GateTraceInitialStateTests {
+    @Test("the first consumed step remembers from the given LTM and the run's final states match, both engines")
+    func initialStates() throws {
+        let fixture = try #require(EngineFixture.all.first { $0.path == "numpy/std_lstm_full_peepholes_bidirectional" })
+        let (model, input, _) = try fixture.load()
+        guard case .recurrent(let layer) = model.layers[0] else { Issue.record("layer 0 is not recurrent"); return }
+        let B = input.shape[0], H = layer.hiddenSize, R = layer.recurrentSize
+        var states: [StateKey: CellState] = [:]
+        for (d, direction) in Direction.allCases.prefix(layer.directions.count).enumerated() {
+            let STM = (0..<(B * R)).map { Double(($0 * 7 + d * 3) % 11) / 11 - 0.5 }
+            let LTM = (0..<(B * H)).map { Double(($0 * 5 + d) % 13) / 6.5 - 1 }
+            states[StateKey(layer: 0, direction: direction)] = CellState(
+                STM: try NDArray(shape: [B, R], scalars: STM), LTM: try NDArray(shape: [B, H], scalars: LTM))
+        }
+        for engine in Engine.allCases {
+            let trace = try engine.trace(model, input: input, initialStates: states)
+            #expect(trace.result == (try engine.run(model, input: input, initialStates: states)))
+            for d in trace.directions where d.key.layer == 0 {
+                let T = d.time
+                let first = d.readsReversed ? T - 1 : 0
+                let LTM0 = try #require(states[d.key]?.LTM).scalars
+                for b in 0..<B {
+                    for k in 0..<H {
+                        let at = (b * T + first) * H + k
+                        let f = Double(d[.f]?.scalars[at] ?? .nan), i = Double(d[.i]?.scalars[at] ?? .nan)
+                        let N = Double(d[.N]?.scalars[at] ?? .nan), LTM = Double(d[.LTM]?.scalars[at] ?? .nan)
+                        let remembered = LTM0[b * H + k] * f + N * i
+                        #expect(abs(LTM - remembered) <= 2e-6 * max(1, abs(remembered)), "\(engine) \(d.key) [\(b), \(k)]")
+                    }
+                }
+            }
+        }
+    }
+}
