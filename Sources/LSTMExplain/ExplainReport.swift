@@ -256,6 +256,19 @@ public struct ExplainReport: Sendable {
         html += "<p class=\"note\">mean \(memoryName): \(readable(stats.means[stats.memoryGate] ?? 0)); "
         html += "always remember (\(stats.memoryGate.rawValue) > 0.95 on ≥ 95% of steps): \(unitList(stats.alwaysRemember)); "
         html += "always forget (\(stats.memoryGate.rawValue) < 0.05 on ≥ 95% of steps): \(unitList(stats.alwaysForget)); of \(layer.hiddenSize) units.</p>\n"
+        html += "<table><tr><th>value</th><th>mean</th><th>steps &lt; 0.05</th><th>steps &gt; 0.95</th><th>flagged units</th></tr>"
+        for gate in direction.gates {
+            var row = "<tr><td>\(gate.rawValue)</td><td>\(readable(stats.means[gate] ?? 0))</td>"
+            if let units = stats.saturation[gate], !units.isEmpty {
+                let low = units.map(\.low).reduce(0, +) / Double(units.count)
+                let high = units.map(\.high).reduce(0, +) / Double(units.count)
+                row += "<td>\(fixed(100 * low))%</td><td>\(fixed(100 * high))%</td><td>\(units.filter { $0.isDead || $0.isStuck }.count)</td>"
+            } else {
+                row += "<td>—</td><td>—</td><td>—</td>"
+            }
+            html += row + "</tr>"
+        }
+        html += "</table>\n"
         for gate in direction.gates {
             guard let array = direction[gate] else { continue }
             html += "<figure>" + gatePanel(gate, array, layer: layer, readsReversed: direction.readsReversed, id: &gradient) + "</figure>\n"
