@@ -58,8 +58,8 @@ struct ExplainCommand: ParsableCommand {
                     sample: sample, layer: layer)
             } catch {
                 // --sample / --layer outside what the model and input have is a usage error; a model without a
-                // recurrent layer is bad input. Both name the model.
-                let status = error.code == .noRecurrentLayer ? ExitStatus.badInput : ExitStatus.usage
+                // recurrent layer or an empty batch is bad input. All name the model.
+                let status = [.noRecurrentLayer, .emptyInput].contains(error.code) ? ExitStatus.badInput : ExitStatus.usage
                 throw CommandFailure(exitCode: status, message: "\(modelOptions.model): \(error)")
             }
             var written: [String] = []

@@ -16,6 +16,8 @@ public struct ExplainError: LSTMConvError, Equatable {
         case notARecurrentLayer = "not a recurrent layer"
         /// The model has no recurrent layer: nothing to explain.
         case noRecurrentLayer = "no recurrent layer"
+        /// The input has no sample (`B = 0`): nothing to draw.
+        case emptyInput = "empty input"
         /// The report exists and replacing it was not allowed.
         case fileExists = "file exists"
         /// The report cannot be written.
@@ -96,6 +98,9 @@ public struct ExplainReport: Sendable {
             throw ExplainError(.noRecurrentLayer, "the model has no recurrent layer to explain")
         }
         let batch = trace.directions[0].batch
+        guard batch > 0 else {
+            throw ExplainError(.emptyInput, "the input has no sample to explain", expected: "B ≥ 1", found: "B = 0")
+        }
         guard sample >= 0, sample < batch else {
             throw ExplainError(.sampleOutOfRange, "the input has \(batch) sample(s)", location: "sample \(sample)", expected: "0 ..< \(batch)", found: "\(sample)")
         }
@@ -140,7 +145,7 @@ public struct ExplainReport: Sendable {
             let layer = direction.layer
             lines.append("\(direction.key): \(describe(layer))")
             let means = direction.gates.filter { $0 != .STM_unprojected }
-                .map { "\($0.rawValue) \(readable(stats.means[$0] ?? 0))" }.joined(separator: "  ")
+                .map { "\($0.rawValue) \(stats.means[$0].map(readable) ?? "—")" }.joined(separator: "  ")
             lines.append("  mean: \(means)")
             let finite = stats.halfLives.filter(\.isFinite).sorted()
             let infinite = stats.halfLives.count - finite.count
@@ -253,12 +258,12 @@ public struct ExplainReport: Sendable {
         let layer = direction.layer
         var html = "<h2>\(direction.key) · \(escaped(describe(layer)))</h2>\n"
         let memoryName = stats.memoryGate == .f ? "forget gate f" : "update gate z"
-        html += "<p class=\"note\">mean \(memoryName): \(readable(stats.means[stats.memoryGate] ?? 0)); "
+        html += "<p class=\"note\">mean \(memoryName): \(stats.means[stats.memoryGate].map(readable) ?? "—"); "
         html += "always remember (\(stats.memoryGate.rawValue) > 0.95 on ≥ 95% of steps): \(unitList(stats.alwaysRemember)); "
         html += "always forget (\(stats.memoryGate.rawValue) < 0.05 on ≥ 95% of steps): \(unitList(stats.alwaysForget)); of \(layer.hiddenSize) units.</p>\n"
         html += "<table><tr><th>value</th><th>mean</th><th>steps &lt; 0.05</th><th>steps &gt; 0.95</th><th>flagged units</th></tr>"
         for gate in direction.gates {
-            var row = "<tr><td>\(gate.rawValue)</td><td>\(readable(stats.means[gate] ?? 0))</td>"
+            var row = "<tr><td>\(gate.rawValue)</td><td>\(stats.means[gate].map(readable) ?? "—")</td>"
             if let units = stats.saturation[gate], !units.isEmpty {
                 let low = units.map(\.low).reduce(0, +) / Double(units.count)
                 let high = units.map(\.high).reduce(0, +) / Double(units.count)

@@ -35,7 +35,7 @@ public struct GateStatistics: Sendable, Equatable {
     public let memoryGate: TracedGate
     /// The `[0, 1]` gates: LSTM `i, f, V`; GRU `z, r`.
     public let bounded: [TracedGate]
-    /// Mean of every traced value over samples, steps and units.
+    /// Mean of every traced value over samples, steps and units (absent when there is no step).
     public let means: [TracedGate: Double]
     /// Per unit: the memory gate's mean over samples and steps.
     public let memoryGateUnitMeans: [Double]
@@ -53,7 +53,7 @@ public struct GateStatistics: Sendable, Equatable {
         var means: [TracedGate: Double] = [:]
         for gate in trace.gates {
             let values = trace[gate]?.scalars ?? []
-            means[gate] = values.isEmpty ? 0 : values.reduce(0) { $0 + Double($1) } / Double(values.count)
+            if !values.isEmpty { means[gate] = values.reduce(0) { $0 + Double($1) } / Double(values.count) }
         }
         self.means = means
         let unitMeans = GateStatistics.unitMeans(trace[memoryGate])
@@ -78,10 +78,11 @@ public struct GateStatistics: Sendable, Equatable {
     /// Units whose memory gate is closed on ≥ 95% of steps ("always forget").
     public var alwaysForget: [Int] { (saturation[memoryGate] ?? []).indices.filter { saturation[memoryGate]?[$0].isDead == true } }
 
-    /// Per unit mean of a `[B, T, W]` array over `B` and `T`.
+    /// Per unit mean of a `[B, T, W]` array over `B` and `T`; empty when there is no step.
     static func unitMeans(_ array: NDArray<Float>?) -> [Double] {
         guard let array, array.shape.count == 3 else { return [] }
         let rows = array.shape[0] * array.shape[1], width = array.shape[2]
+        guard rows > 0 else { return [] }
         var sums = [Double](repeating: 0, count: width)
         for row in 0..<rows {
             for k in 0..<width { sums[k] += Double(array.scalars[row * width + k]) }
@@ -92,6 +93,7 @@ public struct GateStatistics: Sendable, Equatable {
     static func saturation(_ array: NDArray<Float>?) -> [Saturation] {
         guard let array, array.shape.count == 3 else { return [] }
         let rows = array.shape[0] * array.shape[1], width = array.shape[2]
+        guard rows > 0 else { return [] }
         var lows = [Int](repeating: 0, count: width), highs = [Int](repeating: 0, count: width)
         for row in 0..<rows {
             for k in 0..<width {

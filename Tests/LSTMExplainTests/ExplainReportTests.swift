@@ -101,6 +101,18 @@ struct ExplainReportTests {
         }
     }
 
+    @Test("an input without steps explains to dashes; one without samples is refused as empty")
+    func emptyInputs() throws {
+        let fixture = try #require(ExplainFixture.named("numpy/doc_lstm_bidirectional_projection_clip"))
+        let (model, _) = try fixture.load()
+        let noSteps = try Engine.fast.trace(model, input: .float32(try NDArray(shape: [2, 0, 3], scalars: [])))
+        let report = try ExplainReport(model: model, trace: noSteps, source: "m")
+        #expect(report.summary.contains("mean: N —  i —  f —  LTM —  U —  V —  STM —"), "\(report.summary)")
+        #expect(report.html.hasSuffix("</html>\n"))
+        let noSamples = try Engine.fast.trace(model, input: .float32(try NDArray(shape: [0, 4, 3], scalars: [])))
+        #expect(throws: ExplainError(.emptyInput)) { try ExplainReport(model: model, trace: noSamples, source: "m") }
+    }
+
     @Test("large H and T: the drawing is binned to at most 128 × 480 cells and the page stays under the stated bound", arguments: [(2048, 1000), (256, 10_000)])
     func largeTraces(_ size: (H: Int, T: Int)) throws {
         var generator = SplitMix(seed: UInt64(size.H * size.T))
