@@ -147,18 +147,19 @@ public struct ExplainReport: Sendable {
             let means = direction.gates.filter { $0 != .STM_unprojected }
                 .map { "\($0.rawValue) \(stats.means[$0].map(readable) ?? "—")" }.joined(separator: "  ")
             lines.append("  mean: \(means)")
-            let finite = stats.halfLives.filter(\.isFinite).sorted()
-            let infinite = stats.halfLives.count - finite.count
-            let gateName = stats.memoryGate == .f ? "forget gate f" : "update gate z"
-            var memory = "  memory (\(gateName)): half-life in steps ln0.5/ln(mean)"
-            if finite.isEmpty {
-                memory += " —"
-            } else {
-                memory += " min \(readable(finite[0])) median \(readable(finite[finite.count / 2])) max \(readable(finite[finite.count - 1]))"
+            if let gate = stats.memoryGate {
+                let finite = stats.halfLives.filter(\.isFinite).sorted()
+                let infinite = stats.halfLives.count - finite.count
+                var memory = "  memory (\(memoryName(gate))): half-life in steps ln0.5/ln(mean)"
+                if finite.isEmpty {
+                    memory += " —"
+                } else {
+                    memory += " min \(readable(finite[0])) median \(readable(finite[finite.count / 2])) max \(readable(finite[finite.count - 1]))"
+                }
+                if infinite > 0 { memory += ", \(infinite) unit(s) never forget" }
+                lines.append(memory)
+                lines.append("  always remember (\(gate.rawValue) > 0.95 on ≥95% of steps): \(unitList(stats.alwaysRemember)); always forget (\(gate.rawValue) < 0.05 on ≥95%): \(unitList(stats.alwaysForget))")
             }
-            if infinite > 0 { memory += ", \(infinite) unit(s) never forget" }
-            lines.append(memory)
-            lines.append("  always remember (\(stats.memoryGate.rawValue) > 0.95 on ≥95% of steps): \(unitList(stats.alwaysRemember)); always forget (\(stats.memoryGate.rawValue) < 0.05 on ≥95%): \(unitList(stats.alwaysForget))")
             let saturation = stats.bounded.map { gate -> String in
                 let units = stats.saturation[gate] ?? []
                 let low = units.isEmpty ? 0 : units.map(\.low).reduce(0, +) / Double(units.count)
@@ -166,7 +167,7 @@ public struct ExplainReport: Sendable {
                 let flagged = units.filter { $0.isDead || $0.isStuck }.count
                 return "\(gate.rawValue) \(fixed(100 * low))%/\(fixed(100 * high))% (\(flagged) flagged)"
             }.joined(separator: "  ")
-            lines.append("  saturation (steps < 0.05 / > 0.95): \(saturation)")
+            if !stats.bounded.isEmpty { lines.append("  saturation (steps < 0.05 / > 0.95): \(saturation)") }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -257,10 +258,11 @@ public struct ExplainReport: Sendable {
     private func section(_ direction: DirectionTrace, _ stats: GateStatistics, gradient: inout Int) -> String {
         let layer = direction.layer
         var html = "<h2>\(direction.key) · \(escaped(describe(layer)))</h2>\n"
-        let memoryName = stats.memoryGate == .f ? "forget gate f" : "update gate z"
-        html += "<p class=\"note\">mean \(memoryName): \(stats.means[stats.memoryGate].map(readable) ?? "—"); "
-        html += "always remember (\(stats.memoryGate.rawValue) > 0.95 on ≥ 95% of steps): \(unitList(stats.alwaysRemember)); "
-        html += "always forget (\(stats.memoryGate.rawValue) < 0.05 on ≥ 95% of steps): \(unitList(stats.alwaysForget)); of \(layer.hiddenSize) units.</p>\n"
+        if let gate = stats.memoryGate {
+            html += "<p class=\"note\">mean \(memoryName(gate)): \(stats.means[gate].map(readable) ?? "—"); "
+            html += "always remember (\(gate.rawValue) > 0.95 on ≥ 95% of steps): \(unitList(stats.alwaysRemember)); "
+            html += "always forget (\(gate.rawValue) < 0.05 on ≥ 95% of steps): \(unitList(stats.alwaysForget)); of \(layer.hiddenSize) units.</p>\n"
+        }
         html += "<table><tr><th>value</th><th>mean</th><th>steps &lt; 0.05</th><th>steps &gt; 0.95</th><th>flagged units</th></tr>"
         for gate in direction.gates {
             var row = "<tr><td>\(gate.rawValue)</td><td>\(stats.means[gate].map(readable) ?? "—")</td>"
@@ -279,11 +281,17 @@ public struct ExplainReport: Sendable {
             html += "<figure>" + gatePanel(gate, array, layer: layer, readsReversed: direction.readsReversed, id: &gradient) + "</figure>\n"
         }
         html += "<h3>Memory</h3><div class=\"row\">"
-        let memoryArray = layer.cell == .lstm ? direction[.LTM] : direction[.STM]
-        if let memoryArray {
-            html += trajectories(memoryArray, name: layer.cell == .lstm ? "LTM" : "STM", readsReversed: direction.readsReversed)
+        let memory: TracedGate
+        switch layer.cell {
+        case .lstm: memory = .LTM
+        case .gru: memory = .STM
         }
-        html += halfLifeHistogram(stats, T: direction.time) + "</div>\n"
+        if let array = direction[memory] {
+            html += trajectories(array, name: memory.rawValue, readsReversed: direction.readsReversed)
+        }
+        if let gate = stats.memoryGate { html += halfLifeHistogram(stats, gate: gate, T: direction.time) }
+        html += "</div>\n"
+        guard !stats.bounded.isEmpty else { return html }
         html += "<h3>Saturation</h3><div class=\"row\">"
         for gate in stats.bounded { html += saturationScatter(gate, stats.saturation[gate] ?? []) }
         html += "</div><p class=\"note\">"
@@ -383,7 +391,7 @@ public struct ExplainReport: Sendable {
     }
 
     /// Histogram of per-unit half-lives on doubling bins.
-    private func halfLifeHistogram(_ stats: GateStatistics, T: Int) -> String {
+    private func halfLifeHistogram(_ stats: GateStatistics, gate memoryGate: TracedGate, T: Int) -> String {
         // Bins: < 1, 1–2, 2–4, …, 512–1024, ≥ 1024 (∞ included).
         let edges = (0...10).map { Double(1 << $0) }
         var counts = [Int](repeating: 0, count: edges.count + 1)
@@ -395,8 +403,7 @@ public struct ExplainReport: Sendable {
         let left = 48.0, top = 28.0, height = 140.0, barWidth = 30.0
         let width = left + Double(counts.count) * barWidth + 20
         var svg = SVG(width: width, height: top + height + 60)
-        let gate = stats.memoryGate.rawValue
-        svg.text(left, 16, "half-life of memory per unit (ln 0.5 / ln mean \(gate))", size: 13, weight: "bold")
+        svg.text(left, 16, "half-life of memory per unit (ln 0.5 / ln mean \(memoryGate.rawValue))", size: 13, weight: "bold")
         let highest = max(counts.max() ?? 0, 1)
         svg.line(left, top, left, top + height)
         svg.text(left - 6, top + 8, "\(highest)", anchor: "end", size: 10)
@@ -457,9 +464,11 @@ public struct ExplainReport: Sendable {
 
 /// A recurrent layer in one line: cell, variant, sizes, directions, activations, options.
 func describe(_ layer: RecurrentLayer) -> String {
-    var parts = [layer.cell == .lstm ? "LSTM" : "GRU"]
-    if layer.cell == .lstm { parts.append("\(layer.useGate.rawValue) use gate") }
-    if layer.cell == .gru, let reset = layer.resetMode { parts.append("reset \(reset.rawValue)") }
+    var parts: [String]
+    switch layer.cell {
+    case .lstm: parts = ["LSTM", "\(layer.useGate.rawValue) use gate"]
+    case .gru: parts = ["GRU"] + (layer.resetMode.map { ["reset \($0.rawValue)"] } ?? [])
+    }
     var sizes = "I=\(layer.inputSize) H=\(layer.hiddenSize)"
     if let P = layer.projectionSize { sizes += " P=\(P)" }
     parts.append(sizes)
@@ -473,6 +482,9 @@ func describe(_ layer: RecurrentLayer) -> String {
     if layer.forgetBias != 0 { parts.append("forget bias \(readable(layer.forgetBias))") }
     return parts.joined(separator: ", ")
 }
+
+/// The memory gate's name in words.
+private func memoryName(_ gate: TracedGate) -> String { gate == .f ? "forget gate f" : "update gate z" }
 
 private func unitList(_ units: [Int]) -> String {
     if units.isEmpty { return "none" }

@@ -32,7 +32,7 @@ public struct GateStatistics: Sendable, Equatable {
     public let key: StateKey
     public let cell: CellKind
     /// The gate that keeps memory: the forget gate `f` (LSTM), the update gate `z` (GRU, `STM_t = z·STM_{t-1} + …`).
-    public let memoryGate: TracedGate
+    public let memoryGate: TracedGate?
     /// The `[0, 1]` gates: LSTM `i, f, V`; GRU `z, r`.
     public let bounded: [TracedGate]
     /// Mean of every traced value over samples, steps and units (absent when there is no step).
@@ -48,15 +48,17 @@ public struct GateStatistics: Sendable, Equatable {
     public init(_ trace: DirectionTrace) {
         key = trace.key
         cell = trace.layer.cell
-        memoryGate = trace.layer.cell == .lstm ? .f : .z
-        bounded = trace.layer.cell == .lstm ? [.i, .f, .V] : [.z, .r]
+        switch trace.layer.cell {
+        case .lstm: (memoryGate, bounded) = (.f, [.i, .f, .V])
+        case .gru: (memoryGate, bounded) = (.z, [.z, .r])
+        }
         var means: [TracedGate: Double] = [:]
         for gate in trace.gates {
             let values = trace[gate]?.scalars ?? []
             if !values.isEmpty { means[gate] = values.reduce(0) { $0 + Double($1) } / Double(values.count) }
         }
         self.means = means
-        let unitMeans = GateStatistics.unitMeans(trace[memoryGate])
+        let unitMeans = memoryGate.map { GateStatistics.unitMeans(trace[$0]) } ?? []
         memoryGateUnitMeans = unitMeans
         halfLives = unitMeans.map(GateStatistics.halfLife)
         var saturation: [TracedGate: [Saturation]] = [:]
@@ -74,9 +76,11 @@ public struct GateStatistics: Sendable, Equatable {
     }
 
     /// Units whose memory gate is open on ≥ 95% of steps ("always remember").
-    public var alwaysRemember: [Int] { (saturation[memoryGate] ?? []).indices.filter { saturation[memoryGate]?[$0].isStuck == true } }
+    public var alwaysRemember: [Int] { memoryUnits.indices.filter { memoryUnits[$0].isStuck } }
     /// Units whose memory gate is closed on ≥ 95% of steps ("always forget").
-    public var alwaysForget: [Int] { (saturation[memoryGate] ?? []).indices.filter { saturation[memoryGate]?[$0].isDead == true } }
+    public var alwaysForget: [Int] { memoryUnits.indices.filter { memoryUnits[$0].isDead } }
+
+    private var memoryUnits: [Saturation] { memoryGate.flatMap { saturation[$0] } ?? [] }
 
     /// Per unit mean of a `[B, T, W]` array over `B` and `T`; empty when there is no step.
     static func unitMeans(_ array: NDArray<Float>?) -> [Double] {

@@ -103,7 +103,7 @@ public struct FastEngine: ForwardPass {
                             ?? [Float](repeating: 0, count: B * layer.hiddenSize)
                     let order = StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards)
                     let run = DirectionRun(cell: cell, settings: settings, order: order, batch: B)
-                    var record: DirectionRecord? = trace == nil ? nil : DirectionRecord(gates: [], traced: [])
+                    var record: DirectionRecord? = trace == nil ? nil : DirectionRecord(gates: [], width: 0, traced: [])
                     let phases = run.run(input: values, stm: &stm, ltm: &ltm, record: &record)
                     if let record {
                         trace?.append(traced(record, output: phases.output, layer: layer, key: key, order: order, B: B))
@@ -149,7 +149,6 @@ private func traced(
     _ record: DirectionRecord, output: [Float], layer: RecurrentLayer, key: StateKey, order: StepOrder, B: Int
 ) -> DirectionTrace {
     let T = order.steps, H = layer.hiddenSize, R = layer.recurrentSize
-    let gateCount = layer.cell == .lstm ? 4 : 3
     /// Columns `offset ..< offset + H` of a time-major `[T, B, width]` buffer, as `[B, T, H]`.
     func columns(_ values: [Float], width: Int, offset: Int) -> NDArray<Float> {
         var result = [Float](repeating: 0, count: B * T * H)
@@ -162,9 +161,14 @@ private func traced(
         return NDArray(unchecked: [B, T, H], result)
     }
     var arrays: [TracedGate: NDArray<Float>] = [:]
-    let stacked: [TracedGate] = layer.cell == .lstm ? [.i, .f, .N, .V] : [.z, .r, .N]
+    // The stacked gate order of FastCell.
+    let stacked: [TracedGate]
+    switch layer.cell {
+    case .lstm: stacked = [.i, .f, .N, .V]
+    case .gru: stacked = [.z, .r, .N]
+    }
     for (g, gate) in stacked.enumerated() {
-        arrays[gate] = columns(record.gates, width: gateCount * H, offset: g * H)
+        arrays[gate] = columns(record.gates, width: record.width, offset: g * H)
     }
     if layer.cell == .lstm {
         let block = T * B * H

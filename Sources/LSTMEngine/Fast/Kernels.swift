@@ -154,7 +154,7 @@ struct DirectionRun {
                 }
             }
         }
-        if tracing { record = DirectionRecord(gates: gx, traced: traced) }
+        if tracing { record = DirectionRecord(gates: gx, width: width, traced: traced) }
         return (output, phases.inputProjection, phases.recurrence)
     }
 
@@ -302,6 +302,8 @@ struct DirectionRun {
 struct DirectionRecord {
     /// Time-major `[T, B, G·H]` at `read(step)`: the activated gates (LSTM `i, f, N, V`; GRU `z, r, c`).
     let gates: [Float]
+    /// `G·H`, the row width of `gates`.
+    let width: Int
     /// LSTM: `LTM`, `U` and the unprojected STM, each time-major `[T, B, H]` at `read(step)`; empty for a GRU.
     let traced: [Float]
 }
