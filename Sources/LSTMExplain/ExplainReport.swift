@@ -149,7 +149,7 @@ public struct ExplainReport: Sendable {
             lines.append("  mean: \(means)")
             if let gate = stats.memoryGate {
                 let finite = stats.halfLives.filter(\.isFinite).sorted()
-                let infinite = stats.halfLives.count - finite.count
+                let infinite = stats.halfLives.filter { $0 == .infinity }.count
                 var memory = "  memory (\(memoryName(gate))): half-life in steps ln0.5/ln(mean)"
                 if finite.isEmpty {
                     memory += " —"
@@ -338,7 +338,7 @@ public struct ExplainReport: Sendable {
         valueAxis(&svg, top: lineTop, bottom: lineTop + lineHeight, lower: lower, upper: upper)
         let points = means.enumerated().map { index, value in
             (Frame.left + (Double(index) + 0.5) * Frame.width / Double(max(means.count, 1)),
-             lineTop + lineHeight - (min(max(value, lower), upper) - lower) / max(upper - lower, 1e-12) * lineHeight)
+             value.isNaN ? .nan : lineTop + lineHeight - (min(max(value, lower), upper) - lower) / max(upper - lower, 1e-12) * lineHeight)
         }
         svg.polyline(points, stroke: "#d62728")
         svg.text(Frame.left + Frame.width + 14, lineTop + lineHeight / 2 + 4, "mean over units", size: 10)
@@ -379,7 +379,7 @@ public struct ExplainReport: Sendable {
             let colour = lineColours[index % lineColours.count]
             let points = line.enumerated().map { step, value in
                 (Frame.left + (Double(step) + 0.5) * Frame.width / Double(max(line.count, 1)),
-                 top + height / 2 - min(max(value / largest, -1), 1) * height / 2)
+                 value.isNaN ? .nan : top + height / 2 - min(max(value / largest, -1), 1) * height / 2)
             }
             svg.polyline(points, stroke: colour)
             svg.rect(Frame.left + Frame.width + 12, top + Double(index) * 16, 10, 10, fill: colour)
@@ -395,7 +395,7 @@ public struct ExplainReport: Sendable {
         // Bins: < 1, 1–2, 2–4, …, 512–1024, ≥ 1024 (∞ included).
         let edges = (0...10).map { Double(1 << $0) }
         var counts = [Int](repeating: 0, count: edges.count + 1)
-        for life in stats.halfLives {
+        for life in stats.halfLives where !life.isNaN {
             let bin = edges.firstIndex { life < $0 } ?? edges.count
             counts[bin] += 1
         }

@@ -40,7 +40,7 @@ public struct GateStatistics: Sendable, Equatable {
     /// Per unit: the memory gate's mean over samples and steps.
     public let memoryGateUnitMeans: [Double]
     /// Per unit: `ln 0.5 / ln f̄`, the steps after which half of the memory is left (`0` when `f̄ ≤ 0`,
-    /// `+∞` when `f̄ ≥ 1`).
+    /// `+∞` when `f̄ ≥ 1`, NaN when the unit has no computed value).
     public let halfLives: [Double]
     /// Per bounded gate, per unit.
     public let saturation: [TracedGate: [Saturation]]
@@ -54,7 +54,8 @@ public struct GateStatistics: Sendable, Equatable {
         }
         var means: [TracedGate: Double] = [:]
         for gate in trace.gates {
-            let values = trace[gate]?.scalars ?? []
+            // NaN marks a value the engine did not compute (a masked step); it is left out.
+            let values = (trace[gate]?.scalars ?? []).filter { !$0.isNaN }
             if !values.isEmpty { means[gate] = values.reduce(0) { $0 + Double($1) } / Double(values.count) }
         }
         self.means = means
@@ -70,6 +71,7 @@ public struct GateStatistics: Sendable, Equatable {
 
     /// `ln 0.5 / ln f̄`.
     public static func halfLife(_ mean: Double) -> Double {
+        if mean.isNaN { return .nan }
         if mean <= 0 { return 0 }
         if mean >= 1 { return .infinity }
         return log(0.5) / log(mean)
@@ -82,16 +84,19 @@ public struct GateStatistics: Sendable, Equatable {
 
     private var memoryUnits: [Saturation] { memoryGate.flatMap { saturation[$0] } ?? [] }
 
-    /// Per unit mean of a `[B, T, W]` array over `B` and `T`; empty when there is no step.
+    /// Per unit mean of a `[B, T, W]` array over `B` and `T` (NaN values left out); empty when there is no step.
     static func unitMeans(_ array: NDArray<Float>?) -> [Double] {
         guard let array, array.shape.count == 3 else { return [] }
         let rows = array.shape[0] * array.shape[1], width = array.shape[2]
         guard rows > 0 else { return [] }
-        var sums = [Double](repeating: 0, count: width)
+        var sums = [Double](repeating: 0, count: width), counts = [Int](repeating: 0, count: width)
         for row in 0..<rows {
-            for k in 0..<width { sums[k] += Double(array.scalars[row * width + k]) }
+            for k in 0..<width where !array.scalars[row * width + k].isNaN {
+                sums[k] += Double(array.scalars[row * width + k])
+                counts[k] += 1
+            }
         }
-        return sums.map { rows == 0 ? 0 : $0 / Double(rows) }
+        return zip(sums, counts).map { $1 == 0 ? .nan : $0 / Double($1) }
     }
 
     static func saturation(_ array: NDArray<Float>?) -> [Saturation] {
@@ -99,14 +104,18 @@ public struct GateStatistics: Sendable, Equatable {
         let rows = array.shape[0] * array.shape[1], width = array.shape[2]
         guard rows > 0 else { return [] }
         var lows = [Int](repeating: 0, count: width), highs = [Int](repeating: 0, count: width)
+        var counts = [Int](repeating: 0, count: width)
         for row in 0..<rows {
-            for k in 0..<width {
+            for k in 0..<width where !array.scalars[row * width + k].isNaN {
                 let value = Double(array.scalars[row * width + k])
+                counts[k] += 1
                 if value < low { lows[k] += 1 } else if value > high { highs[k] += 1 }
             }
         }
         return (0..<width).map { k in
-            rows == 0 ? Saturation(low: 0, high: 0) : Saturation(low: Double(lows[k]) / Double(rows), high: Double(highs[k]) / Double(rows))
+            counts[k] == 0
+                ? Saturation(low: 0, high: 0)
+                : Saturation(low: Double(lows[k]) / Double(counts[k]), high: Double(highs[k]) / Double(counts[k]))
         }
     }
 }
@@ -131,31 +140,35 @@ struct Binned {
         let base = sample * T * W
         for t in 0..<T {
             let column = t * columns / max(T, 1)
-            for k in 0..<W {
+            for k in 0..<W where !array.scalars[base + t * W + k].isNaN {
                 let row = k * rows / max(W, 1)
                 sums[row][column] += Double(array.scalars[base + t * W + k])
                 counts[row][column] += 1
             }
         }
+        // A bin without any computed value (masked steps only) stays NaN: drawn grey.
         var means = sums
         for r in 0..<rows {
-            for c in 0..<columns where counts[r][c] > 0 { means[r][c] = sums[r][c] / Double(counts[r][c]) }
+            for c in 0..<columns { means[r][c] = counts[r][c] > 0 ? sums[r][c] / Double(counts[r][c]) : .nan }
         }
         values = means
     }
 }
 
-/// One sample's per-step mean over units of a `[B, T, W]` array, averaged into at most `maxPoints` time bins.
+/// One sample's per-step mean over units of a `[B, T, W]` array, averaged into at most `maxPoints` time bins
+/// (NaN where a bin has no computed value).
 func meanOverUnits(_ array: NDArray<Float>, sample: Int, maxPoints: Int) -> [Double] {
     let T = array.shape[1], W = array.shape[2]
     let points = min(T, maxPoints)
     var sums = [Double](repeating: 0, count: points), counts = [Int](repeating: 0, count: points)
     for t in 0..<T {
         let bin = t * points / max(T, 1)
-        for k in 0..<W { sums[bin] += Double(array.scalars[(sample * T + t) * W + k]) }
-        counts[bin] += W
+        for k in 0..<W where !array.scalars[(sample * T + t) * W + k].isNaN {
+            sums[bin] += Double(array.scalars[(sample * T + t) * W + k])
+            counts[bin] += 1
+        }
     }
-    return zip(sums, counts).map { $1 == 0 ? 0 : $0 / Double($1) }
+    return zip(sums, counts).map { $1 == 0 ? .nan : $0 / Double($1) }
 }
 
 /// One unit's values over time for one sample, averaged into at most `maxPoints` time bins.
@@ -163,12 +176,12 @@ func unitOverTime(_ array: NDArray<Float>, sample: Int, unit: Int, maxPoints: In
     let T = array.shape[1], W = array.shape[2]
     let points = min(T, maxPoints)
     var sums = [Double](repeating: 0, count: points), counts = [Int](repeating: 0, count: points)
-    for t in 0..<T {
+    for t in 0..<T where !array.scalars[(sample * T + t) * W + unit].isNaN {
         let bin = t * points / max(T, 1)
         sums[bin] += Double(array.scalars[(sample * T + t) * W + unit])
         counts[bin] += 1
     }
-    return zip(sums, counts).map { $1 == 0 ? 0 : $0 / Double($1) }
+    return zip(sums, counts).map { $1 == 0 ? .nan : $0 / Double($1) }
 }
 
 /// The `count` units whose values vary most over time for one sample (standard deviation), most active first;
@@ -178,14 +191,15 @@ func mostActiveUnits(_ array: NDArray<Float>, sample: Int, count: Int) -> [Int] 
     guard T > 0 else { return Array(0..<min(count, W)) }
     var spread: [(unit: Int, deviation: Double)] = []
     for k in 0..<W {
-        var sum = 0.0, squares = 0.0
-        for t in 0..<T {
+        var sum = 0.0, squares = 0.0, count = 0
+        for t in 0..<T where !array.scalars[(sample * T + t) * W + k].isNaN {
             let value = Double(array.scalars[(sample * T + t) * W + k])
             sum += value
             squares += value * value
+            count += 1
         }
-        let mean = sum / Double(T)
-        spread.append((k, max(0, squares / Double(T) - mean * mean).squareRoot()))
+        let mean = count == 0 ? 0 : sum / Double(count)
+        spread.append((k, count == 0 ? 0 : max(0, squares / Double(count) - mean * mean).squareRoot()))
     }
     return spread.sorted { ($0.deviation, -$0.unit) > ($1.deviation, -$1.unit) }.prefix(count).map(\.unit)
 }

@@ -115,10 +115,16 @@ struct SVG {
         body += "<rect x=\"\(fixed(x))\" y=\"\(fixed(y))\" width=\"\(fixed(max(w, 0)))\" height=\"\(fixed(max(h, 0)))\" fill=\"\(fill)\"\(outline)\(alpha)/>"
     }
 
+    /// A line through `points`; a non-finite point (a bin without computed values) breaks it into pieces.
     mutating func polyline(_ points: [(Double, Double)], stroke: String, width: Double = 1.5) {
-        guard !points.isEmpty else { return }
-        let coordinates = points.map { "\(fixed($0.0)),\(fixed($0.1))" }.joined(separator: " ")
-        body += "<polyline points=\"\(coordinates)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(fixed(width))\"/>"
+        var pieces: [[(Double, Double)]] = [[]]
+        for point in points {
+            if point.0.isFinite && point.1.isFinite { pieces[pieces.count - 1].append(point) } else if !(pieces.last?.isEmpty ?? true) { pieces.append([]) }
+        }
+        for piece in pieces where !piece.isEmpty {
+            let coordinates = piece.map { "\(fixed($0.0)),\(fixed($0.1))" }.joined(separator: " ")
+            body += "<polyline points=\"\(coordinates)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(fixed(width))\"/>"
+        }
     }
 
     mutating func circle(_ x: Double, _ y: Double, _ r: Double, fill: String, opacity: Double) {

@@ -179,3 +179,28 @@ struct SplitMix {
     /// Uniform in `[0, 1)`.
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
+
+@Suite("explain: values the engine did not compute (NaN)")
+struct ExplainNaNTests {
+    @Test("NaN steps are left out of every statistic, drawn grey, and never reach the SVG as numbers")
+    func nanSteps() throws {
+        // Steps 2 and 3 are not computed (NaN, as at masked steps); the forget gate is 0.5 elsewhere.
+        let T = 6, H = 2
+        var f = [Float](repeating: 0.5, count: T * H)
+        for t in 2...3 { for k in 0..<H { f[t * H + k] = .nan } }
+        let trace = syntheticLSTM(H: H, T: T, f: f)
+        let stats = GateStatistics(trace)
+        #expect(stats.means[.f] == 0.5)
+        #expect(stats.halfLives.allSatisfy { abs($0 - 1) < 1e-12 })
+        #expect(stats.saturation[.f]?.allSatisfy { $0 == Saturation(low: 0, high: 0) } == true)
+        let html = try ExplainReport(
+            model: Model(layers: [.recurrent(trace.layer)]), trace: GateTrace(result: try emptyResult(), directions: [trace]),
+            source: "synthetic"
+        ).html
+        #expect(!html.lowercased().contains("nan\""), "a NaN reached an SVG attribute")
+        #expect(!html.contains(",nan") && !html.contains("nan,"))
+        // The f line is broken around the missing steps: two pieces.
+        let fPanel = try #require(html.components(separatedBy: "forget · f_t").dropFirst().first?.components(separatedBy: "</svg>").first)
+        #expect(fPanel.components(separatedBy: "<polyline").count - 1 == 2)
+    }
+}
