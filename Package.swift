@@ -39,6 +39,9 @@ let package = Package(
             name: "CCBLAS", pkgConfig: blasPkgConfig,
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         .systemLibrary(name: "CLSTMZlib", providers: [.apt(["zlib1g-dev"])]),
+        /// The VERSION file (compiled in) and the git commit scripts/install.sh builds from
+        /// (`-Xcc -DLSTMCONV_GIT_COMMIT=…`): `lstmconv --version` and `provenance.converter`.
+        .target(name: "CLSTMBuildInfo"),
 
         // MARK: - Shared by every module
         /// The one error shape (`LSTMConvError`) and the failure kinds the CLI maps onto exit codes.
@@ -50,7 +53,9 @@ let package = Package(
         /// Temp file + fsync + rename: how every writer puts a file in place.
         .target(name: "AtomicFileIO", swiftSettings: strict),
         /// The logical model: layers, document gate tensors, validation, checksums.
-        .target(name: "LSTMModel", dependencies: ["CLSTMZlib", "LSTMErrors", "FileSignatures"], swiftSettings: strict),
+        .target(
+            name: "LSTMModel", dependencies: ["CLSTMZlib", "CLSTMBuildInfo", "LSTMErrors", "FileSignatures"],
+            swiftSettings: strict),
         /// The `.lstmw` binary container.
         .target(name: "LSTMBinary", dependencies: ["LSTMModel", "AtomicFileIO"], swiftSettings: strict),
         /// The only module that calls libhdf5: one funnel, one lock, handles closed in deinit.
@@ -116,23 +121,18 @@ let package = Package(
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv",
+                "LSTMConv", "CLSTMBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(name: "lstmconv", dependencies: ["LSTMConvCommands"], swiftSettings: strict),
 
-        // MARK: - Tests
+        // MARK: - Tests (one target per module with logic; shared fixtures API in LSTMTestSupport)
         .target(
-            name: "LSTMTestSupport", dependencies: ["LSTMModel"], path: "Tests/LSTMTestSupport",
-            swiftSettings: strict),
-        .testTarget(
-            name: "LSTMModelTests",
-            dependencies: [
-                "LSTMModel", "LSTMTestSupport", "LSTMImportKeras", "LSTMImportPyTorch",
-                .product(name: "PropertyBased", package: "swift-property-based"),
-            ],
-            swiftSettings: strict),
+            name: "LSTMTestSupport",
+            dependencies: ["LSTMModel", "LSTMLayouts", "LSTMImportPyTorch", "HDF5Bridge"],
+            path: "Tests/LSTMTestSupport", swiftSettings: strict),
+        .testTarget(name: "LSTMModelTests", dependencies: ["LSTMModel", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LSTMBinaryTests",
             dependencies: [
@@ -140,16 +140,33 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "LSTMConvTests", dependencies: ["LSTMConv", "LSTMTestSupport"], swiftSettings: strict),
-        .testTarget(
-            name: "LSTMCheckpointTests", dependencies: ["LSTMCheckpoint", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LSTMHDF5Tests", dependencies: ["LSTMHDF5", "LSTMBinary", "HDF5Bridge", "LSTMTestSupport"],
             swiftSettings: strict),
         .testTarget(
+            name: "LSTMCheckpointTests", dependencies: ["LSTMCheckpoint", "LSTMTestSupport"], swiftSettings: strict),
+        .testTarget(
             name: "LSTMEngineTests", dependencies: ["LSTMEngine", "LSTMHDF5", "NumPyIO", "LSTMTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "NumPyIOTests", dependencies: ["NumPyIO", "LSTMTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LSTMLayoutsTests",
+            dependencies: [
+                "LSTMLayouts", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LSTMImportKerasTests",
+            dependencies: ["LSTMImportKeras", "LSTMEngine", "NumPyIO", "HDF5Bridge", "LSTMTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LSTMImportPyTorchTests",
+            dependencies: [
+                "LSTMImportPyTorch", "LSTMEngine", "NumPyIO", "LSTMTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "LSTMImportTests",
             dependencies: [
@@ -161,6 +178,11 @@ let package = Package(
             name: "LSTMExplainTests",
             dependencies: ["LSTMExplain", "LSTMEngine", "LSTMHDF5", "NumPyIO", "CLSTMZlib", "LSTMTestSupport"],
             swiftSettings: strict),
+        .testTarget(
+            name: "LSTMExportTests",
+            dependencies: ["LSTMExport", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMEngine", "NumPyIO", "LSTMTestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "LSTMConvTests", dependencies: ["LSTMConv", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMConv", "LSTMTestSupport"],
             swiftSettings: strict),

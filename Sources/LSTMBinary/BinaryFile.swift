@@ -155,8 +155,11 @@ extension BinaryFile {
 public struct BinaryVerification: Sendable {
     /// A recomputed tensor checksum.
     public struct TensorCheck: Sendable, Equatable {
+        /// The tensor's document path, e.g. `layer_0/forward/W_n`.
         public var path: String
+        /// The element type the file stores.
         public var dtype: DType
+        /// The tensor's shape.
         public var shape: [Int]
         /// Absolute file offset of the tensor's bytes.
         public var offset: Int
@@ -164,11 +167,13 @@ public struct BinaryVerification: Sendable {
         public var stored: UInt32
         /// The CRC-32 of the bytes as read.
         public var computed: UInt32
+        /// Whether the stored and recomputed checksums agree.
         public var isValid: Bool { stored == computed }
     }
 
     /// The header CRC-32 (verified when the file was opened).
     public var headerChecksum: UInt32
+    /// One check per tensor, in directory order.
     public var tensors: [TensorCheck]
     /// Why the model does not validate, when every checksum matched but the semantics did not; `nil` otherwise.
     public var modelError: BinaryFormatError?

@@ -135,6 +135,7 @@ public struct BinaryFormatError: LSTMConvError, Equatable {
         public var description: String { kind.rawValue }
     }
 
+    /// The error's stable kind; errors compare equal by code.
     public var code: Code
     /// A one-line explanation for the user.
     public var message: String
@@ -153,6 +154,7 @@ public struct BinaryFormatError: LSTMConvError, Equatable {
     /// The semantic error, when the model rebuilt from the file did not validate.
     public var underlying: ModelError?
 
+    /// Creates an error with its code, message and the context that locates it.
     public init(
         _ code: Code, _ message: String = "", file: String? = nil, offset: Int? = nil, key: String? = nil,
         tensor: String? = nil, expected: String? = nil, found: String? = nil, underlying: ModelError? = nil

@@ -53,12 +53,18 @@ public struct CheckpointError: LSTMConvError, Equatable {
         public var description: String { name }
     }
 
+    /// The error's stable kind; errors compare equal by code.
     public var code: Code
+    /// A one-line explanation for the user.
     public var message: String
+    /// The checkpoint file.
     public var file: String?
+    /// What the file should start with, for ``Code/notACheckpoint``.
     public var expected: String?
+    /// What the file starts with, for ``Code/notACheckpoint``.
     public var found: String?
 
+    /// Creates an error with its code, message and the context that locates it.
     public init(_ code: Code, _ message: String = "", file: String? = nil, expected: String? = nil, found: String? = nil) {
         self.code = code
         self.message = message
@@ -172,17 +178,25 @@ public enum Checkpoint {
 
 /// The result of recomputing every checksum of a checkpoint.
 public struct ChecksumReport: Sendable {
+    /// One tensor's checksum check.
     public struct Entry: Sendable {
+        /// The tensor's document path, e.g. `layer_0/forward/W_n`.
         public var path: String
+        /// The CRC-32 the file stores.
         public var stored: UInt32
+        /// The CRC-32 recomputed from the tensor's bytes.
         public var computed: UInt32
+        /// Whether the stored and recomputed checksums agree.
         public var isValid: Bool { stored == computed }
     }
 
+    /// The encoding of the verified file.
     public var encoding: Encoding
+    /// Every tensor's check, in file order.
     public var tensors: [Entry]
     /// A structural problem found after the checksums (e.g. the model does not validate).
     public var problem: String?
+    /// Whether every checksum agrees and no structural problem was found.
     public var isValid: Bool { problem == nil && tensors.allSatisfy(\.isValid) }
 }
 

@@ -7,7 +7,7 @@ public struct LSTMConvRoot: ParsableCommand {
         commandName: "lstmconv",
         abstract: "Move LSTM/GRU weights between frameworks, check them, and run them.",
         discussion: "Weights are stored under the gate names of the notes (learn, forget, remember, use). See spec/ for the format.",
-        version: FormatVersion.converter,
+        version: BuildInfo.versionLine,
         subcommands: [
             ImportCommand.self, InspectCommand.self, VerifyCommand.self, ConvertCommand.self, RunCommand.self,
             ValidateCommand.self, ExportCommand.self, ExplainCommand.self,

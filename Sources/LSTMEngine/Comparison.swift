@@ -2,16 +2,21 @@
 public struct Comparison: Sendable, Equatable, CustomStringConvertible {
     /// The arrays have different shapes: nothing was compared numerically.
     public struct ShapeMismatch: Sendable, Equatable {
+        /// The shape produced.
         public var actual: [Int]
+        /// The shape expected.
         public var expected: [Int]
 
+        /// Records a shape mismatch.
         public init(actual: [Int], expected: [Int]) {
             self.actual = actual
             self.expected = expected
         }
     }
 
+    /// The absolute tolerance.
     public let atol: Double
+    /// The relative tolerance (of the expected value).
     public let rtol: Double
     /// Set when the shapes differ; every numeric field is then zero / empty.
     public let shapeMismatch: ShapeMismatch?
@@ -25,6 +30,7 @@ public struct Comparison: Sendable, Equatable, CustomStringConvertible {
     public let worstIndex: [Int]?
     /// The actual and expected values at ``worstIndex``.
     public let worstActual: Double?
+    /// The expected value at the worst element, when the shapes match.
     public let worstExpected: Double?
     /// Elements outside `|a − e| ≤ atol + rtol·|e|`.
     public let mismatchCount: Int

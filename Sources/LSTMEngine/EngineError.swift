@@ -28,16 +28,20 @@ public struct EngineError: LSTMConvError, Equatable {
         public var description: String { kind.rawValue }
     }
 
+    /// The error's stable kind; errors compare equal by code.
     public var code: Code
     /// A one-line explanation for the user.
     public var message: String
     /// Where: a layer (`layer_1`), a state name (`layer_0/backward/LTM`) or a tensor path.
     public var keyPath: String?
+    /// The shape the model requires, for shape errors.
     public var expectedShape: [Int]?
+    /// The shape found, for shape errors.
     public var actualShape: [Int]?
     /// The model error behind an ``Code/invalidModel`` error.
     public var underlying: ModelError?
 
+    /// Creates an error with its code, message and the context that locates it.
     public init(
         _ code: Code, _ message: String = "", keyPath: String? = nil,
         expectedShape: [Int]? = nil, actualShape: [Int]? = nil, underlying: ModelError? = nil

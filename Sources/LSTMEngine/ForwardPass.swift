@@ -73,9 +73,12 @@ public enum StatePart: String, Sendable, CaseIterable {
 
 /// A recurrent layer and direction: the key of initial and final states.
 public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The layer index in the model.
     public var layer: Int
+    /// The direction within the layer.
     public var direction: Direction
 
+    /// The state of `direction` in layer `layer`.
     public init(layer: Int, direction: Direction) {
         self.layer = layer
         self.direction = direction
@@ -107,6 +110,7 @@ public struct CellState: Sendable, Equatable {
     /// `[B, H]`; `nil` for a GRU.
     public var LTM: NDArray<Double>?
 
+    /// A state from its short-term and (for LSTM) long-term memories.
     public init(STM: NDArray<Double>, LTM: NDArray<Double>?) {
         self.STM = STM
         self.LTM = LTM
@@ -179,6 +183,7 @@ public struct ForwardResult: Sendable, Equatable {
         }
     }
 
+    /// A result from the engine's output and final states.
     public init(values: Values, finalStates: [StateKey: CellState]) {
         self.values = values
         self.finalStates = finalStates

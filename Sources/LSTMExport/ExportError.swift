@@ -26,6 +26,7 @@ public struct ExportError: LSTMConvError, Equatable {
         public var description: String { kind.rawValue }
     }
 
+    /// The error's stable kind; errors compare equal by code.
     public var code: Code
     /// A one-line explanation: what the model has and why the target cannot hold it.
     public var message: String
@@ -36,6 +37,7 @@ public struct ExportError: LSTMConvError, Equatable {
     /// The attribute, tensor or key concerned, e.g. `merge_mode`, `W_u`, `rnn.weight_ih_l0`.
     public var place: String?
 
+    /// Creates an error with its code, message and the context that locates it.
     public init(_ code: Code, _ message: String = "", file: String? = nil, layer: Int? = nil, location: String? = nil) {
         self.code = code
         self.message = message

@@ -17,6 +17,7 @@ public struct PyTorchExportOptions: Sendable {
     /// `false` writes no recurrent bias tensors (`bias=False` modules); every recurrent bias must then be zero.
     public var includeBias: Bool
 
+    /// Export options; the defaults match `lstmconv export --to pytorch`.
     public init(
         prefix: String = "", headPrefix: String = "head", embeddingPrefix: String = "embedding", cellNames: Bool = false,
         includeBias: Bool = true

@@ -67,14 +67,21 @@ package struct HDF5TensorSummary: Sendable, Equatable {
 public struct HDF5Verification: Sendable, Equatable {
     /// One tensor's checksum check.
     public struct Check: Sendable, Equatable {
+        /// The tensor's document path, e.g. `layer_0/forward/W_n`.
         public var path: String
+        /// The element type the file stores.
         public var dtype: DType
+        /// The tensor's shape.
         public var shape: [Int]
+        /// The CRC-32 the file stores.
         public var storedChecksum: UInt32
+        /// The CRC-32 recomputed from the tensor's bytes.
         public var computedChecksum: UInt32
+        /// Whether the stored and recomputed checksums agree.
         public var isValid: Bool { storedChecksum == computedChecksum }
     }
 
+    /// The file the report is about.
     public var file: String
     /// Every tensor of the model, in canonical order.
     public var tensors: [Check]

@@ -16,6 +16,7 @@ public struct HDF5WriteOptions: Sendable, Equatable {
     /// Store every dataset chunked (one chunk = the whole dataset), shuffled then deflated at level 6.
     public var compress: Bool
 
+    /// Contiguous datasets, or with `compress` chunked datasets with shuffle + deflate.
     public init(compress: Bool = false) {
         self.compress = compress
     }

@@ -51,16 +51,21 @@ public struct LSTMHDF5Error: LSTMConvError, Equatable {
         public static let wrongFormat = Code(kind: .wrongFormat)
         /// A newer `format_major` or `schema_version` than this reader supports.
         public static let unsupportedVersion = Code(kind: .unsupportedVersion)
+        /// A required attribute is absent.
         public static let missingAttribute = Code(kind: .missingAttribute)
         /// An attribute stored with an HDF5 type other than the schema type's (spec/hdf5.md, attribute types).
         public static let wrongAttributeType = Code(kind: .wrongAttributeType)
+        /// An attribute has the right type but a value the schema does not allow.
         public static let invalidAttributeValue = Code(kind: .invalidAttributeValue)
         /// A `layer_<k>` group (or a direction group) is absent.
         public static let missingGroup = Code(kind: .missingGroup)
         /// A dataset's HDF5 type is not the IEEE float of its `dtype` (integer, compound, vlen, other size or layout).
         public static let wrongDatatype = Code(kind: .wrongDatatype)
+        /// A dataset's shape disagrees with the hyperparameters.
         public static let shapeMismatch = Code(kind: .shapeMismatch)
+        /// A dataset the hyperparameters require is absent.
         public static let missingTensor = Code(kind: .missingTensor)
+        /// A dataset the hyperparameters do not use is present.
         public static let unexpectedTensor = Code(kind: .unexpectedTensor)
         /// A dataset's data does not match its stored `crc32`.
         public static let checksumMismatch = Code(kind: .checksumMismatch)
@@ -80,6 +85,7 @@ public struct LSTMHDF5Error: LSTMConvError, Equatable {
         public var description: String { kind.rawValue }
     }
 
+    /// The error's stable kind; errors compare equal by code.
     public var code: Code
     /// A one-line explanation for the user.
     public var message: String
@@ -95,6 +101,7 @@ public struct LSTMHDF5Error: LSTMConvError, Equatable {
     /// The model-level error this one wraps, if any.
     public var modelError: ModelError?
 
+    /// Creates an error with its code, message and the context that locates it.
     public init(
         _ code: Code, _ message: String = "", file: String? = nil, keyPath: String? = nil,
         expected: String? = nil, found: String? = nil, hdf5Stack: [String] = [], modelError: ModelError? = nil

@@ -48,6 +48,7 @@ public struct ImportOptions: Sendable {
     /// sequence `[B, T, D·R]` (`output`, the default). A head then applies to the last step.
     public var lastStepOnly: Bool
 
+    /// Import options; every `nil` means: detect or use the default.
     public init(from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil, lastStepOnly: Bool = false) {
         self.from = from
         self.config = config

@@ -10,6 +10,7 @@ public struct KerasImportOptions: Sendable {
     /// When given for a full model file it replaces the file's own config.
     public var config: URL?
 
+    /// Options; `config` is the architecture JSON for a weights-only file.
     public init(config: URL? = nil) {
         self.config = config
     }

@@ -12,8 +12,10 @@ public struct PyTorchImportOptions: Sendable {
     /// Whether the last recurrent layer returns the whole sequence `[B, T, D·R]` (PyTorch's `output`, the
     /// default) or only its final state `[B, D·R]` (`h_n` of the last layer, directions concatenated).
     public var returnSequences: Bool
+    /// Size, depth and ratio caps for reading the file.
     public var limits: PyTorchReadLimits
 
+    /// Options; every `nil` means: find it when unambiguous.
     public init(module: String? = nil, head: String? = nil, returnSequences: Bool = true, limits: PyTorchReadLimits = PyTorchReadLimits()) {
         self.module = module
         self.head = head

@@ -38,6 +38,7 @@ public struct StateDict: Sendable {
         case pickle = "bare pickle"
     }
 
+    /// The container the state dict was read from.
     public let format: Format
     /// Keys and values in file order (safetensors: in data-offset order). Keys are unique.
     public let entries: [(key: String, value: StateTensor)]
@@ -83,6 +84,7 @@ public struct PyTorchReadLimits: Sendable {
     /// PyTorch stores entries uncompressed; a high ratio is a zip bomb.
     public var maxCompressionRatio: Int
 
+    /// A state dict from its entries and container.
     public init(
         maxHeaderBytes: Int = 100_000_000, maxEntryBytes: Int = 4 << 30, maxTotalBytes: Int = 16 << 30,
         maxPickleBytes: Int = 256 << 20, maxCompressionRatio: Int = 200

@@ -33,7 +33,9 @@ public struct ImportError: LSTMConvError, Equatable {
         public var description: String { name }
     }
 
+    /// The error's stable kind; errors compare equal by code.
     public var code: Code
+    /// A one-line explanation for the user.
     public var message: String
     /// The source file.
     public var file: String?
@@ -42,6 +44,7 @@ public struct ImportError: LSTMConvError, Equatable {
     /// Byte offset, for container formats.
     public var offset: Int?
 
+    /// Creates an error with its code, message and the context that locates it.
     public init(_ code: Code, _ message: String, file: String? = nil, location: String? = nil, offset: Int? = nil) {
         self.code = code
         self.message = message

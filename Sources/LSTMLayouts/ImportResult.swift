@@ -2,6 +2,7 @@ import LSTMModel
 
 /// What an importer produced: the model plus everything the `import` summary prints.
 public struct ImportResult: Sendable {
+    /// The imported model, validated.
     public var model: Model
     /// One line per layer, e.g. `lstm (keras LSTM "lstm_1"): I=3 H=8, gates i,f,c,o → W_i,W_f,W_n,W_v`.
     public var layerSummaries: [String]
@@ -12,6 +13,7 @@ public struct ImportResult: Sendable {
     /// Non-fatal remarks.
     public var notes: [String]
 
+    /// A result from the model and what the importer reports about it.
     public init(model: Model, layerSummaries: [String] = [], tensorMap: [(source: String, document: String)] = [], ignoredKeys: [String] = [], notes: [String] = []) {
         self.model = model
         self.layerSummaries = layerSummaries

@@ -83,10 +83,12 @@ public enum Direction: String, Sendable, CaseIterable {
 /// Tensors of one layer (or one direction of a recurrent layer), keyed by document name,
 /// each with the source tensor it came from (provenance).
 public struct ParameterSet: Sendable, Equatable {
+    /// The tensors, keyed by document name.
     public var tensors: [TensorRole: Tensor]
     /// The source tensor name (and slice) each tensor was cut from, e.g. `lstm.weight_ih_l0[0:8, :]`.
     public var sources: [TensorRole: String]
 
+    /// A parameter set from tensors and, optionally, the source name each came from.
     public init(tensors: [TensorRole: Tensor] = [:], sources: [TensorRole: String] = [:]) {
         self.tensors = tensors
         self.sources = sources
@@ -100,6 +102,7 @@ public struct ParameterSet: Sendable, Equatable {
         return tensor
     }
 
+    /// The tensor of `role`, or `nil`.
     public subscript(role: TensorRole) -> Tensor? {
         get { tensors[role] }
         set { tensors[role] = newValue }
@@ -108,6 +111,7 @@ public struct ParameterSet: Sendable, Equatable {
 
 /// An LSTM or GRU layer: hyperparameters plus one ``ParameterSet`` per direction.
 public struct RecurrentLayer: Sendable, Equatable {
+    /// LSTM or GRU.
     public var cell: CellKind
     /// I: features per time step of this layer's input.
     public var inputSize: Int
@@ -119,6 +123,7 @@ public struct RecurrentLayer: Sendable, Equatable {
     public var directions: [ParameterSet]
     /// How two directions are combined; `nil` with one direction.
     public var mergeMode: MergeMode?
+    /// Whether the layer returns every step `[B, T, ·]` or only the last `[B, ·]`.
     public var returnSequences: Bool
     /// Keras `go_backwards`: read the input reversed and return outputs in that reversed order.
     public var goBackwards: Bool
@@ -128,7 +133,9 @@ public struct RecurrentLayer: Sendable, Equatable {
     public var recurrentActivation: Activation
     /// LSTM only; GRU layers are always `.standard`.
     public var useGate: UseGateVariant
+    /// Whether and how LTM feeds the sigmoid gates (`P_i`, `P_f`, `P_v`).
     public var peepholes: PeepholeForm
+    /// One bias per gate, or two (`b_*` and `bh_*`) as PyTorch, cuDNN and ONNX store them.
     public var bias: BiasKind
     /// GRU only.
     public var resetMode: ResetMode?
@@ -141,6 +148,7 @@ public struct RecurrentLayer: Sendable, Equatable {
     /// TF1 `forget_bias`: a constant added to the forget gate pre-activation at run time (not stored in `b_f`).
     public var forgetBias: Double
 
+    /// A parameter set from tensors and, optionally, the source name each came from.
     public init(
         cell: CellKind, inputSize: Int, hiddenSize: Int, projectionSize: Int? = nil,
         directions: [ParameterSet], mergeMode: MergeMode? = nil, returnSequences: Bool = false,
@@ -180,10 +188,14 @@ public struct RecurrentLayer: Sendable, Equatable {
 
 /// A token-id → vector lookup table `W_e [vocabularySize, embeddingSize]`.
 public struct EmbeddingLayer: Sendable, Equatable {
+    /// Number of token ids (rows of `W_e`).
     public var vocabularySize: Int
+    /// Features per token (columns of `W_e`).
     public var embeddingSize: Int
+    /// The layer's tensors, keyed by document name.
     public var parameters: ParameterSet
 
+    /// An embedding layer with its `W_e` table.
     public init(vocabularySize: Int, embeddingSize: Int, parameters: ParameterSet) {
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
@@ -193,12 +205,18 @@ public struct EmbeddingLayer: Sendable, Equatable {
 
 /// A fully connected layer `y = activation(W_d x + b_d)` with `W_d [units, inputSize]`.
 public struct DenseLayer: Sendable, Equatable {
+    /// Features the layer reads (columns of `W_d`).
     public var inputSize: Int
+    /// Features the layer emits (rows of `W_d`).
     public var units: Int
+    /// Applied to `W_d x + b_d`.
     public var activation: Activation
+    /// Whether the layer has `b_d`.
     public var useBias: Bool
+    /// The layer's tensors, keyed by document name.
     public var parameters: ParameterSet
 
+    /// A dense layer with its `W_d` (and `b_d`).
     public init(inputSize: Int, units: Int, activation: Activation, useBias: Bool = true, parameters: ParameterSet) {
         self.inputSize = inputSize
         self.units = units

@@ -43,10 +43,14 @@ extension Model {
 
 /// A parsed document path: `layer_<k>[/<direction>]/<role>`.
 public struct TensorAddress: Sendable, Hashable, CustomStringConvertible {
+    /// The layer index in the model.
     public var layer: Int
+    /// The direction within a recurrent layer; `nil` for other layers.
     public var direction: Direction?
+    /// The document name of the tensor.
     public var role: TensorRole
 
+    /// The address of `role` in layer `layer` (and `direction`).
     public init(layer: Int, direction: Direction?, role: TensorRole) {
         self.layer = layer
         self.direction = direction
@@ -119,6 +123,7 @@ public protocol TensorScalar: BinaryFloatingPoint, Sendable {
 }
 
 extension Float: TensorScalar {
+    /// Decodes one stored element as `Float`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, at offset: Int, dtype: DType) -> Float {
         switch dtype {
         case .f32: Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
@@ -130,6 +135,7 @@ extension Float: TensorScalar {
 }
 
 extension Double: TensorScalar {
+    /// Decodes one stored element as `Double`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, at offset: Int, dtype: DType) -> Double {
         switch dtype {
         case .f64: Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))

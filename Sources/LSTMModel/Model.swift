@@ -1,3 +1,4 @@
+import CLSTMBuildInfo
 /// Where a model came from. Written into every file; never includes a timestamp.
 public struct Provenance: Sendable, Equatable {
     /// `keras`, `pytorch`, `onnx`, `tf1`, `lstmconv` (built in code), …
@@ -11,6 +12,7 @@ public struct Provenance: Sendable, Equatable {
     /// The converter that wrote the first document file, e.g. `lstmconv 0.1.0`.
     public var converter: String
 
+    /// Provenance of a model; the defaults describe a model built in code.
     public init(
         sourceFramework: String = "lstmconv", sourceFrameworkVersion: String = "",
         sourceLayout: String = "document", sourceSHA256: String = "", converter: String = FormatVersion.converter
@@ -33,15 +35,20 @@ public enum FormatVersion {
     public static let minor: UInt16 = 0
     /// Version of the cell semantics (equations, tensor roles, attribute meanings).
     public static let schemaVersion: Int64 = 1
-    /// This converter's name and version, recorded in provenance.
-    public static let converter = "lstmconv 0.1.0"
+    /// This converter's name and version, recorded in provenance: `lstmconv <VERSION>` (the repository's `VERSION` file).
+    public static let converter = "lstmconv " + version
+    /// The repository's `VERSION` file, compiled in by the `CLSTMBuildInfo` target.
+    public static let version = String(cString: lstmconv_version_file()).split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
 }
 
 /// A recurrent model: an ordered chain of layers plus provenance.
 public struct Model: Sendable, Equatable {
+    /// The layers, input first.
     public var layers: [Layer]
+    /// Where the model came from.
     public var provenance: Provenance
 
+    /// A model from its layers.
     public init(layers: [Layer], provenance: Provenance = Provenance()) {
         self.layers = layers
         self.provenance = provenance

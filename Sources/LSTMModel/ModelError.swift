@@ -17,26 +17,39 @@ public struct ModelError: LSTMConvError, Equatable {
             case invalidName = "invalid tensor name"
         }
         let kind: Kind
+        /// A tensor's shape disagrees with the hyperparameters.
         public static let shapeMismatch = Code(kind: .shapeMismatch)
+        /// A tensor the hyperparameters require is absent.
         public static let missingTensor = Code(kind: .missingTensor)
+        /// A tensor the hyperparameters do not use is present.
         public static let unexpectedTensor = Code(kind: .unexpectedTensor)
+        /// A size, count or option is out of range or inconsistent.
         public static let invalidHyperparameter = Code(kind: .invalidHyperparameter)
+        /// A tensor's byte count disagrees with its shape and dtype.
         public static let byteCountMismatch = Code(kind: .byteCountMismatch)
+        /// A required attribute is absent.
         public static let missingAttribute = Code(kind: .missingAttribute)
+        /// An attribute has the wrong type.
         public static let wrongAttributeType = Code(kind: .wrongAttributeType)
+        /// An attribute's value is not allowed.
         public static let invalidAttributeValue = Code(kind: .invalidAttributeValue)
+        /// A tensor name is not a document path.
         public static let invalidName = Code(kind: .invalidName)
         public var description: String { kind.rawValue }
     }
 
+    /// The error's stable kind; errors compare equal by code.
     public var code: Code
     /// A one-line explanation for the user.
     public var message: String
     /// Where: a tensor path such as `layer_0/forward/W_n`, or an attribute key.
     public var keyPath: String?
+    /// The shape the model requires, for shape errors.
     public var expectedShape: [Int]?
+    /// The shape found, for shape errors.
     public var actualShape: [Int]?
 
+    /// Creates an error with its code, message and location.
     public init(
         _ code: Code, _ message: String = "", keyPath: String? = nil,
         expectedShape: [Int]? = nil, actualShape: [Int]? = nil

@@ -4,7 +4,9 @@ import Foundation
 ///
 /// `bytes` may be a slice of a memory-mapped file: the binary reader hands tensors out without copying.
 public struct Tensor: Sendable, Equatable {
+    /// The element type of ``bytes``.
     public let dtype: DType
+    /// The tensor's shape; its product times the dtype width is the byte count.
     public let shape: [Int]
     /// Exactly `elementCount * dtype.byteWidth` little-endian bytes.
     public let bytes: Data

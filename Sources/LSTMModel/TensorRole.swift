@@ -100,14 +100,19 @@ public enum TensorRole: String, Sendable, CaseIterable, Comparable {
 
 /// One tensor the schema requires: where it lives, what it is, and its shape.
 public struct TensorSlot: Sendable, Equatable {
+    /// The layer index in the model.
     public var layer: Int
+    /// The direction within a recurrent layer; `nil` for other layers.
     public var direction: Direction?
+    /// The document name of the tensor.
     public var role: TensorRole
+    /// The shape the hyperparameters require.
     public var shape: [Int]
 
     /// The tensor's path, shared by both encodings: `layer_0/forward/W_n`, `layer_2/W_d`.
     public var path: String { TensorSlot.path(layer: layer, direction: direction, role: role) }
 
+    /// The document path of a tensor: `layer_<k>[/<direction>]/<role>`.
     public static func path(layer: Int, direction: Direction?, role: TensorRole) -> String {
         if let direction { return "layer_\(layer)/\(direction.rawValue)/\(role.rawValue)" }
         return "layer_\(layer)/\(role.rawValue)"

@@ -1,6 +1,8 @@
 /// Limits that keep hostile hyperparameters from allocating absurd amounts of memory.
 public enum ModelLimits {
+    /// Most layers a model may have (checked before anything is allocated).
     public static let maxLayers = 64
+    /// Largest size (H, I, P, units, vocabulary) a layer may declare.
     public static let maxSize = 1 << 20
 }
 

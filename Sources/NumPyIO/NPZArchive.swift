@@ -9,6 +9,7 @@ public struct NPZArchive: Sendable, Equatable {
     /// The arrays with their names, in archive order.
     public private(set) var entries: [(name: String, array: NumPyArray)]
 
+    /// An archive holding `entries`, in order.
     public init(_ entries: [(name: String, array: NumPyArray)] = []) {
         self.entries = entries
     }

@@ -38,6 +38,7 @@ public struct NumPyArray: Sendable, Equatable {
 
     /// Dimensions, outermost first; `[]` is a scalar (one element).
     public let shape: [Int]
+    /// The elements, in the dtype they were read or built with.
     public let storage: Storage
 
     /// Wraps typed elements, checking their count against `shape`.
@@ -49,18 +50,22 @@ public struct NumPyArray: Sendable, Equatable {
         self.storage = storage
     }
 
+    /// A float32 array; throws when the count does not match the shape.
     public init(shape: [Int], float32 values: [Float]) throws(NumPyError) {
         try self.init(shape: shape, storage: .float32(values))
     }
 
+    /// A float64 array; throws when the count does not match the shape.
     public init(shape: [Int], float64 values: [Double]) throws(NumPyError) {
         try self.init(shape: shape, storage: .float64(values))
     }
 
+    /// An int64 array; throws when the count does not match the shape.
     public init(shape: [Int], int64 values: [Int64]) throws(NumPyError) {
         try self.init(shape: shape, storage: .int64(values))
     }
 
+    /// An int32 array; throws when the count does not match the shape.
     public init(shape: [Int], int32 values: [Int32]) throws(NumPyError) {
         try self.init(shape: shape, storage: .int32(values))
     }

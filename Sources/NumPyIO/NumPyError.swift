@@ -48,6 +48,7 @@ public struct NumPyError: LSTMConvError, Equatable {
         public var description: String { kind.rawValue }
     }
 
+    /// The error's stable kind; errors compare equal by code.
     public var code: Code
     /// A one-line explanation for the user.
     public var message: String
@@ -55,8 +56,10 @@ public struct NumPyError: LSTMConvError, Equatable {
     public var path: String?
     /// Byte offset of the problem inside the `.npy` data.
     public var offset: Int?
+    /// The system or archive error behind an I/O or archive failure.
     public var underlying: (any Error & Sendable)?
 
+    /// Creates an error with its code, message and the context that locates it.
     public init(
         _ code: Code, _ message: String = "", path: String? = nil, offset: Int? = nil,
         underlying: (any Error & Sendable)? = nil

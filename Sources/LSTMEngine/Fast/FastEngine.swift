@@ -5,6 +5,7 @@ import LSTMModel
 /// Internally every sequence is time-major (`[T, B, F]`), so that one time step of a batch is one contiguous
 /// block: the input projection of all steps is one GEMM and each step's recurrent product is one more.
 public struct FastEngine: ForwardPass {
+    /// The model this pass runs.
     public let model: Model
     private let layers: [FastLayer]
 
@@ -22,6 +23,7 @@ public struct FastEngine: ForwardPass {
         self.layers = layers
     }
 
+    /// Runs the prepared model on a batch in float32; missing initial states are zeros.
     public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
         var timings = FastEngineTimings()
         var unused: [DirectionTrace]?
@@ -201,6 +203,7 @@ public struct FastEngineTimings: Sendable, Equatable {
     /// The whole forward pass, including input checks, layout changes and merges.
     public var total: Duration = .zero
 
+    /// Zero durations.
     public init() {}
 }
 

@@ -4,6 +4,7 @@ import LSTMModel
 ///
 /// Slow by design (naive loops, no BLAS); use it to check conversions and the fast engine.
 public struct ReferenceEngine: ForwardPass {
+    /// The model this pass runs.
     public let model: Model
     private let layers: [ReferenceLayer]
 
@@ -21,6 +22,7 @@ public struct ReferenceEngine: ForwardPass {
         self.layers = layers
     }
 
+    /// Runs the model on a batch in float64, gate by gate; missing initial states are zeros.
     public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
         var unused: [DirectionTrace]?
         return try forward(input, initialStates: initialStates, trace: &unused)

@@ -3,6 +3,7 @@ import HDF5Bridge
 import LSTMLayouts
 import LSTMImportKeras
 import LSTMModel
+import LSTMTestSupport
 import Testing
 
 @Suite("Keras import of the real Keras 3 / tf-keras fixtures")

@@ -2,6 +2,7 @@ import Foundation
 import LSTMLayouts
 import LSTMImportPyTorch
 import LSTMModel
+import LSTMTestSupport
 import Testing
 
 /// Every PyTorch fixture (real `torch.save` and `safetensors` output) imported and checked against its source.

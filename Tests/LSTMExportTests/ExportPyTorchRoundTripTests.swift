@@ -3,6 +3,7 @@ import LSTMExport
 import LSTMLayouts
 import LSTMImportPyTorch
 import LSTMModel
+import LSTMTestSupport
 import Testing
 
 /// One PyTorch file to import, export and compare.
@@ -37,11 +38,11 @@ struct ExportRoundTripCase: Sendable, CustomTestStringConvertible {
         }
         cases.append(
             ExportRoundTripCase(
-                name: "pytorch-importer/gru_float64", folder: PyTorchExtraInputTests.root.appendingPathComponent("gru_float64"),
+                name: "pytorch-importer/gru_float64", folder: FixturePaths.fixture("pytorch-importer").appendingPathComponent("gru_float64"),
                 importOptions: PyTorchImportOptions(), exportOptions: PyTorchExportOptions(), module: nil))
         cases.append(
             ExportRoundTripCase(
-                name: "pytorch-importer/lstm_nobias", folder: PyTorchExtraInputTests.root.appendingPathComponent("lstm_nobias"),
+                name: "pytorch-importer/lstm_nobias", folder: FixturePaths.fixture("pytorch-importer").appendingPathComponent("lstm_nobias"),
                 importOptions: PyTorchImportOptions(), exportOptions: PyTorchExportOptions(includeBias: false), module: nil))
         return cases
     }()

@@ -2,6 +2,7 @@ import Foundation
 import LSTMLayouts
 @testable import LSTMImportPyTorch
 import LSTMModel
+import LSTMTestSupport
 import Testing
 
 /// The restricted unpickler on hand-assembled opcode streams.

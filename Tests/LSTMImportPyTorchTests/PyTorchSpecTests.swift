@@ -1,6 +1,7 @@
 import Foundation
 import LSTMLayouts
 import LSTMImportPyTorch
+import LSTMTestSupport
 import Testing
 
 /// `spec/mappings-pytorch.md` shows exactly the tables the PyTorch importer slices with.

@@ -5,6 +5,7 @@ import LSTMImportKeras
 import LSTMImportPyTorch
 import LSTMModel
 import NumPyIO
+import LSTMTestSupport
 import Testing
 
 /// Keras models moved into PyTorch's layout: import → export → re-import, then both engines must still reproduce

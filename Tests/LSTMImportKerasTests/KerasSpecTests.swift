@@ -1,6 +1,7 @@
 import Foundation
 import LSTMLayouts
 import LSTMImportKeras
+import LSTMTestSupport
 import Testing
 
 /// `spec/mappings-keras.md` must show exactly the tables the Keras importer slices with.

@@ -2,6 +2,7 @@ import Foundation
 import LSTMLayouts
 import LSTMImportPyTorch
 import LSTMModel
+import LSTMTestSupport
 import Testing
 
 /// The importer's own extra inputs (`Fixtures/pytorch-importer/generate.py`): checkpoints, big-endian archives,

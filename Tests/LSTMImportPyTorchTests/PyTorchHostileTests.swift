@@ -1,6 +1,7 @@
 import Foundation
 import LSTMLayouts
 import LSTMImportPyTorch
+import LSTMTestSupport
 import Testing
 
 /// Hostile and malformed PyTorch / safetensors files (`Fixtures/pytorch/bad/`): each is refused with its own

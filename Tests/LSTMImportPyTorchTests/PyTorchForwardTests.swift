@@ -4,6 +4,7 @@ import LSTMLayouts
 import LSTMImportPyTorch
 import LSTMModel
 import NumPyIO
+import LSTMTestSupport
 import Testing
 
 /// Every imported PyTorch fixture, run by both engines on the fixture's input, reproduces PyTorch's own output

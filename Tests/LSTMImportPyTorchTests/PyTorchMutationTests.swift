@@ -1,6 +1,7 @@
 import Foundation
 import LSTMLayouts
 @testable import LSTMImportPyTorch
+import LSTMTestSupport
 import Testing
 
 /// Deterministic byte mutations of real files: every reader must answer with a model or an `ImportError`,

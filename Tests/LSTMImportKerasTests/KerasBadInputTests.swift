@@ -1,6 +1,7 @@
 import Foundation
 import LSTMLayouts
 import LSTMImportKeras
+import LSTMTestSupport
 import Testing
 
 /// A bad Keras input (Fixtures/keras/bad, described in bad.json) and the error it must produce.

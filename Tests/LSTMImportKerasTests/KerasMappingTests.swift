@@ -2,6 +2,7 @@ import Foundation
 import HDF5Bridge
 import LSTMImportKeras
 import LSTMModel
+import LSTMTestSupport
 import Testing
 
 /// Checks every imported tensor against the raw Keras datasets with index arithmetic written out here,

@@ -3,6 +3,7 @@ import LSTMEngine
 import LSTMImportKeras
 import LSTMModel
 import NumPyIO
+import LSTMTestSupport
 import Testing
 
 /// One fixture source run by one engine.

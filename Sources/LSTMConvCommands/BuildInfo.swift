@@ -1,0 +1,16 @@
+import CLSTMBuildInfo
+import LSTMConv
+
+/// What `lstmconv --version` prints: the converter version (the repository's `VERSION` file, checked by tests) and
+/// the git commit scripts/install.sh built from.
+enum BuildInfo {
+    /// The commit passed at build time, or nil for a development build.
+    static var commit: String? {
+        let commit = String(cString: lstmconv_git_commit())
+        return commit.isEmpty ? nil : commit
+    }
+
+    static var versionLine: String {
+        "\(FormatVersion.converter) (\(commit.map { "commit \($0)" } ?? "development build"))"
+    }
+}
