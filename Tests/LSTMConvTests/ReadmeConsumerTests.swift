@@ -16,21 +16,6 @@ struct ReadmeConsumerTests {
         return String(rest[open.upperBound..<close.lowerBound]) + "\n"
     }
 
-    /// Runs a program, returning its exit status and merged output.
-    static func run(_ arguments: [String], in folder: URL) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     @Test("README blocks compile in a new package and print the golden model's tensors and output",
           .timeLimit(.minutes(20)))
     func consumerPackage() throws {
@@ -45,7 +30,7 @@ struct ReadmeConsumerTests {
         defer { try? FileManager.default.removeItem(at: workspace) }
         // A clean copy of the project: the files git tracks, in a folder named `lstmconv` (the package identity).
         let copy = workspace.appendingPathComponent("lstmconv")
-        let listed = try Self.run(["git", "-C", root.path, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], in: root)
+        let listed = try Subprocess.run(["git", "-C", root.path, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], in: root)
         try #require(listed.status == 0, "git ls-files: \(listed.output)")
         let files = listed.output.split(separator: "\0").map(String.init).filter { !$0.hasPrefix("Fixtures/") }
         #expect(files.count >= 100, "git listed \(files.count) files")
@@ -64,7 +49,7 @@ struct ReadmeConsumerTests {
         try main.write(to: sources.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(at: FixturePaths.golden("small_lstm.lstmw"), to: consumer.appendingPathComponent("model.lstmw"))
 
-        let result = try Self.run(["swift", "run", "--quiet", "Example"], in: consumer)
+        let result = try Subprocess.run(["swift", "run", "--quiet", "Example"], in: consumer)
         try #require(result.status == 0, "swift run failed:\n\(result.output.suffix(4000))")
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("layer_0/forward/W_n [4, 7] f32") }, "\(result.output.suffix(2000))")

@@ -14,21 +14,10 @@ enum Python {
 
     /// Runs the interpreter with `arguments`; returns its exit status and combined output.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
         if let python = ProcessInfo.processInfo.environment["LSTMCONV_PYTHON"], !python.isEmpty {
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3"] + arguments
+            return try Subprocess.run(executable: URL(fileURLWithPath: python), arguments)
         }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        return try Subprocess.run(["python3"] + arguments)
     }
 
     static func script(_ name: String) -> String { Fixtures.hdf5("scripts/\(name)").path }
