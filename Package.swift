@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         // `swift package generate-documentation`: the DocC catalog of every library module.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // MARK: - C libraries (system)
@@ -97,15 +98,28 @@ let package = Package(
             name: "LSTMImportPyTorch",
             dependencies: ["LSTMLayouts", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
+        /// `onnx.proto` as Swift, generated once with protoc-gen-swift 1.39.0 and committed (see its README.md).
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md", "onnx.proto"]),
+        .target(
+            name: "LSTMImportONNX",
+            dependencies: ["LSTMLayouts", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict),
         /// Exporters: the document tensors fused back into a framework's layout (PyTorch safetensors).
         .target(
             name: "LSTMExport",
-            dependencies: ["LSTMImportPyTorch", "LSTMLayouts", "LSTMModel", "AtomicFileIO"],
+            dependencies: [
+                "LSTMImportPyTorch", "LSTMImportONNX", "LSTMImportKeras", "LSTMLayouts", "LSTMModel", "AtomicFileIO", "ONNXProto",
+                "HDF5Bridge", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             swiftSettings: strict),
         /// Source detection and dispatch over every importer.
         .target(
             name: "LSTMImport",
-            dependencies: ["LSTMLayouts", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMCheckpoint"],
+            dependencies: ["LSTMLayouts", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMImportONNX", "LSTMCheckpoint"],
             swiftSettings: strict),
 
         // MARK: - The library users import, and the CLI on top of it
@@ -152,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "LSTMLayoutsTests",
             dependencies: [
-                "LSTMLayouts", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMTestSupport",
+                "LSTMLayouts", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMImportONNX", "LSTMTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),
@@ -170,7 +184,9 @@ let package = Package(
         .testTarget(
             name: "LSTMImportTests",
             dependencies: [
-                "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport",
+                "LSTMImport", "LSTMExport", "LSTMEngine", "NumPyIO", "LSTMTestSupport", "LSTMImportONNX", "ONNXProto", "HDF5Bridge",
+                "LSTMCheckpoint", "LSTMConvCommands",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),
@@ -180,7 +196,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "LSTMExportTests",
-            dependencies: ["LSTMExport", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMEngine", "NumPyIO", "LSTMTestSupport"],
+            dependencies: [
+                "LSTMExport", "LSTMImportKeras", "LSTMImportPyTorch", "LSTMEngine", "NumPyIO", "LSTMTestSupport", "LSTMImport",
+                "LSTMImportONNX", "ONNXProto", "HDF5Bridge", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "LSTMConvTests", dependencies: ["LSTMConv", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(

@@ -4,6 +4,7 @@
     /work/venv/bin/python Fixtures/generate.py            # everything
     /work/venv/bin/python Fixtures/generate.py --only pytorch numpy
     /work/venv/bin/python Fixtures/generate.py --keras-cases k3_lstm_no_bias tfk_lstm_no_bias   # just these
+    /work/venv/bin/python Fixtures/generate.py --only models --skip-verify   # issue-13 cases (Fixtures/models/) only
 
 Needs the versions pinned in Fixtures/requirements.txt (checked at start; --allow-other-versions to proceed
 anyway). Each framework runs in its own subprocess (Keras 3 and tf-keras are kept apart). At the end every
@@ -30,6 +31,9 @@ STEPS = {
     "keras": [["fixturegen.keras_cases", "keras3"], ["fixturegen.keras_cases", "tf_keras"], ["fixturegen.keras_bad"]],
     "pytorch": [["fixturegen.torch_cases"], ["fixturegen.torch_bad"]],
     "numpy": [["fixturegen.numpy_cases"]],
+    "onnx": [["fixturegen.onnx_cases"], ["fixturegen.onnx_tf2onnx_cases"]],
+    # Issue 13: models as people build them (Fixtures/models/, own index; other folders untouched).
+    "models": [["fixturegen.models_torch"], ["fixturegen.models_keras", "keras3"], ["fixturegen.models_keras", "tf_keras"]],
 }
 
 

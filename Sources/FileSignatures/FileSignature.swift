@@ -7,7 +7,7 @@ public enum FileSignature: String, Sendable, CaseIterable {
     case hdf5
     /// A zip archive: local file header `PK\x03\x04` or an empty archive's `PK\x05\x06` (`.keras`, `torch.save`).
     case zip
-    /// A legacy `torch.save` stream: a protocol-2 pickle of the magic number `0x1950a86a20f9469cfc6c`.
+    /// A legacy `torch.save` stream: a pickle (any protocol) of the magic number `0x1950a86a20f9469cfc6c`.
     case legacyTorch
     /// A bare pickle: `\x80` then a protocol byte 2…5.
     case pickle
@@ -47,10 +47,17 @@ public enum FileSignature: String, Sendable, CaseIterable {
         return nil
     }
 
-    /// Whether `bytes` start with a legacy `torch.save` stream's magic-number pickle.
+    /// The magic number as protocols 0 and 1 pickle it: a text `LONG`.
+    public static let legacyTorchTextMagic: [UInt8] = Array("L119547037146038801333356L\n".utf8)
+
+    /// Whether `bytes` start with a legacy `torch.save` stream's magic-number pickle, in any pickle protocol:
+    /// `LONG1` after `PROTO 2/3`, after `PROTO 4/5` and a `FRAME`, or a text `LONG` (protocols 0 and 1).
     static func isLegacyTorch(_ bytes: [UInt8]) -> Bool {
-        bytes.count >= 14 && bytes[0] == 0x80 && bytes[1] == 0x02 && bytes[2] == 0x8a && bytes[3] == 0x0a
-            && Array(bytes[4..<14]) == legacyTorchMagic
+        if bytes.starts(with: legacyTorchTextMagic) { return true }
+        guard bytes.count >= 14, bytes[0] == 0x80, (2...5).contains(bytes[1]) else { return false }
+        let start = bytes[1] >= 4 && bytes[2] == 0x95 ? 11 : 2  // FRAME + its 8-byte length
+        guard bytes.count >= start + 12 else { return false }
+        return bytes[start] == 0x8a && bytes[start + 1] == 0x0a && Array(bytes[(start + 2)..<(start + 12)]) == legacyTorchMagic
     }
 
     /// Whether `bytes` look like a safetensors header: a plausible length, then `{` after optional spaces.

@@ -27,6 +27,8 @@ package enum HDF5AttributeValue: Sendable, Equatable {
     case uint32(UInt32)
     /// A variable-length UTF-8 string (`H5T_C_S1`, `H5T_VARIABLE`, `H5T_CSET_UTF8`).
     case string(String)
+    /// A one-dimensional array of variable-length UTF-8 strings (Keras' `layer_names`, `weight_names`).
+    case strings([String])
 }
 
 /// The attributes of a group or dataset.
@@ -112,18 +114,21 @@ package struct HDF5Attributes {
         return result
     }
 
-    /// Writes a new scalar attribute (fails if one of that name exists).
+    /// Writes a new attribute, scalar or (``HDF5AttributeValue/strings(_:)``) one-dimensional (fails if one of that
+    /// name exists).
     package func write(_ name: String, _ value: HDF5AttributeValue) throws(HDF5Error) {
         let context = context(name)
         guard !name.isEmpty, !name.contains("\0") else { throw context.error(.invalidArgument, "\"\(name)\" is not an attribute name") }
-        let space = try HDF5Dataspace.create([], context)
+        var shape: [Int] = []
+        if case .strings(let texts) = value { shape = [texts.count] }
+        let space = try HDF5Dataspace.create(shape, context)
         let fileType: H5ID
         switch value {
         case .int64: fileType = try H5.open("H5Tcopy", context, close: H5Tclose) { H5Tcopy(chdf5_std_i64le()) }
         case .float64: fileType = try H5.open("H5Tcopy", context, close: H5Tclose) { H5Tcopy(chdf5_ieee_f64le()) }
         case .uint8: fileType = try H5.open("H5Tcopy", context, close: H5Tclose) { H5Tcopy(chdf5_std_u8le()) }
         case .uint32: fileType = try H5.open("H5Tcopy", context, close: H5Tclose) { H5Tcopy(chdf5_std_u32le()) }
-        case .string: fileType = try HDF5Attribute.variableStringType(utf8: true, context)
+        case .string, .strings: fileType = try HDF5Attribute.variableStringType(utf8: true, context)
         }
         let id = try H5.open("H5Acreate2", context, close: H5Aclose) {
             name.withCString { chdf5_acreate(owner.raw, $0, fileType.raw, space.raw, chdf5_default()) }
@@ -145,6 +150,13 @@ package struct HDF5Attributes {
                     return H5Awrite(id.raw, fileType.raw, &element)
                 }
             }
+        case .strings(let texts):
+            guard !texts.contains(where: { $0.utf8.contains(0) }) else { throw context.error(.invalidArgument, "strings cannot contain NUL") }
+            let copies = texts.map { strdup($0) }
+            defer { copies.forEach { free($0) } }
+            guard !copies.contains(where: { $0 == nil }) else { throw context.error(.invalidArgument, "cannot copy the strings") }
+            var elements = copies.map { UnsafePointer($0) }
+            try H5.call("H5Awrite", context) { H5Awrite(id.raw, fileType.raw, &elements) }
         }
         try id.close("H5Aclose", context)
     }

@@ -2,7 +2,7 @@ import Foundation
 import LSTMModel
 
 /// A `.lstmw` file whose framing has been checked: the bytes (memory-mapped when read from disk) plus the
-/// parsed ``BinaryHeader``.
+/// parsed `BinaryHeader`.
 ///
 /// Tensors are handed out as slices of ``bytes`` without copying. A slice keeps its file offsets as indices,
 /// so `startIndex` is usually not 0.
@@ -133,8 +133,8 @@ public struct BinaryFile: Sendable {
             throw fail(.formatMismatch, RootKey.formatMinor, expected: "int \(header.minor) (the preamble's minor)", found: minor)
         }
         let schema = header.value(forKey: RootKey.schemaVersion)
-        guard case .int(let version) = schema, version >= 1, version <= FormatVersion.schemaVersion else {
-            throw fail(.unsupportedSchemaVersion, RootKey.schemaVersion, expected: "int 1…\(FormatVersion.schemaVersion)", found: schema)
+        guard case .int(let version) = schema, version >= 1, version <= FormatVersion.latestSchemaVersion else {
+            throw fail(.unsupportedSchemaVersion, RootKey.schemaVersion, expected: "int 1…\(FormatVersion.latestSchemaVersion)", found: schema)
         }
     }
 }

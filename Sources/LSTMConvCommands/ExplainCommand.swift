@@ -50,7 +50,8 @@ struct ExplainCommand: ParsableCommand {
             if let gates { try FileRules.requireWritable(gates, force: force) }
             let model = try modelOptions.loadModel()
             let x = try blaming(input) { try ForwardJob.input(from: URL(fileURLWithPath: input), for: model) }
-            let trace = try blaming(input) { try modelOptions.engine.trace(model, input: x) }
+            let layout = try modelOptions.runOptions()
+            let trace = try blaming(input) { try modelOptions.engine.trace(model, input: x, options: layout) }
             let report: ExplainReport
             do throws(ExplainError) {
                 report = try ExplainReport(

@@ -6,19 +6,41 @@ import LSTMConv
 enum ExportTarget: String, CaseIterable, ExpressibleByArgument {
     /// A PyTorch `state_dict` as `.safetensors`.
     case pytorch
+    /// One ONNX graph (`.onnx`, opset 17).
+    case onnx
+    /// A Keras 3 `.keras` archive.
+    case keras
+
+    /// The output extensions the target writes.
+    var extensions: [String] {
+        switch self {
+        case .pytorch: ["safetensors"]
+        case .onnx: ["onnx"]
+        case .keras: ["keras", "h5"]
+        }
+    }
 }
 
-/// `lstmconv export MODEL --to pytorch -o OUT.safetensors [--prefix PREFIX] [--force]`.
+/// `lstmconv export MODEL --to pytorch|onnx -o OUT [--prefix PREFIX] [--force]`.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a model's weights in a framework's layout: a PyTorch state_dict as .safetensors.",
+        abstract: "Write a model in a framework's format: PyTorch state_dict (.safetensors), ONNX graph (.onnx) or Keras 3 archive (.keras).",
         discussion: """
-            The file loads with module.load_state_dict(safetensors.torch.load_file(OUT)) into the equivalent \
-            nn.LSTM / nn.GRU (batch_first=True), an nn.Linear for a trailing linear dense layer and an nn.Embedding \
-            for a leading embedding; the modules to construct are printed and stored in the file's metadata. \
+            --to pytorch: the file loads with module.load_state_dict(safetensors.torch.load_file(OUT)) into the \
+            equivalent nn.LSTM / nn.GRU (batch_first=True), an nn.Linear for a trailing dense layer and an \
+            nn.Embedding for a leading embedding; the modules to construct are printed and stored in the file's \
+            metadata, and so is a head's activation (a state_dict holds none: it is printed on stderr too). \
             Anything PyTorch cannot compute (document use gate, peepholes, clips, forget_bias, other activations, \
-            GRU reset before, go_backwards, merge modes other than concat, a non-linear head) is refused (exit 65).
+            GRU reset before, go_backwards, merge modes other than concat) is refused (exit 65).
+            --to onnx: one graph, opset 17, input [batch, time, features] (int64 token ids [batch, time] after an \
+            embedding) and output exactly as `lstmconv run` takes and gives them. Peepholes, gate clips and \
+            HardSigmoid export; the document use gate, full peepholes, projection, cell/projection clips, \
+            forget_bias and go_backwards on a bidirectional layer are refused (exit 65).
+            --to keras: a Keras 3 .keras archive (-o OUT.keras) or a legacy HDF5 model (-o OUT.h5, loadable by \
+            Keras 3 and tf-keras; hard_sigmoid refused there) that load_model rebuilds as a Sequential; two biases \
+            fold into Keras' one (a reset-after GRU keeps both rows); peepholes, projection, clips, forget_bias, \
+            the document use gate and a HardSigmoid other than x/6 + 0.5 are refused (exit 65).
             """)
 
     @Argument(help: "A .lstmw or .h5 checkpoint, or any importable source (Keras .h5/.keras, PyTorch .pt/.pth, .safetensors), imported in memory.")
@@ -27,28 +49,23 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Target framework.")
     var to: ExportTarget
 
-    @Option(name: .shortAndLong, help: "Output path (.safetensors).")
+    @Option(name: .shortAndLong, help: "Output path (.safetensors for pytorch, .onnx for onnx, .keras or .h5 for keras).")
     var output: String
 
-    @Option(help: "Module prefix of the recurrent module, e.g. rnn or encoder.rnn (default: none, keys such as weight_ih_l0).")
+    @Option(help: "PyTorch: module prefix of the recurrent module, e.g. rnn or encoder.rnn (default: none, keys such as weight_ih_l0).")
     var prefix: String = ""
 
-    @Option(help: "Module prefix of the nn.Linear head.")
+    @Option(help: "PyTorch: module prefix of the nn.Linear head.")
     var headPrefix: String = "head"
 
-    @Option(help: "Module prefix of the nn.Embedding.")
+    @Option(help: "PyTorch: module prefix of the nn.Embedding.")
     var embeddingPrefix: String = "embedding"
 
-    @Flag(help: "Write nn.LSTMCell / nn.GRUCell names (weight_ih, no _l0); one one-direction layer only.")
+    @Flag(help: "PyTorch: write nn.LSTMCell / nn.GRUCell names (weight_ih, no _l0); one one-direction layer only.")
     var cell = false
 
-    @Flag(help: "Write no recurrent biases, for bias=False modules (every recurrent bias must be zero).")
+    @Flag(help: "PyTorch: write no recurrent biases, for bias=False modules (every recurrent bias must be zero).")
     var noBias = false
-
-
-
-
-
 
     @Flag(name: .shortAndLong, help: "List every written key with its shape and dtype.")
     var verbose = false
@@ -59,8 +76,12 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var sourceOptions: SourceOptions
 
     func validate() throws {
-        guard URL(fileURLWithPath: output).pathExtension.lowercased() == "safetensors" else {
-            throw ValidationError("--to pytorch writes a .safetensors file; name the output '<name>.safetensors'")
+        guard to.extensions.contains(URL(fileURLWithPath: output).pathExtension.lowercased()) else {
+            let names = to.extensions.map { "'<name>.\($0)'" }.joined(separator: " or ")
+            throw ValidationError("--to \(to.rawValue) writes a \(to.extensions.map { ".\($0)" }.joined(separator: " or ")) file; name the output \(names)")
+        }
+        if to != .pytorch, !prefix.isEmpty || headPrefix != "head" || embeddingPrefix != "embedding" || cell || noBias {
+            throw ValidationError("--prefix, --head-prefix, --embedding-prefix, --cell and --no-bias apply to --to pytorch only")
         }
     }
 
@@ -72,6 +93,72 @@ struct ExportCommand: ParsableCommand {
             try FileRules.requireWritable(output, force: force)
             let options = sourceOptions.importOptions
             let loaded = try ModelSource.load(URL(fileURLWithPath: model), options: options)
+            switch to {
+            case .pytorch: try exportPyTorch(loaded)
+            case .onnx: try exportONNX(loaded)
+            case .keras: try exportKeras(loaded)
+            }
+        }
+    }
+
+    /// Maps a write failure to exit 73 and leaves other export errors as they are.
+    func writing(_ body: () throws(ExportError) -> Void) throws {
+        do throws(ExportError) {
+            try body()
+        } catch {
+            guard error.code == .outputExists || error.code == .cannotWrite else { throw error }
+            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: error.description)
+        }
+    }
+
+    func exportONNX(_ loaded: Model) throws {
+        let export: ONNXExport
+        do throws(ExportError) {
+            export = try ONNXExporter.export(loaded)
+        } catch {
+            throw error.inFile(model)
+        }
+        try writing { () throws(ExportError) in try ONNXExporter.write(export, to: URL(fileURLWithPath: output), overwrite: force) }
+        let graph = export.model.graph
+        print("exported \(model) → \(output) (ONNX opset \(ONNXExporter.opset), \(graph.node.count) nodes, \(graph.initializer.count) initializers)")
+        let ops = graph.node.map(\.opType).filter { ["LSTM", "GRU", "Gemm", "MatMul", "Gather"].contains($0) }
+        print("  input: \(graph.input.first?.name ?? "input"), output: \(graph.output.first?.name ?? "output"); operators: \(ops.joined(separator: ", "))")
+        for note in export.notes { print("  note: \(note)") }
+        if verbose {
+            print("initializers:")
+            for tensor in graph.initializer { print("  \(tensor.name)  \(tensor.dims)") }
+        }
+    }
+
+    func exportKeras(_ loaded: Model) throws {
+        let export: KerasExport
+        do throws(ExportError) {
+            export = try KerasExporter.export(loaded)
+        } catch {
+            throw error.inFile(model)
+        }
+        let url = URL(fileURLWithPath: output)
+        let legacy = url.pathExtension.lowercased() == "h5"
+        if legacy {
+            do throws(ExportError) {
+                try KerasExporter.writeLegacyH5(export, to: url, overwrite: force)
+            } catch {
+                guard error.code == .outputExists || error.code == .cannotWrite else { throw error.inFile(model) }
+                throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: error.description)
+            }
+        } else {
+            try writing { () throws(ExportError) in try KerasExporter.write(export, to: url, overwrite: force) }
+        }
+        print("exported \(model) → \(output) (\(legacy ? "legacy Keras HDF5 model" : "Keras \(KerasExporter.kerasVersion) .keras archive"), \(export.weights.count) weights)")
+        for note in export.notes { print("  note: \(note)") }
+        if verbose {
+            print("weights:")
+            for (path, tensor) in export.weights { print("  \(path)  \(tensor.shape)  \(tensor.dtype.rawValue)") }
+        }
+    }
+
+    func exportPyTorch(_ loaded: Model) throws {
+        do {
             let exportOptions = PyTorchExportOptions(
                 prefix: prefix, headPrefix: headPrefix, embeddingPrefix: embeddingPrefix, cellNames: cell, includeBias: !noBias)
             let export: PyTorchExport
@@ -80,12 +167,7 @@ struct ExportCommand: ParsableCommand {
             } catch {
                 throw error.inFile(model)
             }
-            do throws(ExportError) {
-                try PyTorchExporter.write(export, to: URL(fileURLWithPath: output), overwrite: force)
-            } catch {
-                guard error.code == .outputExists || error.code == .cannotWrite else { throw error }
-                throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: error.description)
-            }
+            try writing { () throws(ExportError) in try PyTorchExporter.write(export, to: URL(fileURLWithPath: output), overwrite: force) }
             print("exported \(model) → \(output) (PyTorch state_dict, \(export.tensors.count) tensors)")
             for module in export.modules {
                 let name = module.prefix.isEmpty ? "(top level)" : module.prefix
@@ -95,6 +177,9 @@ struct ExportCommand: ParsableCommand {
                 print(line)
             }
             for note in export.notes { print("  note: \(note)") }
+            if let activation = export.headActivation {
+                printError("note: the head's activation \(activation) is not in the state_dict; apply it after nn.Linear `\(headPrefix)` (metadata lstmconv.head_activation)")
+            }
             if verbose {
                 print("keys:")
                 for (key, tensor) in export.tensors {

@@ -49,6 +49,28 @@ enum ForwardJob {
         }
     }
 
+    /// Reads `--lengths`: an integer `.npy` `[B]` (int32 or int64), one sequence length per batch element.
+    static func lengths(from url: URL) throws -> [Int] {
+        let array = try NumPyArray(contentsOf: url)
+        guard array.shape.count == 1 else {
+            throw ArrayConversionError(file: url.path, message: "lengths must be a 1-D integer array [batch], found shape \(array.shape)")
+        }
+        switch array.storage {
+        case .int32(let values): return values.map(Int.init)
+        case .int64(let values):
+            var result: [Int] = []
+            for value in values {
+                guard let length = Int(exactly: value) else {
+                    throw ArrayConversionError(file: url.path, message: "length \(value) does not fit an Int")
+                }
+                result.append(length)
+            }
+            return result
+        case .float32, .float64:
+            throw ArrayConversionError(file: url.path, message: "lengths must be integers (int32 or int64), found a float array")
+        }
+    }
+
     /// Reads an expected-output `.npy` as float64.
     static func expected(from url: URL) throws -> NDArray<Double> {
         let array = try NumPyArray(contentsOf: url)

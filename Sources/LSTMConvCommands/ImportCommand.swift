@@ -6,7 +6,7 @@ import LSTMConv
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import a Keras, PyTorch or safetensors file onto the document gates and write an lstmconv checkpoint.",
+        abstract: "Import a Keras, PyTorch, safetensors or ONNX file onto the document gates and write an lstmconv checkpoint.",
         discussion: "The source kind is detected from content (HDF5 signature, zip members, magic), not the extension.")
 
     @Argument(help: "The source file (.h5, .keras, .weights.h5, .pt, .pth, .safetensors).")

@@ -12,6 +12,22 @@ struct ModelOptions: ParsableArguments {
 
     @OptionGroup var source: SourceOptions
 
+    @Option(help: "Integer .npy [batch]: each sequence's length (PyTorch pack_padded_sequence); outputs past a length are zero.")
+    var lengths: String?
+
+    @Flag(help: "The input is time-major [time, batch, features] ([time, batch] token ids) and a sequence output is written [time, batch, ·] (PyTorch batch_first=False). Default: batch-first [batch, time, features].")
+    var timeMajor = false
+
+    /// Reads `--lengths` (exit 66 when missing) and combines it with `--time-major`.
+    func runOptions() throws -> RunOptions {
+        var options = RunOptions(timeMajor: timeMajor)
+        if let lengths {
+            try FileRules.requireInput(lengths)
+            options.lengths = try blaming(lengths) { try ForwardJob.lengths(from: URL(fileURLWithPath: lengths)) }
+        }
+        return options
+    }
+
 
 
 

@@ -27,11 +27,15 @@ struct ModelReport: Sendable {
     var text: String {
         var lines: [String] = []
         let p = model.provenance
-        lines.append("\(file): lstmconv \(encoding == .binary ? ".lstmw" : "HDF5") format \(FormatVersion.major).\(FormatVersion.minor), schema \(FormatVersion.schemaVersion), \(fileSize) bytes")
+        lines.append("\(file): lstmconv \(encoding == .binary ? ".lstmw" : "HDF5") format \(FormatVersion.major).\(FormatVersion.minor), schema \(model.schemaVersion), \(fileSize) bytes")
         let version = p.sourceFrameworkVersion.isEmpty ? "" : " \(p.sourceFrameworkVersion)"
         lines.append("source: \(p.sourceFramework)\(version), layout \(p.sourceLayout)")
         if !p.sourceSHA256.isEmpty { lines.append("source sha256: \(p.sourceSHA256)") }
         lines.append("converter: \(p.converter)")
+        if !p.sourceComputeDType.isEmpty {
+            lines.append(
+                "source computes in \(p.sourceComputeDType): the framework's outputs carry \(p.sourceComputeDType) rounding; lstmconv runs float32 (fast) or float64 (reference)")
+        }
         for (index, layer) in model.layers.enumerated() {
             lines.append("layer \(index): " + Self.summary(of: layer))
         }
@@ -54,7 +58,7 @@ struct ModelReport: Sendable {
     static func summary(of layer: Layer) -> String {
         switch layer {
         case .embedding(let embedding):
-            return "embedding vocabulary=\(embedding.vocabularySize) size=\(embedding.embeddingSize)"
+            return "embedding vocabulary=\(embedding.vocabularySize) size=\(embedding.embeddingSize)" + (embedding.maskZero ? " mask_zero" : "")
         case .dense(let dense):
             return "dense \(dense.inputSize)→\(dense.units) activation=\(dense.activation)\(dense.useBias ? "" : " no-bias")"
         case .recurrent(let r):
@@ -68,11 +72,16 @@ struct ModelReport: Sendable {
             parts.append("activation=\(r.activation)")
             parts.append("recurrent_activation=\(r.recurrentActivation)")
             if r.returnSequences { parts.append("return_sequences") }
+            if !r.returnSequences, r.finalOutput == .lastStep { parts.append("final_output=last_step") }
             if r.goBackwards { parts.append("go_backwards") }
             if let clip = r.cellClip { parts.append("cell_clip=\(clip)") }
             if let clip = r.projectionClip { parts.append("projection_clip=\(clip)") }
             if let clip = r.gateClip { parts.append("gate_clip=\(clip)") }
             if r.forgetBias != 0 { parts.append("forget_bias=\(r.forgetBias)") }
+            if let value = r.maskValue { parts.append("mask_value=\(value)") }
+            if r.maskedOutput != .previous { parts.append("masked_output=\(r.maskedOutput.rawValue)") }
+            if r.timeMajor { parts.append("time_major") }
+            if r.stateful { parts.append("stateful") }
             return parts.joined(separator: " ")
         }
     }

@@ -8,8 +8,9 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a forward pass on a .npy input and write the model's output (and optionally final states).",
         discussion: """
-            Input: [batch, time, features] float32/float64, or integer token ids [batch, time] when the first layer \
-            is an embedding. Output: [B, T, D*H] with return_sequences, [B, D*H] otherwise, [B, units] after a dense \
+            Input: [batch, time, features] float32/float64 (batch-first; with --time-major, or for a model recorded \
+            as time-major, [time, batch, features]), or integer token ids [batch, time] when the first layer is an \
+            embedding. --lengths limits each sequence (PyTorch packed sequences). Output: [B, T, D*H] with return_sequences, [B, D*H] otherwise, [B, units] after a dense \
             head; float32 from the fast engine, float64 from the reference engine. --states writes a .npz with \
             layer_<k>/<direction>/STM for every recurrent layer and direction, and .../LTM for LSTM layers.
             """)
@@ -44,12 +45,13 @@ struct RunCommand: ParsableCommand {
             try FileRules.requireWritable(output, force: force)
             if let states { try FileRules.requireWritable(states, force: force) }
             let pass = try modelOptions.prepare()
+            let runOptions = try modelOptions.runOptions()
             let x = try blaming(input) { try ForwardJob.input(from: URL(fileURLWithPath: input), for: pass.model) }
             let initial = try initialStates.map { path in
                 try blaming(path) { try ForwardJob.states(from: URL(fileURLWithPath: path)) }
             } ?? [:]
             let result = try blaming(initialStates.map { "\(input) with \($0)" } ?? input) {
-                try pass.run(x, initialStates: initial)
+                try pass.run(x, initialStates: initial, options: runOptions)
             }
             let outputArray = try ForwardJob.numpy(result.values)
             let outputExisted = FileManager.default.fileExists(atPath: output)

@@ -7,7 +7,11 @@ struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Run a forward pass and compare it with an expected output; exit 0 within tolerance, 2 on mismatch.",
-        discussion: "An element passes when |actual − expected| ≤ atol + rtol·|expected| (NumPy's isclose). Shape mismatches are reported as such.")
+        discussion: """
+            An element passes when |actual − expected| ≤ atol + rtol·|expected| (NumPy's isclose). Shape mismatches \
+            are reported as such. Input and expected output are batch-first ([batch, time, …]) unless --time-major is \
+            given or the model records time_major; --lengths limits each sequence as run does.
+            """)
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -34,9 +38,10 @@ struct ValidateCommand: ParsableCommand {
             try FileRules.requireInput(input)
             try FileRules.requireInput(expected)
             let pass = try modelOptions.prepare()
+            let runOptions = try modelOptions.runOptions()
             let x = try blaming(input) { try ForwardJob.input(from: URL(fileURLWithPath: input), for: pass.model) }
             let want = try blaming(expected) { try ForwardJob.expected(from: URL(fileURLWithPath: expected)) }
-            let result = try blaming(input) { try pass.run(x) }
+            let result = try blaming(input) { try pass.run(x, initialStates: [:], options: runOptions) }
             let comparison = Comparison(actual: result.output, expected: want, atol: atol, rtol: rtol)
             if let mismatch = comparison.shapeMismatch {
                 throw CommandFailure(
@@ -51,6 +56,9 @@ struct ValidateCommand: ParsableCommand {
                 print("worst element: \(index) actual \(a) expected \(e)")
             }
             guard comparison.isWithinTolerance else {
+                if pass.model.provenance.sourceComputeDType == "float16" {
+                    print("hint: the source computes in float16 (provenance.source_compute_dtype); its outputs carry float16 rounding: try --atol 1e-2")
+                }
                 throw CommandFailure(
                     exitCode: ExitStatus.mismatch,
                     message: "\(modelOptions.model): \(comparison.mismatchCount) of \(comparison.count) elements outside atol \(atol), rtol \(rtol)")

@@ -18,16 +18,16 @@ public enum Engine: String, Sendable, CaseIterable {
         }
     }
 
-    /// Runs `model` on `input`: `prepare(model).run(input, initialStates:)`.
+    /// Runs `model` on `input`: `prepare(model).run(input, initialStates:, lengths:)`.
     ///
     /// ```swift
     /// let result = try Engine.fast.run(model, input: .float32(x))   // x: NDArray<Float> [B, T, I]
     /// print(result.output.shape)                                      // [B, T, D*H] or [B, D*H] …
     /// ```
     public func run(
-        _ model: Model, input: ForwardInput, initialStates: [StateKey: CellState] = [:]
+        _ model: Model, input: ForwardInput, initialStates: [StateKey: CellState] = [:], lengths: [Int]? = nil
     ) throws(EngineError) -> ForwardResult {
-        try prepare(model).run(input, initialStates: initialStates)
+        try prepare(model).run(input, initialStates: initialStates, lengths: lengths)
     }
 }
 
@@ -35,14 +35,20 @@ public enum Engine: String, Sendable, CaseIterable {
 public protocol ForwardPass: Sendable {
     /// The model this pass runs.
     var model: Model { get }
-    /// Runs the model on a batch. Missing initial states are zeros.
-    func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult
+    /// Runs the model on a batch. Missing initial states are zeros. `lengths` (one per batch element, `0...T`)
+    /// limits each sequence as PyTorch's `pack_padded_sequence` does (spec/engine.md §5.1).
+    func run(_ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?) throws(EngineError) -> ForwardResult
 }
 
 extension ForwardPass {
     /// Runs the model on a batch from zero initial states.
     public func run(_ input: ForwardInput) throws(EngineError) -> ForwardResult {
-        try run(input, initialStates: [:])
+        try run(input, initialStates: [:], lengths: nil)
+    }
+
+    /// Runs the model on a batch of full-length sequences. Missing initial states are zeros.
+    public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
+        try run(input, initialStates: initialStates, lengths: nil)
     }
 }
 

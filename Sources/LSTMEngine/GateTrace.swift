@@ -21,7 +21,8 @@ public enum TracedGate: String, Sendable, CaseIterable, Comparable {
     /// LSTM with a projection: `U_t·V_t` before `W_p`.
     case STM_unprojected
     /// The step's output: LSTM `U_t·V_t` (projected and clipped when the layer has a projection), GRU
-    /// `z·STM_{t-1} + (1 − z)·N`.
+    /// `z·STM_{t-1} + (1 − z)·N`, plain RNN `activation(W_s[STM_{t-1}, E_t] + b_s)`. At a masked step: the carried
+    /// memory (what the next step reads), whatever the layer emits there.
     case STM
 
     /// The values traced for `layer`, in report order.
@@ -29,6 +30,7 @@ public enum TracedGate: String, Sendable, CaseIterable, Comparable {
         switch layer.cell {
         case .lstm: layer.projectionSize == nil ? [.N, .i, .f, .LTM, .U, .V, .STM] : [.N, .i, .f, .LTM, .U, .V, .STM_unprojected, .STM]
         case .gru: [.z, .r, .N, .STM]
+        case .rnn: [.STM]
         }
     }
 
@@ -108,12 +110,44 @@ extension Engine {
     /// let f = trace.directions[0][.f]          // forget gate, [B, T, H] float32
     /// ```
     public func trace(
-        _ model: Model, input: ForwardInput, initialStates: [StateKey: CellState] = [:]
+        _ model: Model, input: ForwardInput, initialStates: [StateKey: CellState] = [:], lengths: [Int]? = nil
     ) throws(EngineError) -> GateTrace {
         switch self {
-        case .reference: try ReferenceEngine(model).trace(input, initialStates: initialStates)
-        case .fast: try FastEngine(model).trace(input, initialStates: initialStates)
+        case .reference: try ReferenceEngine(model).trace(input, initialStates: initialStates, lengths: lengths)
+        case .fast: try FastEngine(model).trace(input, initialStates: initialStates, lengths: lengths)
         }
+    }
+}
+
+extension Engine {
+    /// ``trace(_:input:initialStates:lengths:)`` with `run`'s layout options: a time-major input (`--time-major`, or a
+    /// model recorded as time-major) is read as `[T, B, ·]` and the result's sequence output given back so; the traced
+    /// arrays are always `[B, T, width]`.
+    public func trace(
+        _ model: Model, input: ForwardInput, initialStates: [StateKey: CellState] = [:], options: RunOptions
+    ) throws(EngineError) -> GateTrace {
+        guard options.timeMajor || model.isTimeMajor else {
+            return try trace(model, input: input, initialStates: initialStates, lengths: options.lengths)
+        }
+        guard input.shape.count >= 2 else {
+            throw EngineError(
+                .invalidInput, "a time-major input is [time, batch, features] (or [time, batch] token ids)", keyPath: "input",
+                actualShape: input.shape)
+        }
+        let swapped: ForwardInput
+        switch input {
+        case .float64(let array): swapped = .float64(array.swappingLeadingAxes())
+        case .float32(let array): swapped = .float32(array.swappingLeadingAxes())
+        case .tokens(let array): swapped = .tokens(array.swappingLeadingAxes())
+        }
+        let traced = try trace(model, input: swapped, initialStates: initialStates, lengths: options.lengths)
+        var result = traced.result
+        switch result.values {
+        case .float32(let array) where array.shape.count == 3: result.values = .float32(array.swappingLeadingAxes())
+        case .float64(let array) where array.shape.count == 3: result.values = .float64(array.swappingLeadingAxes())
+        default: break
+        }
+        return GateTrace(result: result, directions: traced.directions)
     }
 }
 

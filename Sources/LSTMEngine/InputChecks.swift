@@ -55,7 +55,7 @@ func checkInput(_ input: ForwardInput, model: Model) throws(EngineError) -> Chec
     switch first {
     case .embedding(let embedding):
         guard shape.count == 2 else {
-            throw EngineError(.invalidInput, "an embedding model takes token ids [batch, time]", keyPath: "input", actualShape: shape)
+            throw EngineError(.invalidInput, "an embedding model takes token ids [batch, time] (batch-first; a time-major run reads [time, batch] and swaps it)", keyPath: "input", actualShape: shape)
         }
         let ids: [Int]
         switch input {
@@ -87,7 +87,7 @@ func checkInput(_ input: ForwardInput, model: Model) throws(EngineError) -> Chec
         }
         guard shape.count == 3, shape[2] == layer.inputSize else {
             throw EngineError(
-                .invalidInput, "a recurrent first layer takes features [batch, time, \(layer.inputSize)]",
+                .invalidInput, "a recurrent first layer takes features [batch, time, \(layer.inputSize)] (batch-first; a time-major run reads [time, batch, \(layer.inputSize)] and swaps it)",
                 keyPath: "input", expectedShape: [shape.first ?? 1, shape.count > 1 ? shape[1] : 1, layer.inputSize],
                 actualShape: shape)
         }
@@ -122,8 +122,8 @@ func checkInitialStates(_ states: [StateKey: CellState], model: Model, batch: In
                 actualShape: state.STM.shape)
         }
         switch (layer.cell, state.LTM) {
-        case (.gru, .some):
-            throw EngineError(.invalidState, "a GRU has no long-term memory", keyPath: key.name(.LTM))
+        case (.gru, .some), (.rnn, .some):
+            throw EngineError(.invalidState, "a \(layer.cell == .gru ? "GRU" : "plain RNN") has no long-term memory", keyPath: key.name(.LTM))
         case (.lstm, .some(let LTM)) where LTM.shape != [batch, layer.hiddenSize]:
             throw EngineError(
                 .invalidState, "", keyPath: key.name(.LTM), expectedShape: [batch, layer.hiddenSize], actualShape: LTM.shape)

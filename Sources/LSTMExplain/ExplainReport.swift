@@ -249,6 +249,12 @@ public struct ExplainReport: Sendable {
 
                 """
         }
+        if cells.contains(.rnn) {
+            text += """
+                RNN     state:    STM_t = tanh(W_s[STM_{t-1}, E_t] + b_s)       (no gate: one squashing per step)
+
+                """
+        }
         text += "</pre><p class=\"note\">Each picture below is titled with the name on the left. σ and tanh stand for the layer's recurrent_activation and activation. "
         text += "Heatmaps: one row per unit (or the mean of a few units), one column per time step (or the mean of a few steps), colour = value. "
         text += "The line under each heatmap is the mean over units at each step. Half-life: a unit whose forget gate averages f̄ keeps f̄^k of its memory after k steps, half of it after ln 0.5 / ln f̄ steps.</p>\n"
@@ -284,7 +290,7 @@ public struct ExplainReport: Sendable {
         let memory: TracedGate
         switch layer.cell {
         case .lstm: memory = .LTM
-        case .gru: memory = .STM
+        case .gru, .rnn: memory = .STM
         }
         if let array = direction[memory] {
             html += trajectories(array, name: memory.rawValue, readsReversed: direction.readsReversed)
@@ -360,6 +366,7 @@ public struct ExplainReport: Sendable {
         case (.gru, .r): "reset · r, the reset gate (how much of STM feeds the candidate)"
         case (.gru, .N): "candidate · N (what could replace STM)"
         case (.gru, .STM): "combine · STM_t = z·STM_{t-1} + (1 − z)·N"
+        case (.rnn, .STM): "STM_t = tanh(W_s[STM_{t-1}, E_t] + b_s) (the plain RNN's only memory)"
         default: gate.rawValue
         }
     }
@@ -468,6 +475,7 @@ func describe(_ layer: RecurrentLayer) -> String {
     switch layer.cell {
     case .lstm: parts = ["LSTM", "\(layer.useGate.rawValue) use gate"]
     case .gru: parts = ["GRU"] + (layer.resetMode.map { ["reset \($0.rawValue)"] } ?? [])
+    case .rnn: parts = ["SimpleRNN"]
     }
     var sizes = "I=\(layer.inputSize) H=\(layer.hiddenSize)"
     if let P = layer.projectionSize { sizes += " P=\(P)" }

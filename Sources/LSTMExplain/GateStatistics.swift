@@ -51,6 +51,7 @@ public struct GateStatistics: Sendable, Equatable {
         switch trace.layer.cell {
         case .lstm: (memoryGate, bounded) = (.f, [.i, .f, .V])
         case .gru: (memoryGate, bounded) = (.z, [.z, .r])
+        case .rnn: (memoryGate, bounded) = (nil, [])
         }
         var means: [TracedGate: Double] = [:]
         for gate in trace.gates {

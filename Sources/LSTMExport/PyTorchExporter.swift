@@ -36,11 +36,14 @@ public struct ExportedModule: Sendable, Equatable {
     public enum Value: Sendable, Equatable {
         case int(Int)
         case bool(Bool)
+        /// A fixed identifier such as `"relu"` (never user text).
+        case string(String)
 
         var python: String {
             switch self {
             case .int(let value): String(value)
             case .bool(let value): value ? "True" : "False"
+            case .string(let value): "'\(value)'"
             }
         }
 
@@ -48,6 +51,7 @@ public struct ExportedModule: Sendable, Equatable {
             switch self {
             case .int(let value): String(value)
             case .bool(let value): value ? "true" : "false"
+            case .string(let value): SafetensorsWriter.jsonString(value)
             }
         }
     }
@@ -65,10 +69,12 @@ public struct ExportedModule: Sendable, Equatable {
     /// Recurrent modules: `sequence` (PyTorch's `output`, every step) or `final_state` (the last layer's `h_n`,
     /// directions concatenated). `nn.Linear`: `every_step` or `final_state`, what it is applied to. `nil` otherwise.
     public var output: String?
+    /// `nn.Linear` only: the activation to apply to its output (a state_dict cannot hold it), `nil` for none.
+    public var activation: Activation? = nil
 
     public static func == (lhs: ExportedModule, rhs: ExportedModule) -> Bool {
         lhs.prefix == rhs.prefix && lhs.className == rhs.className && lhs.dtype == rhs.dtype && lhs.layers == rhs.layers
-            && lhs.output == rhs.output && lhs.arguments.map(\.name) == rhs.arguments.map(\.name)
+            && lhs.output == rhs.output && lhs.activation == rhs.activation && lhs.arguments.map(\.name) == rhs.arguments.map(\.name)
             && lhs.arguments.map(\.value) == rhs.arguments.map(\.value)
     }
 
@@ -96,6 +102,7 @@ public struct ExportedModule: Sendable, Equatable {
             "\"dtype\":\"\(torchDType)\"", "\"layers\":[" + layers.map(String.init).joined(separator: ",") + "]",
         ]
         if let output { fields.append("\"output\":\"\(output)\"") }
+        if let activation { fields.append("\"activation\":" + PyTorchExporter.activationJSON(activation)) }
         return "{" + fields.joined(separator: ",") + "}"
     }
 }
@@ -112,6 +119,8 @@ public struct PyTorchExport: Sendable {
     public var zeroBiasKeys: [String]
     /// Remarks for the user (zero biases, module split, output semantics).
     public var notes: [String]
+    /// The head's activation, which the caller must apply after the `nn.Linear` (`nil`: none or no head).
+    public var headActivation: Activation? = nil
 
     /// The tensors keyed by name.
     public var tensorsByKey: [String: Tensor] {
@@ -127,7 +136,9 @@ public struct PyTorchExport: Sendable {
 /// Recurrent tensors are fused by `PyTorchLayouts` through `FusedLayout.disassemble(_:hiddenSize:inputSize:recurrentSize:)`,
 /// the inverse of the importer's cut, so a model imported from PyTorch exports to the same bytes. Anything
 /// PyTorch cannot compute (peepholes, clips, the document use gate, `go_backwards`, …) is refused with
-/// ``ExportError/Code/notExpressible`` naming the layer; nothing is dropped or approximated.
+/// ``ExportError/Code/notExpressible`` naming the layer; nothing is dropped or approximated. A head's activation
+/// (softmax, sigmoid, …), which no state_dict holds, is stated in the metadata (`lstmconv.head_activation`, and
+/// in the Linear module's entry of `lstmconv.modules`) and in ``PyTorchExport/notes``.
 ///
 /// ```swift
 /// let export = try PyTorchExporter.export(model, options: PyTorchExportOptions(prefix: "rnn"))
@@ -155,6 +166,12 @@ public enum PyTorchExporter {
                 guard index == 0 else {
                     throw ExportError(.notExpressible, "an embedding that is not the first layer has no place in the exported chain", layer: index)
                 }
+                if value.maskZero {
+                    throw ExportError(
+                        .notExpressible,
+                        "mask_zero: nn.Embedding does not mask; padding must be handled with pack_padded_sequence (lengths), which a state_dict cannot hold",
+                        layer: index, location: "mask_zero")
+                }
                 embedding = (index, value)
             case .recurrent(let value):
                 guard head == nil else {
@@ -177,12 +194,6 @@ public enum PyTorchExporter {
             case .dense(let value):
                 guard head == nil else {
                     throw ExportError(.notExpressible, "a second dense layer: lstmconv exports one trailing nn.Linear", layer: index)
-                }
-                guard value.activation == .linear else {
-                    throw ExportError(
-                        .notExpressible,
-                        "dense activation \(value.activation): nn.Linear is linear and the activation would be lost; only a linear head is exported",
-                        layer: index, location: "activation")
                 }
                 head = (index, value)
             }
@@ -209,6 +220,7 @@ public enum PyTorchExporter {
         var modules: [ExportedModule] = []
         var zeroBiasKeys: [String] = []
         var notes: [String] = []
+        var headActivation: Activation?
 
         if let embedding {
             let weight = try tensor(embedding.layer.parameters, .W_e, layer: embedding.index)
@@ -243,13 +255,23 @@ public enum PyTorchExporter {
                     prefix: options.headPrefix, className: "Linear",
                     arguments: [("in_features", .int(head.layer.inputSize)), ("out_features", .int(head.layer.units)), ("bias", .bool(head.layer.useBias))],
                     dtype: weight.dtype, layers: [head.index],
-                    output: lastRecurrent.layer.returnSequences ? "every_step" : "final_state"))
+                    output: lastRecurrent.layer.returnSequences
+                        ? "every_step" : (lastRecurrent.layer.finalOutput == .lastStep ? "last_step" : "final_state"),
+                    activation: head.layer.activation == .linear ? nil : head.layer.activation))
+            if head.layer.activation != .linear {
+                headActivation = head.layer.activation
+                notes.append(
+                    "the head's activation \(head.layer.activation) is not part of a state_dict: apply \(Self.torchCall(head.layer.activation)) "
+                        + "to the nn.Linear output `\(options.headPrefix)` (stated in the metadata as lstmconv.head_activation)")
+            }
         }
         if !zeroBiasKeys.isEmpty {
             notes.append(
                 "\(zeroBiasKeys.joined(separator: ", ")) written as zeros: the source layer has one bias per gate, exported as bias_ih")
         }
-        if !lastRecurrent.layer.returnSequences {
+        if !lastRecurrent.layer.returnSequences, lastRecurrent.layer.finalOutput == .lastStep {
+            notes.append("the last recurrent layer returns its last time step: in PyTorch use output[:, -1]")
+        } else if !lastRecurrent.layer.returnSequences {
             notes.append(
                 "the last recurrent layer returns its final state: in PyTorch use h_n of the last layer"
                     + (lastRecurrent.layer.directions.count == 2 ? " (both directions, forward first)" : "") + ", not the whole output")
@@ -274,13 +296,37 @@ public enum PyTorchExporter {
             "lstmconv.source_sha256": provenance.sourceSHA256,
             "lstmconv.modules": "[" + modules.map(\.json).joined(separator: ",") + "]",
         ]
+        if let headActivation {
+            metadata["lstmconv.head_activation"] = Self.activationJSON(headActivation)
+        }
         if !zeroBiasKeys.isEmpty {
             metadata["lstmconv.zero_bias_hh"] = zeroBiasKeys.joined(separator: ",")
         }
         if !notes.isEmpty {
             metadata["lstmconv.notes"] = notes.joined(separator: "\n")
         }
-        return PyTorchExport(tensors: tensors, metadata: metadata, modules: modules, zeroBiasKeys: zeroBiasKeys, notes: notes)
+        return PyTorchExport(
+            tensors: tensors, metadata: metadata, modules: modules, zeroBiasKeys: zeroBiasKeys, notes: notes, headActivation: headActivation)
+    }
+
+    /// The torch call that applies `activation` to the head's output.
+    static func torchCall(_ activation: Activation) -> String {
+        switch activation {
+        case .softmax: "torch.softmax(y, dim=-1)"
+        case .sigmoid: "torch.sigmoid(y)"
+        case .tanh: "torch.tanh(y)"
+        case .relu: "torch.relu(y)"
+        case .linear: "nothing"
+        case .hardSigmoid(let slope, let offset): "torch.clamp(\(slope) * y + \(offset), 0, 1)"
+        }
+    }
+
+    /// `{"name":"hard_sigmoid","slope":…,"offset":…}` or `{"name":"softmax"}`.
+    static func activationJSON(_ activation: Activation) -> String {
+        if case .hardSigmoid(let slope, let offset) = activation {
+            return "{\"name\":\"hard_sigmoid\",\"slope\":\(slope),\"offset\":\(offset)}"
+        }
+        return "{\"name\":\"\(activation.name)\"}"
     }
 
     /// Writes an export as `.safetensors` (atomically; an existing file only with `overwrite: true`).
@@ -295,7 +341,7 @@ public enum PyTorchExporter {
         func refuse(_ location: String, _ message: String) -> ExportError {
             ExportError(.notExpressible, message, layer: index, location: location)
         }
-        let kind = layer.cell == .lstm ? "nn.LSTM" : "nn.GRU"
+        let kind = "nn." + torchClass(layer.cell)
         if layer.useGate == .document {
             throw refuse("use_gate", "the document use gate (U_t = tanh(W_u·LTM_{t-1}f_t + b_u)) has no PyTorch form; nn.LSTM computes h = o·tanh(c)")
         }
@@ -308,14 +354,24 @@ public enum PyTorchExporter {
         if layer.forgetBias != 0 {
             throw refuse("forget_bias", "forget_bias \(layer.forgetBias) is added at run time; \(kind) has no such constant")
         }
-        if layer.activation != .tanh {
+        if layer.cell == .rnn {
+            if layer.activation != .tanh && layer.activation != .relu {
+                throw refuse("activation", "activation \(layer.activation): nn.RNN's nonlinearity is tanh or relu")
+            }
+        } else if layer.activation != .tanh {
             throw refuse("activation", "activation \(layer.activation): \(kind) uses tanh")
         }
-        if layer.recurrentActivation != .sigmoid {
+        if layer.cell != .rnn, layer.recurrentActivation != .sigmoid {
             throw refuse("recurrent_activation", "recurrent activation \(layer.recurrentActivation): \(kind) uses sigmoid")
         }
         if layer.cell == .gru, layer.resetMode != .after {
             throw refuse("reset", "reset before (r multiplies h before the recurrent product); nn.GRU applies r after it (reset_after)")
+        }
+        if layer.maskValue != nil {
+            throw refuse("mask_value", "a Keras Masking layer masks steps anywhere in the sequence; \(kind) has no mask (pack_padded_sequence only trims trailing steps)")
+        }
+        if layer.timeMajor {
+            throw refuse("time_major", "the exported modules are batch_first=True; run the time-major model with lstmconv, or transpose its input")
         }
         if layer.goBackwards {
             throw refuse("go_backwards", "go_backwards reads the sequence reversed and returns it reversed; \(kind) has no such option")
@@ -329,15 +385,29 @@ public enum PyTorchExporter {
         }
     }
 
-    /// Whether `next` can be layer `k + 1` of the same `nn.LSTM` / `nn.GRU` as `previous`.
+    /// The PyTorch class name of a cell kind: `LSTM`, `GRU`, `RNN`.
+    static func torchClass(_ cell: CellKind) -> String {
+        switch cell {
+        case .lstm: "LSTM"
+        case .gru: "GRU"
+        case .rnn: "RNN"
+        }
+    }
+
+    /// Whether `next` can be layer `k + 1` of the same `nn.LSTM` / `nn.GRU` / `nn.RNN` as `previous`.
     static func stacks(_ previous: RecurrentLayer, _ next: RecurrentLayer) -> Bool {
-        previous.cell == next.cell && previous.hiddenSize == next.hiddenSize && previous.projectionSize == next.projectionSize
+        previous.cell == next.cell && previous.activation == next.activation && previous.hiddenSize == next.hiddenSize && previous.projectionSize == next.projectionSize
             && previous.directions.count == next.directions.count && dtype(of: previous) == dtype(of: next)
             && next.inputSize == previous.outputSize
     }
 
     static func dtype(of layer: RecurrentLayer) -> DType? {
-        layer.directions.first?.tensors[layer.cell == .lstm ? .W_i : .W_z]?.dtype
+        let role: TensorRole = switch layer.cell {
+        case .lstm: .W_i
+        case .gru: .W_z
+        case .rnn: .W_s
+        }
+        return layer.directions.first?.tensors[role]?.dtype
     }
 
     static func checkZeroBiases(_ layer: RecurrentLayer, index: Int) throws(ExportError) {
@@ -387,7 +457,11 @@ public enum PyTorchExporter {
         guard let first = run.first?.layer, let last = run.last?.layer else {
             throw ExportError(.invalidModel, "an empty module")
         }
-        var layout = first.cell == .lstm ? PyTorchLayouts.lstm : PyTorchLayouts.gru
+        var layout = switch first.cell {
+        case .lstm: PyTorchLayouts.lstm
+        case .gru: PyTorchLayouts.gru
+        case .rnn: PyTorchLayouts.rnn
+        }
         if first.projectionSize == nil { layout.tensors.removeAll { $0.part == .projection } }
         if !options.includeBias { layout.tensors.removeAll { $0.part == .bias || $0.part == .secondBias } }
         let elementType = dtype(of: first) ?? .f32
@@ -432,7 +506,7 @@ public enum PyTorchExporter {
             }
         }
 
-        let className = (first.cell == .lstm ? "LSTM" : "GRU") + (options.cellNames ? "Cell" : "")
+        let className = torchClass(first.cell) + (options.cellNames ? "Cell" : "")
         var arguments: [(name: String, value: ExportedModule.Value)] = [("input_size", .int(first.inputSize)), ("hidden_size", .int(first.hiddenSize))]
         if options.cellNames {
             arguments.append(("bias", .bool(options.includeBias)))
@@ -443,7 +517,8 @@ public enum PyTorchExporter {
             ]
             if first.cell == .lstm { arguments.append(("proj_size", .int(first.projectionSize ?? 0))) }
         }
-        let output = isLast && !last.returnSequences ? "final_state" : "sequence"
+        if first.cell == .rnn { arguments.append(("nonlinearity", .string(first.activation == .relu ? "relu" : "tanh"))) }
+        let output = isLast && !last.returnSequences ? (last.finalOutput == .lastStep ? "last_step" : "final_state") : "sequence"
         let module = ExportedModule(
             prefix: prefix, className: className, arguments: arguments, dtype: elementType, layers: run.map(\.index), output: output)
         return (module, keys, zeros)

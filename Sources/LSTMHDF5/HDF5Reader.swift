@@ -248,10 +248,10 @@ final class ModelFileReader {
             throw LSTMHDF5Error(.invalidAttributeValue, "negative minor version", file: path, keyPath: RootKey.formatMinor, found: "\(minor)")
         }
         let schema = try intValue(RootKey.schemaVersion)
-        guard schema >= 1, schema <= FormatVersion.schemaVersion else {
+        guard schema >= 1, schema <= FormatVersion.latestSchemaVersion else {
             throw LSTMHDF5Error(
-                .unsupportedVersion, "the file uses schema \(schema); this reader supports schema 1...\(FormatVersion.schemaVersion)",
-                file: path, keyPath: RootKey.schemaVersion, expected: "\(FormatVersion.schemaVersion)", found: "\(schema)")
+                .unsupportedVersion, "the file uses schema \(schema); this reader supports schema 1...\(FormatVersion.latestSchemaVersion)",
+                file: path, keyPath: RootKey.schemaVersion, expected: "1...\(FormatVersion.latestSchemaVersion)", found: "\(schema)")
         }
     }
 

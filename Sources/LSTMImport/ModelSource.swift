@@ -4,6 +4,7 @@ import LSTMHDF5
 import LSTMModel
 import LSTMLayouts
 import LSTMImportKeras
+import LSTMImportONNX
 import LSTMImportPyTorch
 
 /// The framework a source file is read as (`lstmconv import --from`).
@@ -11,6 +12,7 @@ public enum SourceFormat: String, Sendable, CaseIterable {
     case keras
     case pytorch
     case safetensors
+    case onnx
 }
 
 /// What a file is, judged by its content (signatures, zip members, HDF5 attributes), not by its name.
@@ -23,6 +25,8 @@ public enum SourceKind: Sendable, Equatable, CustomStringConvertible {
     case pytorch
     /// A `.safetensors` file.
     case safetensors
+    /// An ONNX `ModelProto` (`.onnx`).
+    case onnx
 
     public var description: String {
         switch self {
@@ -30,6 +34,7 @@ public enum SourceKind: Sendable, Equatable, CustomStringConvertible {
         case .keras: "Keras model"
         case .pytorch: "PyTorch state_dict"
         case .safetensors: "safetensors"
+        case .onnx: "ONNX model"
         }
     }
 }
@@ -44,17 +49,39 @@ public struct ImportOptions: Sendable {
     public var module: String?
     /// PyTorch: a Linear module prefix appended as a dense head.
     public var head: String?
-    /// PyTorch: the last recurrent layer returns only its final step `[B, D·R]` (`h_n`) instead of the whole
-    /// sequence `[B, T, D·R]` (`output`, the default). A head then applies to the last step.
+    /// PyTorch: the last recurrent layer returns only `output[:, -1]` `[B, D·R]` (the last time step) instead of
+    /// the whole sequence `[B, T, D·R]` (`output`, the default). A head then applies to it.
     public var lastStepOnly: Bool
+    /// PyTorch: the last recurrent layer returns only its final states `h_n` (directions concatenated, forward
+    /// first) `[B, D·R]`. Differs from ``lastStepOnly`` for a bidirectional module: the backward direction's
+    /// final state is its output at the first time step.
+    public var finalStatesOnly: Bool
+    /// PyTorch `nn.RNN`: its nonlinearity, `.tanh` (the default) or `.relu` (a state_dict does not say).
+    public var nonlinearity: Activation = .tanh
+    /// PyTorch: the `nn.Embedding` prefix in front of the recurrent module (`nil`: found automatically when
+    /// unambiguous; `""`: none).
+    public var embedding: String?
 
     /// Import options; every `nil` means: detect or use the default.
-    public init(from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil, lastStepOnly: Bool = false) {
+    public init(
+        from: SourceFormat? = nil, config: URL? = nil, module: String? = nil, head: String? = nil, lastStepOnly: Bool = false,
+        finalStatesOnly: Bool = false
+    ) {
         self.from = from
         self.config = config
         self.module = module
         self.head = head
         self.lastStepOnly = lastStepOnly
+        self.finalStatesOnly = finalStatesOnly
+    }
+
+    /// The PyTorch importer options these describe.
+    var pytorch: PyTorchImportOptions {
+        var options = PyTorchImportOptions(
+            module: module, head: head, returnSequences: !(lastStepOnly || finalStatesOnly),
+            finalOutput: finalStatesOnly ? .finalState : .lastStep, nonlinearity: nonlinearity)
+        options.embedding = embedding
+        return options
     }
 }
 
@@ -79,6 +106,7 @@ public enum ModelSource {
             return .keras
         }
         if PyTorchImporter.looksLikeSafetensors(prefix) { return .safetensors }
+        if ONNXImporter.looksLikeONNX(prefix) { return .onnx }
         if KerasImporter.hasZipSignature(prefix) {
             if PyTorchImporter.canRead(url) { return .pytorch }
             if KerasImporter.sourceKind(of: url) == .archive { return .keras }
@@ -97,7 +125,7 @@ public enum ModelSource {
         if KerasImporter.sourceKind(of: url) != nil { return .keras }
         throw ImportError(
             .unrecognizedSource,
-            "not a Keras (.h5, .keras), PyTorch (.pt, .pth), safetensors or lstmconv file; first bytes: \(prefix.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " "))",
+            "not a Keras (.h5, .keras), PyTorch (.pt, .pth), safetensors, ONNX or lstmconv file; first bytes: \(prefix.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " "))",
             file: url.path)
     }
 
@@ -116,14 +144,17 @@ public enum ModelSource {
             case .keras: format = .keras
             case .pytorch: format = .pytorch
             case .safetensors: format = .safetensors
+            case .onnx: format = .onnx
             }
         }
         switch format {
         case .keras:
             return try KerasImporter.importFile(at: url, options: KerasImportOptions(config: options.config))
+        case .onnx:
+            return try ONNXImporter.importFile(at: url)
         case .pytorch, .safetensors:
             return try PyTorchImporter.importFile(
-                at: url, options: PyTorchImportOptions(module: options.module, head: options.head, returnSequences: !options.lastStepOnly))
+                at: url, options: options.pytorch)
         }
     }
 

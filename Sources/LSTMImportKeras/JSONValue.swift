@@ -61,6 +61,11 @@ enum JSONValue: Sendable, Equatable, Decodable {
 
     var isNull: Bool { self == .null }
 
+    var double: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
     /// An integer value, if this is a number with no fractional part.
     var int: Int? {
         if case .number(let value) = self, value.rounded() == value, abs(value) < 1e15 { return Int(value) }

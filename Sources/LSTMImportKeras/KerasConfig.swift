@@ -8,6 +8,9 @@ struct KerasLayerConfig: Sendable {
     var name: String
     /// The layer's `config` object.
     var config: JSONValue
+    /// Which of the layer's outputs the next layer of the chain reads (Functional `return_state`: 0 the output,
+    /// 1 the final `h`, 2 `c`, …). 0 for Sequential models.
+    var consumedOutput = 0
 
     /// `'name' (Class)`, for messages.
     var label: String { "'\(name)' (\(className))" }
@@ -73,6 +76,7 @@ struct KerasModelConfig: Sendable {
     static func chain(of body: JSONValue, _ list: [JSONValue]) throws(ImportError) -> [KerasLayerConfig] {
         var layers: [KerasLayerConfig] = []
         var inbound: [String: [[String]]] = [:]
+        var tensorIndex: [String: Int] = [:]
         for (index, entry) in list.enumerated() {
             let layer = try layer(entry, index: index)
             layers.append(layer)
@@ -82,6 +86,9 @@ struct KerasModelConfig: Sendable {
                 collectReferences(node, into: &names)
                 return names
             }
+            var indices: [Int] = []
+            for node in nodes { collectTensorIndices(node, into: &indices) }
+            tensorIndex[layer.name] = indices.first ?? 0
         }
         // A merge layer is the place a graph stops being a chain: say so, naming it and its inputs.
         for layer in layers where mergeClasses.contains(layer.className) {
@@ -94,6 +101,15 @@ struct KerasModelConfig: Sendable {
         // Otherwise an unsupported layer is the more useful message when it is also what breaks the chain.
         for layer in layers { try KerasLayerKind.check(layer) }
 
+        // A recurrent layer fed more than its input is started from other layers' states (encoder–decoder).
+        for layer in layers where (inbound[layer.name] ?? []).contains(where: { $0.count > 1 }) {
+            if case .recurrent? = try? KerasLayerKind.classify(layer) {} else if case .bidirectional? = try? KerasLayerKind.classify(layer) {} else { continue }
+            let sources = (inbound[layer.name] ?? []).flatMap { $0 }
+            throw ImportError(
+                .unsupportedTopology,
+                "layer \(layer.label) is called with initial_state from \(sources.dropFirst().joined(separator: ", ")) (encoder–decoder wiring): the model is not a single chain",
+                location: layer.name)
+        }
         var inputs: [String] = []
         var outputs: [String] = []
         if let value = body["input_layers"] { collectReferences(value, into: &inputs) }
@@ -149,6 +165,8 @@ struct KerasModelConfig: Sendable {
             guard !ordered.contains(where: { $0.name == layer.name }) else {
                 throw ImportError(.unsupportedTopology, "the layer graph has a cycle at '\(layer.name)'", location: layer.name)
             }
+            // The output of `current` this layer reads (return_state layers have several).
+            ordered[ordered.count - 1].consumedOutput = tensorIndex[layer.name] ?? 0
             ordered.append(layer)
             current = layer.name
         }
@@ -160,6 +178,26 @@ struct KerasModelConfig: Sendable {
                 location: extra.first)
         }
         return ordered
+    }
+
+    /// Collects the tensor indices (which output of the inbound layer) a Functional node refers to.
+    static func collectTensorIndices(_ value: JSONValue, into indices: inout [Int]) {
+        switch value {
+        case .object(let object):
+            if let history = object["keras_history"]?.array, history.count >= 3, let index = history[2].int {
+                indices.append(index)
+                return
+            }
+            for key in object.keys.sorted() { collectTensorIndices(object[key] ?? .null, into: &indices) }
+        case .array(let items):
+            if (3...4).contains(items.count), items[0].string != nil, items[1].int != nil, let index = items[2].int {
+                indices.append(index)
+                return
+            }
+            for item in items { collectTensorIndices(item, into: &indices) }
+        default:
+            return
+        }
     }
 
     /// Collects the layer names a Functional node refers to: Keras 3 `keras_history: [name, node, tensor]`

@@ -228,7 +228,7 @@ public enum KerasImporter {
         let framework = generation == .keras3 ? "keras" : KerasGeneration.framework(version: version)
         var layout = builder.layoutIDs.joined(separator: "+")
         layout += " (\(store.formatLabel), backend \(backend ?? "not recorded"))"
-        let model = Model(
+        var model = Model(
             layers: builder.layers,
             provenance: Provenance(
                 sourceFramework: framework, sourceFrameworkVersion: versionText, sourceLayout: layout, sourceSHA256: digest))
@@ -239,6 +239,11 @@ public enum KerasImporter {
         }
         var notes = builder.notes
         if versionText.isEmpty { notes.append("the file states no keras_version") }
+        if !builder.halfPrecisionLayers.isEmpty {
+            model.provenance.sourceComputeDType = "float16"
+            notes.append(
+                "Keras computes \(builder.halfPrecisionLayers.joined(separator: ", ")) in float16 (dtype policy); lstmconv runs float32 (fast) or float64 (reference), so outputs differ from Keras' by float16 rounding: validate with --atol 1e-2")
+        }
         return ImportResult(
             model: model, layerSummaries: builder.summaries, tensorMap: ImportResult.tensorMap(of: model),
             ignoredKeys: store.unusedDatasets(consumed: builder.consumed), notes: notes)

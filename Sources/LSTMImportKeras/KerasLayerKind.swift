@@ -35,15 +35,23 @@ enum KerasCellClass: String, Sendable {
     case gru = "GRU"
     case cudnnLSTM = "CuDNNLSTM"
     case cudnnGRU = "CuDNNGRU"
+    case simpleRNN = "SimpleRNN"
 
     var cell: CellKind {
         switch self {
         case .lstm, .cudnnLSTM: .lstm
         case .gru, .cudnnGRU: .gru
+        case .simpleRNN: .rnn
         }
     }
 
-    var gateCount: Int { cell == .lstm ? 4 : 3 }
+    var gateCount: Int {
+        switch cell {
+        case .lstm: 4
+        case .gru: 3
+        case .rnn: 1
+        }
+    }
 }
 
 /// How the importer treats each Keras layer class.
@@ -55,6 +63,10 @@ enum KerasLayerKind: Sendable {
     case activation
     case embedding
     case dense
+    /// `TimeDistributed(Dense)`: a dense head applied at every step.
+    case timeDistributed
+    /// `Masking(mask_value)` in front of the first recurrent layer.
+    case masking
     case recurrent(KerasCellClass)
     /// `RNN` wrapping a single `LSTMCell` / `GRUCell`.
     case rnnWrapper(KerasCellClass)
@@ -72,16 +84,25 @@ enum KerasLayerKind: Sendable {
         case "Activation": return .activation
         case "Embedding": return .embedding
         case "Dense": return .dense
+        case "Masking": return .masking
+        case "TimeDistributed":
+            let inner = layer.config["layer"]?["class_name"]?.string ?? "?"
+            guard inner == "Dense" else {
+                throw ImportError(
+                    .unsupportedLayer, "layer \(layer.label) wraps `\(inner)`; only TimeDistributed(Dense) is supported", location: layer.name)
+            }
+            return .timeDistributed
         case "Bidirectional": return .bidirectional
         case "RNN":
             let cellClass = layer.config["cell"]?["class_name"]?.string ?? "?"
             switch cellClass {
             case "LSTMCell": return .rnnWrapper(.lstm)
             case "GRUCell": return .rnnWrapper(.gru)
+            case "SimpleRNNCell": return .rnnWrapper(.simpleRNN)
             default:
                 throw ImportError(
                     .unsupportedLayer,
-                    "layer \(layer.label) wraps the cell class `\(cellClass)`; only a single LSTMCell or GRUCell is supported",
+                    "layer \(layer.label) wraps the cell class `\(cellClass)`; only a single LSTMCell, GRUCell or SimpleRNNCell is supported",
                     location: layer.name)
             }
         default:
@@ -89,7 +110,7 @@ enum KerasLayerKind: Sendable {
             if passThroughClasses.contains(layer.className) { return .passThrough }
             throw ImportError(
                 .unsupportedLayer,
-                "layer \(layer.label) cannot be expressed: lstmconv reads InputLayer, Embedding, LSTM, GRU, CuDNNLSTM, CuDNNGRU, RNN(LSTMCell|GRUCell), Bidirectional, Dense, Activation and inference no-ops (Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization)",
+                "layer \(layer.label) cannot be expressed: lstmconv reads InputLayer, Masking, Embedding, LSTM, GRU, SimpleRNN, CuDNNLSTM, CuDNNGRU, RNN(LSTMCell|GRUCell|SimpleRNNCell), Bidirectional, Dense, TimeDistributed(Dense), Activation and inference no-ops (Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization)",
                 location: layer.name)
         }
     }
@@ -122,6 +143,12 @@ struct KerasRecurrentOptions: Sendable {
     var resetAfter: Bool?
     var returnSequences: Bool
     var goBackwards: Bool
+    /// `time_major=True` (tf-keras).
+    var timeMajor: Bool
+    /// `stateful=True`.
+    var stateful: Bool
+    /// The dtype policy the layer computes in, when it is not float32 (`float16`, `mixed_float16`, …).
+    var computePolicy: String?
 
     /// Reads the options of `LSTM`, `GRU`, `CuDNNLSTM`, `CuDNNGRU` or `RNN(cell)`.
     init(_ layer: KerasLayerConfig, cellClass: KerasCellClass, wrapped: Bool, generation: KerasGeneration) throws(ImportError) {
@@ -135,18 +162,31 @@ struct KerasRecurrentOptions: Sendable {
                 location: layer.name)
         }
         self.units = units
-        for (key, refusal) in [("stateful", "stateful RNNs carry state between batches"), ("return_state", "return_state adds outputs (not a single chain)"), ("time_major", "time-major inputs are not supported")] {
-            if config[key]?.bool == true {
+        // return_state: the chain reads one of the outputs (KerasModelConfig.chain checked which); a Dense on `h` is
+        // the layer without return_sequences.
+        if config["return_state"]?.bool == true {
+            switch layer.consumedOutput {
+            case 0: break
+            case 1: break
+            default:
                 throw ImportError(
-                    key == "return_state" ? .unsupportedTopology : .unsupportedLayer,
-                    "layer \(layer.label) has \(key)=True: \(refusal)", location: layer.name)
+                    .unsupportedTopology,
+                    "layer \(layer.label) has return_state=True and the next layer reads its output \(layer.consumedOutput) (a cell state or a backward state); only the output or the final h can continue the chain",
+                    location: layer.name)
             }
         }
+        timeMajor = config["time_major"]?.bool ?? false
+        stateful = config["stateful"]?.bool ?? false
+        computePolicy = KerasDTypePolicy.name(of: config)
         switch cellClass {
         case .cudnnLSTM, .cudnnGRU:
             activation = .tanh
             recurrentActivation = .sigmoid
             useBias = true
+        case .simpleRNN:
+            activation = try KerasActivation.parse(cellConfig["activation"], default: "tanh", layer: layer, key: "activation", generation: generation)
+            recurrentActivation = .sigmoid  // no gates: unused
+            useBias = cellConfig["use_bias"]?.bool ?? true
         case .lstm, .gru:
             activation = try KerasActivation.parse(cellConfig["activation"], default: "tanh", layer: layer, key: "activation", generation: generation)
             recurrentActivation = try KerasActivation.parse(
@@ -161,6 +201,7 @@ struct KerasRecurrentOptions: Sendable {
         }
         resetAfter = cellClass == .gru ? cellConfig["reset_after"]?.bool : (cellClass == .cudnnGRU ? true : nil)
         returnSequences = config["return_sequences"]?.bool ?? false
+        if config["return_state"]?.bool == true, layer.consumedOutput == 1 { returnSequences = false }
         goBackwards = config["go_backwards"]?.bool ?? false
     }
 }
@@ -222,4 +263,18 @@ enum KerasBidirectional {
         let backwardLayer = try backward.map { value throws(ImportError) in try KerasModelConfig.layer(value, index: 1) } ?? forwardLayer
         return [forwardLayer, backwardLayer]
     }
+}
+
+/// A layer's Keras dtype policy (`dtype`: a name, or a `DTypePolicy`/`Policy` object).
+enum KerasDTypePolicy {
+    /// The policy name when it computes in something other than float32, else `nil`.
+    static func name(of config: JSONValue) -> String? {
+        let value = config["dtype"]
+        let name = value?.string ?? value?["config"]?["name"]?.string
+        guard let name, name != "float32" else { return nil }
+        return name
+    }
+
+    /// Whether the policy computes in float16 or bfloat16 (`float16`, `mixed_float16`, `bfloat16`, `mixed_bfloat16`).
+    static func computesInHalf(_ name: String) -> Bool { name.hasSuffix("float16") }
 }

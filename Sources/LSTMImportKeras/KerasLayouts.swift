@@ -77,8 +77,21 @@ package enum KerasLayouts {
             "`bias[0:3H]` input biases, `bias[3H:6H]` recurrent biases; reset is applied after the recurrent product (`reset = after`, two biases). tanh and sigmoid.",
         ])
 
+    /// Keras `SimpleRNN` (also `RNN(SimpleRNNCell)`).
+    package static let simpleRNN = FusedLayout(
+        id: "keras.simple_rnn", title: "Keras SimpleRNN", cell: .rnn,
+        gates: [("h", .s)],
+        tensors: [
+            SourceTensor("kernel", shape: "[I, H]", part: .inputColumns, fusedAxis: 1, transform: .transpose),
+            SourceTensor("recurrent_kernel", shape: "[H, H]", part: .recurrentColumns, fusedAxis: 1, transform: .transpose),
+            SourceTensor("bias", shape: "[H]", part: .bias, fusedAxis: 0),
+        ],
+        notes: [
+            "Keras: `h_t = activation(x·kernel + h_{t-1}·recurrent_kernel + bias)`; the document's `W_s = [recurrent_kernel.T | kernel.T]`, `b_s = bias` (`bias = single`). `activation` (default tanh) is copied from the config.",
+        ])
+
     /// Every Keras table, in spec order.
-    package static let all: [FusedLayout] = [lstm, gruResetAfter, gruResetBefore, cudnnLSTM, cudnnGRU]
+    package static let all: [FusedLayout] = [lstm, gruResetAfter, gruResetBefore, cudnnLSTM, cudnnGRU, simpleRNN]
 
     /// The Keras section of `spec/mappings.md`, rendered from ``all``.
     package static var markdown: String {

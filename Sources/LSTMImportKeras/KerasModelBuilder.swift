@@ -15,6 +15,12 @@ struct KerasModelBuilder {
     private(set) var notes: [String] = []
     /// Every dataset path a document tensor was cut from.
     private(set) var consumed: Set<String> = []
+    /// `Masking(mask_value)` seen, waiting for the first recurrent layer.
+    private var pendingMask: (value: Double, layer: KerasLayerConfig)?
+    /// Whether the sequence flowing at this point carries a Keras mask.
+    private var masked = false
+    /// Layers whose Keras dtype policy computes in float16/bfloat16 (`name (policy)`).
+    private(set) var halfPrecisionLayers: [String] = []
 
     init(config: KerasModelConfig, store: any KerasWeightStore, generation: KerasGeneration) {
         self.config = config
@@ -38,9 +44,34 @@ struct KerasModelBuilder {
                         location: layer.name)
                 }
             }
+            if let pending = pendingMask {
+                switch kind {
+                case .recurrent, .rnnWrapper, .bidirectional, .passThrough, .input: break
+                default:
+                    throw ImportError(
+                        .unsupportedTopology,
+                        "layer \(pending.layer.label) masks the input of \(layer.label); lstmconv supports Masking only directly before the first recurrent layer",
+                        location: pending.layer.name)
+                }
+            }
             switch kind {
             case .input:
                 continue
+            case .masking:
+                guard layers.isEmpty, pendingMask == nil else {
+                    throw ImportError(
+                        .unsupportedTopology, "layer \(layer.label) is not at the start of the model; Masking must come first", location: layer.name)
+                }
+                let value = layer.config["mask_value"]?.double ?? 0
+                guard value.isFinite else {
+                    throw ImportError(.unsupportedLayer, "layer \(layer.label) has a non-finite mask_value", location: layer.name)
+                }
+                pendingMask = (value, layer)
+            case .timeDistributed:
+                guard let inner = layer.config["layer"], let innerConfig = inner["config"], innerConfig.object != nil else {
+                    throw ImportError(.missingConfig, "layer \(layer.label) has no wrapped `layer` config", location: layer.name)
+                }
+                try addDense(KerasLayerConfig(className: "Dense", name: layer.name, config: innerConfig), weightsOf: layer, kind: .timeDistributed)
             case .passThrough:
                 notes.append("layer \(layer.label) is the identity at inference and was skipped")
             case .activation:
@@ -77,7 +108,7 @@ struct KerasModelBuilder {
         guard layers.contains(where: { if case .recurrent = $0 { true } else { false } }) else {
             throw ImportError(
                 .noRecurrentWeights,
-                "the model has no LSTM or GRU layer (layers: \(config.layers.map(\.label).joined(separator: ", ")))")
+                "the model has no LSTM, GRU or SimpleRNN layer (layers: \(config.layers.map(\.label).joined(separator: ", ")))")
         }
     }
 
@@ -105,12 +136,6 @@ struct KerasModelBuilder {
         guard layers.isEmpty else {
             throw ImportError(.unsupportedTopology, "layer \(layer.label) is not the first layer; an Embedding must start the chain", location: layer.name)
         }
-        if layer.config["mask_zero"]?.bool == true {
-            throw ImportError(
-                .unsupportedLayer,
-                "layer \(layer.label) has mask_zero=True: masking changes which steps the recurrent layers see, which lstmconv cannot express",
-                location: layer.name)
-        }
         let weights = try store.weights(of: layer, kind: .embedding)[""] ?? [:]
         let table = try required("embeddings", in: weights, layer: layer)
         let shape = table.tensor.shape
@@ -125,11 +150,22 @@ struct KerasModelBuilder {
         }
         consumed.insert(table.sourceName)
         let parameters = ParameterSet(tensors: [.W_e: table.tensor], sources: [.W_e: table.sourceName])
-        layers.append(.embedding(EmbeddingLayer(vocabularySize: shape[0], embeddingSize: shape[1], parameters: parameters)))
-        summaries.append("embedding (keras Embedding \"\(layer.name)\"): vocabulary \(shape[0]), size \(shape[1]) → W_e")
+        let maskZero = layer.config["mask_zero"]?.bool == true
+        layers.append(.embedding(EmbeddingLayer(vocabularySize: shape[0], embeddingSize: shape[1], parameters: parameters, maskZero: maskZero)))
+        masked = maskZero
+        summaries.append(
+            "embedding (keras Embedding \"\(layer.name)\"): vocabulary \(shape[0]), size \(shape[1]) → W_e"
+                + (maskZero ? "; mask_zero: token 0 is padding, its steps are masked" : ""))
     }
 
-    private mutating func addDense(_ layer: KerasLayerConfig) throws(ImportError) {
+    private mutating func addDense(
+        _ layer: KerasLayerConfig, weightsOf owner: KerasLayerConfig? = nil, kind: KerasLayerKind = .dense
+    ) throws(ImportError) {
+        if let policy = KerasDTypePolicy.name(of: layer.config) ?? owner.flatMap({ KerasDTypePolicy.name(of: $0.config) }),
+            KerasDTypePolicy.computesInHalf(policy)
+        {
+            halfPrecisionLayers.append("\(layer.name) (\(policy))")
+        }
         for key in ["lora_rank", "quantization_config"] {
             if let value = layer.config[key], !value.isNull {
                 throw ImportError(.unsupportedLayer, "layer \(layer.label) has \(key)=\(value.brief), which lstmconv cannot express", location: layer.name)
@@ -137,7 +173,7 @@ struct KerasModelBuilder {
         }
         let activation = try KerasActivation.parse(layer.config["activation"], default: "linear", layer: layer, key: "activation", generation: generation)
         let useBias = layer.config["use_bias"]?.bool ?? true
-        let weights = try store.weights(of: layer, kind: .dense)[""] ?? [:]
+        let weights = try store.weights(of: owner ?? layer, kind: kind)[""] ?? [:]
         let kernel = try required("kernel", in: weights, layer: layer)
         let shape = kernel.tensor.shape
         let units = layer.config["units"]?.int
@@ -166,12 +202,23 @@ struct KerasModelBuilder {
         }
         try rejectUnknown(weights, known: ["kernel", "bias"], layer: layer)
         layers.append(.dense(DenseLayer(inputSize: shape[0], units: shape[1], activation: activation, useBias: useBias, parameters: parameters)))
-        summaries.append("dense (keras Dense \"\(layer.name)\"): \(shape[0]) → \(shape[1]), \(activation) → W_d\(useBias ? ", b_d" : "")")
+        let className = owner == nil ? "Dense" : "TimeDistributed(Dense)"
+        summaries.append(
+            "dense (keras \(className) \"\(layer.name)\"): \(shape[0]) → \(shape[1]), \(activation) → W_d\(useBias ? ", b_d" : "")"
+                + (masked ? "; applied at every step, masked steps included (as Keras does)" : ""))
     }
 
     /// Adds an LSTM / GRU layer; `inner` is `[layer]`, or the forward and backward sublayers of a Bidirectional.
     private mutating func addRecurrent(_ layer: KerasLayerConfig, inner: [KerasLayerConfig], cell: KerasCellClass, wrapped: Bool) throws(ImportError) {
         let isBidirectional = inner.count == 2
+        if isBidirectional, layer.consumedOutput != 0 {
+            // Bidirectional(return_state=True) returns [o, h_forward, c_forward, h_backward, c_backward]: one
+            // direction's state is not the layer's output.
+            throw ImportError(
+                .unsupportedTopology,
+                "Bidirectional layer \(layer.label) has return_state=True and the next layer reads one direction's state (output \(layer.consumedOutput)); only its merged output can continue the chain",
+                location: layer.name)
+        }
         let options = try inner.map { sublayer throws(ImportError) in
             try KerasRecurrentOptions(sublayer, cellClass: cell, wrapped: wrapped, generation: generation)
         }
@@ -221,13 +268,51 @@ struct KerasModelBuilder {
         }
         if !layoutIDs.contains(layout.id) { layoutIDs.append(layout.id) }
         let twoBiases = layout.tensors.contains { [.biasRows, .biasThenSecondBias, .secondBias].contains($0.part) }
-        let recurrent = RecurrentLayer(
+        var recurrent = RecurrentLayer(
             cell: cell.cell, inputSize: inputSize, hiddenSize: primary.units, directions: directions, mergeMode: mergeMode,
             returnSequences: primary.returnSequences, goBackwards: primary.goBackwards,
             activation: primary.activation, recurrentActivation: primary.recurrentActivation, useGate: .standard,
             peepholes: .none, bias: twoBiases ? .double : .single,
             resetMode: cell.cell == .gru ? (layout.id == KerasLayouts.gruResetBefore.id ? .before : .after) : nil)
+        if let pending = pendingMask {
+            recurrent.maskValue = pending.value
+            pendingMask = nil
+            masked = true
+        }
+        if masked {
+            // Keras: a plain layer emits its carried output at masked steps; Bidirectional with return_sequences
+            // emits zeros (zero_output_for_mask).
+            recurrent.maskedOutput = isBidirectional && primary.returnSequences ? .zero : .previous
+        }
+        if primary.timeMajor {
+            guard layers.isEmpty else {
+                throw ImportError(
+                    .unsupportedLayer,
+                    "layer \(layer.label) has time_major=True but is not the first layer; only a time-major first layer (the model's input layout) is supported",
+                    location: layer.name)
+            }
+            recurrent.timeMajor = true
+        } else if case .recurrent(let first)? = layers.first, first.timeMajor {
+            throw ImportError(
+                .unsupportedLayer,
+                "layer \(layer.label) is batch-major after a time_major=True layer; mixed layouts are not supported", location: layer.name)
+        }
+        recurrent.stateful = primary.stateful
+        if primary.stateful {
+            notes.append(
+                "layer \(layer.label) is stateful: Keras carries its final states into the next batch; `lstmconv run` starts from zeros (or --initial-states) and writes the final states with --states, for the caller to carry")
+        }
+        if let policy = primary.computePolicy, KerasDTypePolicy.computesInHalf(policy) {
+            halfPrecisionLayers.append("\(layer.name) (\(policy))")
+        }
+        let readsFinalH = layer.config["return_state"]?.bool == true && layer.consumedOutput == 1
         layers.append(.recurrent(recurrent))
+        if layer.config["return_state"]?.bool == true {
+            notes.append(
+                "layer \(layer.label) has return_state=True; the next layer reads its \(readsFinalH ? "final h (imported as the layer without return_sequences)" : "output"): a chain")
+        }
+        let layerMasked = masked
+        if !recurrent.returnSequences { masked = false }
         let letters = layout.gates.map(\.letter).joined(separator: ",")
         let roles = layout.gates.map(\.gate.weight.rawValue).joined(separator: ",")
         var flags: [String] = []
@@ -237,6 +322,10 @@ struct KerasModelBuilder {
         if recurrent.activation != .tanh { flags.append("activation \(recurrent.activation)") }
         if recurrent.recurrentActivation != .sigmoid { flags.append("recurrent_activation \(recurrent.recurrentActivation)") }
         if !primary.useBias { flags.append("use_bias=False (zero biases)") }
+        if let value = recurrent.maskValue { flags.append("input masked where every feature is \(value) (Masking)") }
+        if layerMasked { flags.append("masked steps keep the state and emit \(recurrent.maskedOutput == .zero ? "zeros" : "the previous output")") }
+        if recurrent.timeMajor { flags.append("time_major: input [T, B, F]") }
+        if recurrent.stateful { flags.append("stateful") }
         summaries.append(
             "\(cell.cell.rawValue) (keras \(layer.className) \"\(layer.name)\", \(layout.id)): I=\(inputSize) H=\(primary.units), gates \(letters) → \(roles)"
                 + (flags.isEmpty ? "" : "; " + flags.joined(separator: ", ")))
@@ -253,7 +342,7 @@ struct KerasModelBuilder {
         let recurrentKernel = try required("recurrent_kernel", in: found, layer: layer, part: part)
         try rejectUnknown(found, known: ["kernel", "recurrent_kernel", "bias"], layer: layer)
         let kernelShape = kernel.tensor.shape
-        let gateName = gates == 4 ? "4H" : "3H"
+        let gateName = gates == 1 ? "H" : "\(gates)H"
         guard kernelShape.count == 2, kernelShape[1] == gates * h else {
             throw ImportError(
                 .shapeMismatch, "\(what): kernel must be [I, \(gateName) = \(gates * h)], found \(kernelShape)", location: kernel.sourceName)
@@ -308,6 +397,7 @@ struct KerasModelBuilder {
         case .lstm: (layout, expected) = (KerasLayouts.lstm, [4 * h])
         case .cudnnLSTM: (layout, expected) = (KerasLayouts.cudnnLSTM, [8 * h])
         case .cudnnGRU: (layout, expected) = (KerasLayouts.cudnnGRU, [6 * h])
+        case .simpleRNN: (layout, expected) = (KerasLayouts.simpleRNN, [h])
         case .gru:
             let after = biasShape == [2, 3 * h]
             let before = biasShape == [3 * h]

@@ -200,6 +200,9 @@ struct KerasVarsStore: KerasWeightStore {
             return ["": try vars(base, ["embeddings"])]
         case .dense:
             return ["": try vars(base, useBias ? ["kernel", "bias"] : ["kernel"])]
+        case .timeDistributed:
+            let innerBias = layer.config["layer"]?["config"]?["use_bias"]?.bool ?? true
+            return ["": try vars("\(base)/layer", innerBias ? ["kernel", "bias"] : ["kernel"])]
         case .recurrent(let cell) where cell == .cudnnLSTM || cell == .cudnnGRU:
             return ["": try vars(base, recurrent)]
         case .recurrent, .rnnWrapper:
@@ -212,7 +215,7 @@ struct KerasVarsStore: KerasWeightStore {
                 result[part] = try vars("\(base)/\(group)/cell", subBias ? recurrent : ["kernel", "recurrent_kernel"])
             }
             return result
-        case .input, .passThrough, .activation:
+        case .input, .passThrough, .activation, .masking:
             return [:]
         }
     }

@@ -437,8 +437,13 @@ struct Unpickler {
         case UInt8(ascii: "L"):  // LONG (text)
             var text = try line()
             if text.hasSuffix("L") { text.removeLast() }
-            guard let value = Int(text) else { throw malformed("LONG argument \"\(text)\" is not a 64-bit integer", at: opcodeOffset) }
-            push(.int(value))
+            if let value = Int(text) {
+                push(.int(value))
+            } else if let wide = Self.wideDecimal(text) {
+                push(.bigInt(wide))  // protocol 0/1 legacy torch.save magic number, for one
+            } else {
+                throw malformed("LONG argument \"\(text.prefix(40))\" is not an integer of at most 64 digits", at: opcodeOffset)
+            }
         case UInt8(ascii: "G"):  // BINFLOAT (big-endian)
             push(.float(Double(bitPattern: try bytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })))
         case UInt8(ascii: "F"):  // FLOAT (text)
@@ -575,6 +580,28 @@ struct Unpickler {
             throw malformed("opcode \(name) is not used by a state_dict and is not supported", at: opcodeOffset)
         }
         return nil
+    }
+
+    /// A non-negative decimal of at most 64 digits as little-endian two's-complement bytes (a text `LONG` wider
+    /// than `Int`), or `nil`.
+    static func wideDecimal(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard !digits.isEmpty, digits.count <= 64, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        var bytes: [UInt8] = [0]
+        for digit in digits {
+            var carry = UInt32(digit - 0x30)
+            for index in bytes.indices {
+                let value = UInt32(bytes[index]) * 10 + carry
+                bytes[index] = UInt8(value & 0xff)
+                carry = value >> 8
+            }
+            while carry > 0 {
+                bytes.append(UInt8(carry & 0xff))
+                carry >>= 8
+            }
+        }
+        if let last = bytes.last, last & 0x80 != 0 { bytes.append(0) }  // keep it positive
+        return bytes
     }
 
     private func long(_ raw: Data) throws(ImportError) -> PickleValue {

@@ -12,14 +12,29 @@ public struct PyTorchImportOptions: Sendable {
     /// Whether the last recurrent layer returns the whole sequence `[B, T, D·R]` (PyTorch's `output`, the
     /// default) or only its final state `[B, D·R]` (`h_n` of the last layer, directions concatenated).
     public var returnSequences: Bool
+    /// Without `returnSequences`, what the last layer emits: `output[:, -1]` (`FinalOutput.lastStep`, the
+    /// default) or `h_n` (`FinalOutput.finalState`). They differ for a bidirectional module.
+    public var finalOutput: FinalOutput
+    /// The prefix of an `nn.Embedding` in front of the recurrent module (`<prefix>.weight [V, I]`). `nil`: found
+    /// automatically when exactly one bias-less `[V, I]` `.weight` key named like an embedding (`embed` in its
+    /// prefix) fits the module's input size; `""` turns the search off.
+    public var embedding: String?
+    /// `nn.RNN` only: its `nonlinearity` (`.tanh`, the default, or `.relu`), which a state_dict does not hold.
+    public var nonlinearity: Activation
     /// Size, depth and ratio caps for reading the file.
     public var limits: PyTorchReadLimits
 
     /// Options; every `nil` means: find it when unambiguous.
-    public init(module: String? = nil, head: String? = nil, returnSequences: Bool = true, limits: PyTorchReadLimits = PyTorchReadLimits()) {
+    public init(
+        module: String? = nil, head: String? = nil, returnSequences: Bool = true, finalOutput: FinalOutput = .lastStep,
+        nonlinearity: Activation = .tanh, limits: PyTorchReadLimits = PyTorchReadLimits()
+    ) {
+        self.nonlinearity = nonlinearity
+        self.embedding = nil
         self.module = module
         self.head = head
         self.returnSequences = returnSequences
+        self.finalOutput = finalOutput
         self.limits = limits
     }
 }
@@ -160,11 +175,23 @@ public enum PyTorchImporter {
         }
 
         let module = try RecurrentModule.infer(prefix: chosen.prefix, names: chosen.names, in: dict)
+        if module.cell != .rnn, options.nonlinearity != .tanh {
+            throw ImportError(
+                .unsupportedLayer, "--nonlinearity applies to nn.RNN only; `\(moduleLabel(module.prefix))` is an \(module.torchName)",
+                location: module.prefix)
+        }
         var layers: [Layer] = []
         var summaries: [String] = []
         var notes: [String] = []
         for index in 0..<module.layerCount {
-            let layer = try buildLayer(module, index: index, returnSequences: options.returnSequences || index + 1 < module.layerCount)
+            var layer = try buildLayer(module, index: index, returnSequences: options.returnSequences || index + 1 < module.layerCount)
+            if !layer.returnSequences { layer.finalOutput = options.finalOutput }
+            if module.cell == .rnn {
+                guard options.nonlinearity == .tanh || options.nonlinearity == .relu else {
+                    throw ImportError(.unsupportedLayer, "nn.RNN's nonlinearity is tanh or relu, not \(options.nonlinearity)")
+                }
+                layer.activation = options.nonlinearity
+            }
             layers.append(.recurrent(layer))
             var summary = "\(module.cell.rawValue) (pytorch \(module.torchName) \"\(moduleLabel(module.prefix))\""
             if module.layerCount > 1 { summary += ", layer \(index) of \(module.layerCount)" }
@@ -173,7 +200,9 @@ public enum PyTorchImporter {
             if let p = layer.projectionSize { summary += " P=\(p)" }
             let letters = module.layout.gates.map(\.letter).joined(separator: ",")
             let roles = module.layout.gates.map(\.gate.weight.rawValue).joined(separator: ",")
-            summary += ", gates \(letters) → \(roles), \(module.hasBias ? "two biases" : "no biases (stored as zeros)"), \(module.dtype.rawValue)"
+            summary += ", gates \(letters) → \(roles)"
+            if module.cell == .rnn { summary += ", nonlinearity \(layer.activation)" }
+            summary += ", \(module.hasBias ? "two biases" : "no biases (stored as zeros)"), \(module.dtype.rawValue)"
             summaries.append(summary)
         }
         if !module.hasBias {
@@ -184,6 +213,14 @@ public enum PyTorchImporter {
             notes.append("\(module.torchName) `\(moduleLabel(module.prefix))` is stored as a one-layer recurrent layer run over the sequence")
         }
         var used = Set(module.keys)
+
+        if let (embedding, key) = try findEmbedding(options.embedding, in: dict, inputSize: module.inputSize, excluding: used, head: options.head) {
+            layers.insert(.embedding(embedding), at: 0)
+            used.insert(key)
+            summaries.insert(
+                "embedding (pytorch nn.Embedding \"\(String(key.dropLast(".weight".count)))\"): vocabulary \(embedding.vocabularySize), size \(embedding.embeddingSize) → W_e; input is token ids [B, T]",
+                at: 0)
+        }
 
         if let head = options.head {
             let (dense, keys) = try buildHead(head, in: dict, inputSize: module.outputSize)
@@ -282,6 +319,51 @@ public enum PyTorchImporter {
             inputSize: inputSize, units: weight.shape[0], activation: .linear, useBias: parameters.tensors[.b_d] != nil,
             parameters: parameters)
         return (dense, keys)
+    }
+
+    /// The `nn.Embedding` feeding the module: the named prefix, or the single automatic candidate.
+    static func findEmbedding(
+        _ wanted: String?, in dict: StateDict, inputSize: Int, excluding used: Set<String>, head: String?
+    ) throws(ImportError) -> (EmbeddingLayer, String)? {
+        if wanted == "" { return nil }
+        let key: String
+        if let wanted {
+            key = wanted + ".weight"
+            guard dict[key] != nil else {
+                throw ImportError(.missingTensor, "the embedding `\(wanted)` needs `\(key)` [num_embeddings, embedding_dim]", location: key)
+            }
+        } else {
+            let candidates = dict.entries.compactMap { entry -> String? in
+                let (prefix, name) = splitKey(entry.key)
+                guard name == "weight", !used.contains(entry.key), prefix != head, prefix.lowercased().contains("embed"),
+                    dict[prefix + ".bias"] == nil, let shape = entry.value.shape, shape.count == 2, shape[1] == inputSize
+                else { return nil }
+                return entry.key
+            }
+            guard candidates.count == 1, let only = candidates.first else { return nil }
+            key = only
+        }
+        let tensor: Tensor
+        switch dict[key] {
+        case .tensor(let value)?: tensor = value
+        case .unsupported(let dtype, _)?:
+            throw ImportError(.unsupportedDType, "\(dtype) weights cannot be stored (f32, f16, bf16, f64 only)", location: key)
+        case .notATensor(let kind)?:
+            throw ImportError(.malformedSource, "`\(key)` is a \(kind), not a tensor", location: key)
+        case nil:
+            return nil
+        }
+        guard tensor.shape.count == 2, tensor.shape[0] >= 1 else {
+            throw ImportError(.shapeMismatch, "an nn.Embedding weight is [num_embeddings, embedding_dim], found \(tensor.shape)", location: key)
+        }
+        guard tensor.shape[1] == inputSize else {
+            throw ImportError(
+                .shapeMismatch, "the embedding emits \(tensor.shape[1]) features but the recurrent module reads \(inputSize)", location: key)
+        }
+        let layer = EmbeddingLayer(
+            vocabularySize: tensor.shape[0], embeddingSize: tensor.shape[1],
+            parameters: ParameterSet(tensors: [.W_e: tensor], sources: [.W_e: key]))
+        return (layer, key)
     }
 
     /// Prefixes whose `.weight` is a matrix reading `inputSize` features: likely heads, for a hint.

@@ -43,8 +43,24 @@ package enum PyTorchLayouts {
             "Layer `k > 0` reads `D·H` features; `_reverse` is the backward direction, merged by `concat`. `nn.GRUCell` becomes one one-direction layer.",
         ])
 
+    /// PyTorch `nn.RNN` (and `nn.RNNCell`), `nonlinearity` tanh or relu.
+    package static let rnn = FusedLayout(
+        id: "pytorch.rnn", title: "PyTorch nn.RNN", cell: .rnn,
+        gates: [("h", .s)],
+        tensors: [
+            SourceTensor("weight_ih_l{k}{_reverse}", shape: "[H, I]", part: .inputColumns, fusedAxis: 0),
+            SourceTensor("weight_hh_l{k}{_reverse}", shape: "[H, H]", part: .recurrentColumns, fusedAxis: 0),
+            SourceTensor("bias_ih_l{k}{_reverse}", shape: "[H]", part: .bias, fusedAxis: 0),
+            SourceTensor("bias_hh_l{k}{_reverse}", shape: "[H]", part: .secondBias, fusedAxis: 0),
+        ],
+        notes: [
+            "PyTorch: `h_t = act(W_ih·x + b_ih + W_hh·h_{t-1} + b_hh)`; the document's `W_s = [weight_hh | weight_ih]`, `b_s = bias_ih`, `bh_s = bias_hh` (`bias = double`).",
+            "`nonlinearity` (`tanh`, the default, or `relu`) is a constructor argument that a state_dict does not hold: it is the layer's `activation`, given by `--nonlinearity` (default tanh).",
+            "A module is an `nn.RNN` when `weight_ih` has `H` rows (one block) for `H` = the columns of `weight_hh`. Layer `k > 0` reads `D·H` features; `_reverse` is the backward direction, merged by `concat`.",
+        ])
+
     /// Every PyTorch table, in spec order.
-    package static let all: [FusedLayout] = [lstm, gru]
+    package static let all: [FusedLayout] = [lstm, gru, rnn]
 
     /// The PyTorch tables as Markdown (the generated part of `spec/mappings-pytorch.md`), plus the head rule.
     package static var markdown: String {
@@ -55,6 +71,13 @@ package enum PyTorchLayouts {
                 + "| `<prefix>.weight` | [out, in] | `W_d` [units, input_size] | copy |\n"
                 + "| `<prefix>.bias` (optional) | [out] | `b_d` | copy |\n\n"
                 + "- Activation `linear`; `in` must equal the recurrent module's output width `D·R`.")
+        sections.append(
+            "### PyTorch nn.Embedding (`--embedding PREFIX`)\n\n"
+                + "| source tensor | shape | document tensor | transform |\n|---|---|---|---|\n"
+                + "| `<prefix>.weight` | [num_embeddings, embedding_dim] | `W_e` [vocabulary_size, embedding_size] (layer 0) | copy |\n\n"
+                + "- `embedding_dim` must equal the recurrent module's input size `I`; the model then takes token ids `[B, T]`.\n"
+                + "- Without `--embedding` the importer takes the single bias-less `<prefix>.weight` `[V, I]` whose prefix contains `embed`, "
+                + "if there is exactly one; `--embedding \"\"` imports none (the key is then listed as ignored).")
         return sections.joined(separator: "\n\n")
     }
 }

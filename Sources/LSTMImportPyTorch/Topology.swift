@@ -71,7 +71,13 @@ struct RecurrentModule: Sendable {
     var recurrentSize: Int { projectionSize ?? hiddenSize }
     /// Features per time step the last layer emits.
     var outputSize: Int { directionCount * recurrentSize }
-    var layout: FusedLayout { cell == .lstm ? PyTorchLayouts.lstm : PyTorchLayouts.gru }
+    var layout: FusedLayout {
+        switch cell {
+        case .lstm: PyTorchLayouts.lstm
+        case .gru: PyTorchLayouts.gru
+        case .rnn: PyTorchLayouts.rnn
+        }
+    }
 
     func key(_ kind: RecurrentName.Kind, layer: Int, reverse: Bool) -> String {
         let name = RecurrentName.name(kind, layer: isCell ? nil : layer, reverse: reverse)
@@ -85,6 +91,8 @@ struct RecurrentModule: Sendable {
         case (.gru, false): "nn.GRU"
         case (.lstm, true): "nn.LSTMCell"
         case (.gru, true): "nn.GRUCell"
+        case (.rnn, false): "nn.RNN"
+        case (.rnn, true): "nn.RNNCell"
         }
     }
 
@@ -164,10 +172,12 @@ struct RecurrentModule: Sendable {
             (cell, hiddenSize) = (.lstm, recurrentSize)
         } else if gateRows == 3 * recurrentSize {
             (cell, hiddenSize) = (.gru, recurrentSize)
+        } else if gateRows == recurrentSize {
+            (cell, hiddenSize) = (.rnn, recurrentSize)
         } else {
             throw ImportError(
                 .shapeMismatch,
-                "\(gateRows) gate rows are neither 4H (LSTM) nor 3H (GRU) for H = \(recurrentSize) (the columns of `\(firstHH)`)",
+                "\(gateRows) gate rows are neither 4H (LSTM), 3H (GRU) nor H (RNN) for H = \(recurrentSize) (the columns of `\(firstHH)`)",
                 location: firstIH)
         }
         let realRecurrent = projectionSize ?? hiddenSize
@@ -194,7 +204,7 @@ struct RecurrentModule: Sendable {
                     guard value.shape == shape else {
                         throw ImportError(
                             .shapeMismatch,
-                            "expected \(formula) = \(shape) for an \(cell == .lstm ? "LSTM" : "GRU") with I=\(inputSize) H=\(hiddenSize)"
+                            "expected \(formula) = \(shape) for an \(cell.rawValue.uppercased()) with I=\(inputSize) H=\(hiddenSize)"
                                 + (projectionSize.map { " P=\($0)" } ?? "") + " D=\(directionCount), found \(value.shape)",
                             location: key)
                     }

@@ -18,7 +18,9 @@ public enum TorchArchive {
         FileSignature.sniff(prefix) == .zip
     }
 
-    /// Whether `prefix` starts like a legacy (< 1.6) `torch.save` stream.
+    /// Whether `prefix` starts like a legacy (non-zip) `torch.save` stream: its first pickle is the magic number
+    /// `0x1950a86a20f9469cfc6c`, written as `LONG1` after `PROTO 2/3` (or after `PROTO 4/5` and a `FRAME`), or as
+    /// a text `LONG` by protocols 0 and 1 (`torch.save(..., _use_new_zipfile_serialization=False, pickle_protocol=N)`).
     public static func looksLikeLegacy(_ prefix: Data) -> Bool {
         FileSignature.sniff(prefix) == .legacyTorch
     }

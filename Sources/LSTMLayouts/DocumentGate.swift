@@ -16,6 +16,8 @@ package enum DocumentGate: String, Sendable, CaseIterable {
     case r
     /// GRU candidate (framework n / h).
     case c
+    /// Plain RNN state update (Keras SimpleRNN, PyTorch nn.RNN).
+    case s
 
     /// The gate's weight matrix `W_g [H, R+I]`.
     package var weight: TensorRole {
@@ -27,6 +29,7 @@ package enum DocumentGate: String, Sendable, CaseIterable {
         case .z: .W_z
         case .r: .W_r
         case .c: .W_c
+        case .s: .W_s
         }
     }
 
@@ -40,6 +43,7 @@ package enum DocumentGate: String, Sendable, CaseIterable {
         case .z: .b_z
         case .r: .b_r
         case .c: .b_c
+        case .s: .b_s
         }
     }
 
@@ -53,6 +57,7 @@ package enum DocumentGate: String, Sendable, CaseIterable {
         case .z: .bh_z
         case .r: .bh_r
         case .c: .bh_c
+        case .s: .bh_s
         }
     }
 
@@ -76,6 +81,7 @@ package enum DocumentGate: String, Sendable, CaseIterable {
         case .z: "update (z_t)"
         case .r: "reset (r_t)"
         case .c: "candidate (c_t)"
+        case .s: "state (STM_t)"
         }
     }
 }

@@ -1,34 +1,9 @@
 import LSTMModel
 
-/// Layout tables of frameworks lstmconv documents but does not import yet (ONNX, TF1).
-/// Importable frameworks keep their table next to their reader (`LSTMImportPyTorch`, `LSTMImportKeras`).
+/// Layout tables of frameworks lstmconv documents but does not import yet (TF1).
+/// Importable frameworks keep their table next to their reader (`LSTMImportPyTorch`, `LSTMImportKeras`,
+/// `LSTMImportONNX`).
 package enum DocumentedLayouts {
-    /// ONNX `LSTM` (one direction's slice `[d]` of each input).
-    package static let onnxLSTM = FusedLayout(
-        id: "onnx.lstm", title: "ONNX LSTM", cell: .lstm,
-        gates: [("i", .i), ("o", .v), ("f", .f), ("c", .n)],
-        tensors: [
-            SourceTensor("W[d]", shape: "[4H, I]", part: .inputColumns, fusedAxis: 0),
-            SourceTensor("R[d]", shape: "[4H, H]", part: .recurrentColumns, fusedAxis: 0),
-            SourceTensor("B[d]", shape: "[8H]", part: .biasThenSecondBias, fusedAxis: 0),
-            SourceTensor("P[d]", shape: "[3H]", part: .peepholes, fusedAxis: 0, peepholeOrder: [.i, .v, .f]),
-        ],
-        notes: [
-            "Peepholes are diagonal; `P[d]` is ordered i, o, f (not the gate order).",
-            "ONNX `clip` is stored as `gate_clip` (pre-activation clip); there is no projection.",
-        ])
-
-    /// ONNX `GRU`.
-    package static let onnxGRU = FusedLayout(
-        id: "onnx.gru", title: "ONNX GRU", cell: .gru,
-        gates: [("z", .z), ("r", .r), ("h", .c)],
-        tensors: [
-            SourceTensor("W[d]", shape: "[3H, I]", part: .inputColumns, fusedAxis: 0),
-            SourceTensor("R[d]", shape: "[3H, H]", part: .recurrentColumns, fusedAxis: 0),
-            SourceTensor("B[d]", shape: "[6H]", part: .biasThenSecondBias, fusedAxis: 0),
-        ],
-        notes: ["`linear_before_reset=1` is `reset = after`; `0` (the default) is `reset = before`."])
-
     /// TensorFlow 1 `LSTMCell` / `BasicLSTMCell` / `LSTMBlockCell`.
     package static let tf1LSTM = FusedLayout(
         id: "tf1.lstm", title: "TensorFlow 1 LSTMCell", cell: .lstm,
@@ -47,5 +22,5 @@ package enum DocumentedLayouts {
         ])
 
     /// Every documented-only table, in spec order.
-    package static let all: [FusedLayout] = [onnxLSTM, onnxGRU, tf1LSTM]
+    package static let all: [FusedLayout] = [tf1LSTM]
 }

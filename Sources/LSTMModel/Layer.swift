@@ -70,9 +70,31 @@ public enum MergeMode: String, Sendable, CaseIterable {
     case concat, sum, mul, ave
 }
 
+/// What a recurrent layer that does not return sequences emits (`return_sequences = false`).
+///
+/// The two differ for a bidirectional layer: the backward direction's final state is its output at the first
+/// time step, while the last time step holds its output after reading only the last event.
+public enum FinalOutput: String, Sendable, CaseIterable {
+    /// Each direction's final state after reading the whole sequence, merged: Keras `return_sequences=False`,
+    /// PyTorch `h_n` of the last layer (`cat(h_n[-2], h_n[-1])` for a bidirectional one).
+    case finalState = "final_state"
+    /// The output sequence's last time step: PyTorch `output[:, -1]`.
+    case lastStep = "last_step"
+}
+
+/// What a recurrent layer emits at a masked (skipped) time step. The state is carried over unchanged either way.
+public enum MaskedOutput: String, Sendable, CaseIterable {
+    /// The carried state, i.e. the previous output (Keras `LSTM`/`GRU`/`SimpleRNN` with a mask).
+    case previous
+    /// Zeros (Keras `Bidirectional` with `return_sequences`, PyTorch `pad_packed_sequence`).
+    case zero
+}
+
 /// The recurrent cell kind.
 public enum CellKind: String, Sendable, CaseIterable {
     case lstm, gru
+    /// The notes' plain RNN (Keras `SimpleRNN`, PyTorch `nn.RNN`): `STM_t = activation(W_s[STM_{t-1}, E_t] + b_s)`.
+    case rnn
 }
 
 /// A direction of a recurrent layer. Index 0 is always forward, 1 backward.
@@ -125,13 +147,15 @@ public struct RecurrentLayer: Sendable, Equatable {
     public var mergeMode: MergeMode?
     /// Whether the layer returns every step `[B, T, ·]` or only the last `[B, ·]`.
     public var returnSequences: Bool
+    /// Without `returnSequences`: final states (`h_n`, Keras) or the last time step (`output[:, -1]`).
+    public var finalOutput: FinalOutput
     /// Keras `go_backwards`: read the input reversed and return outputs in that reversed order.
     public var goBackwards: Bool
     /// Candidate and output squashing (`N_t`, `U_t`; GRU candidate). Keras `activation`.
     public var activation: Activation
-    /// Gate activation (`i_t`, `f_t`, `V_t`; GRU `z`, `r`). Keras `recurrent_activation`.
+    /// Gate activation (`i_t`, `f_t`, `V_t`; GRU `z`, `r`). Keras `recurrent_activation`. Unused by an RNN layer.
     public var recurrentActivation: Activation
-    /// LSTM only; GRU layers are always `.standard`.
+    /// LSTM only; GRU and RNN layers are always `.standard`.
     public var useGate: UseGateVariant
     /// Whether and how LTM feeds the sigmoid gates (`P_i`, `P_f`, `P_v`).
     public var peepholes: PeepholeForm
@@ -147,6 +171,16 @@ public struct RecurrentLayer: Sendable, Equatable {
     public var projectionClip: Double?
     /// TF1 `forget_bias`: a constant added to the forget gate pre-activation at run time (not stored in `b_f`).
     public var forgetBias: Double
+    /// Keras `Masking(mask_value)` in front of this (first) layer: a time step whose features all equal this
+    /// value is masked (skipped). `nil`: no masking layer.
+    public var maskValue: Double?
+    /// What the layer emits at masked steps (when its input carries a mask).
+    public var maskedOutput: MaskedOutput = .previous
+    /// tf-keras `time_major=True` (first layer only): the model takes `[T, B, F]` and returns sequences `[T, B, ·]`.
+    public var timeMajor = false
+    /// Keras `stateful=True`: the source carries the final states into the next batch. Recorded for the caller;
+    /// each run still starts from the given (or zero) initial states, and `run --states` returns the final ones.
+    public var stateful = false
 
     /// A parameter set from tensors and, optionally, the source name each came from.
     public init(
@@ -155,8 +189,9 @@ public struct RecurrentLayer: Sendable, Equatable {
         goBackwards: Bool = false, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
         useGate: UseGateVariant = .standard, peepholes: PeepholeForm = .none, bias: BiasKind = .single,
         resetMode: ResetMode? = nil, cellClip: Double? = nil, gateClip: Double? = nil,
-        projectionClip: Double? = nil, forgetBias: Double = 0
+        projectionClip: Double? = nil, forgetBias: Double = 0, finalOutput: FinalOutput = .finalState
     ) {
+        self.finalOutput = finalOutput
         self.cell = cell
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
@@ -194,12 +229,15 @@ public struct EmbeddingLayer: Sendable, Equatable {
     public var embeddingSize: Int
     /// The layer's tensors, keyed by document name.
     public var parameters: ParameterSet
+    /// Keras `mask_zero=True`: token id 0 is padding, and its time steps are masked (skipped) downstream.
+    public var maskZero: Bool
 
-    /// An embedding layer with its `W_e` table.
-    public init(vocabularySize: Int, embeddingSize: Int, parameters: ParameterSet) {
+    /// An embedding layer with its `W_e` table (`maskZero`: Keras `mask_zero=True`).
+    public init(vocabularySize: Int, embeddingSize: Int, parameters: ParameterSet, maskZero: Bool = false) {
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
         self.parameters = parameters
+        self.maskZero = maskZero
     }
 }
 

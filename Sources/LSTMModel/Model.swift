@@ -11,6 +11,9 @@ public struct Provenance: Sendable, Equatable {
     public var sourceSHA256: String
     /// The converter that wrote the first document file, e.g. `lstmconv 0.1.0`.
     public var converter: String
+    /// The precision the source framework computes in when it is not float32 (`float16` for a Keras
+    /// `float16`/`mixed_float16` dtype policy), else empty. lstmconv always runs float32/float64.
+    public var sourceComputeDType: String = ""
 
     /// Provenance of a model; the defaults describe a model built in code.
     public init(
@@ -33,12 +36,34 @@ public enum FormatVersion {
     public static let major: UInt16 = 1
     /// Container minor: additions an older reader of the same major may ignore.
     public static let minor: UInt16 = 0
-    /// Version of the cell semantics (equations, tensor roles, attribute meanings).
+    /// Version of the cell semantics (equations, tensor roles, attribute meanings) of a model that uses none of
+    /// schema 2's additions; such a model is written as schema 1, byte for byte as before.
     public static let schemaVersion: Int64 = 1
+    /// The newest schema this reader understands. Schema 2 adds the `rnn` kind, `final_output`, the masking keys
+    /// (`mask_zero`, `mask_value`, `masked_output`), `time_major` and `stateful` (spec/README.md §1).
+    public static let latestSchemaVersion: Int64 = 2
     /// This converter's name and version, recorded in provenance: `lstmconv <VERSION>` (the repository's `VERSION` file).
     public static let converter = "lstmconv " + version
     /// The repository's `VERSION` file, compiled in by the `CLSTMBuildInfo` target.
     public static let version = String(cString: lstmconv_version_file()).split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
+}
+
+extension Model {
+    /// The schema a file of this model declares: 2 when it uses an addition of schema 2 that an older reader must
+    /// not ignore (it would compute something else), else 1.
+    public var schemaVersion: Int64 {
+        for layer in layers {
+            switch layer {
+            case .embedding(let embedding) where embedding.maskZero: return 2
+            case .recurrent(let r)
+            where r.cell == .rnn || (!r.returnSequences && r.finalOutput != .finalState) || r.maskValue != nil
+                || r.maskedOutput != .previous || r.timeMajor || r.stateful:
+                return 2
+            default: continue
+            }
+        }
+        return FormatVersion.schemaVersion
+    }
 }
 
 /// A recurrent model: an ordered chain of layers plus provenance.

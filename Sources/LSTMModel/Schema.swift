@@ -75,6 +75,8 @@ package enum RootKey {
     package static let sourceLayout = "provenance.source_layout"
     package static let sourceSHA256 = "provenance.source_sha256"
     package static let converter = "provenance.converter"
+    /// Optional: written only when the source computes in another precision than float32.
+    package static let sourceComputeDType = "provenance.source_compute_dtype"
 }
 
 extension Model {
@@ -84,7 +86,7 @@ extension Model {
             (RootKey.format, .string(FormatVersion.formatName)),
             (RootKey.formatMajor, .int(Int64(FormatVersion.major))),
             (RootKey.formatMinor, .int(Int64(FormatVersion.minor))),
-            (RootKey.schemaVersion, .int(FormatVersion.schemaVersion)),
+            (RootKey.schemaVersion, .int(schemaVersion)),
             (RootKey.layerCount, .int(Int64(layers.count))),
             (RootKey.sourceFramework, .string(provenance.sourceFramework)),
             (RootKey.sourceFrameworkVersion, .string(provenance.sourceFrameworkVersion)),
@@ -92,7 +94,11 @@ extension Model {
             (RootKey.sourceSHA256, .string(provenance.sourceSHA256)),
             (RootKey.converter, .string(provenance.converter)),
         ]
-        return SchemaAttributes(root: root, layers: layers.map(\.attributes))
+        var attributesRoot = root
+        if !provenance.sourceComputeDType.isEmpty {
+            attributesRoot.append((RootKey.sourceComputeDType, .string(provenance.sourceComputeDType)))
+        }
+        return SchemaAttributes(root: attributesRoot, layers: layers.map(\.attributes))
     }
 
     /// Rebuilds a model from attributes plus a tensor lookup, then validates it.
@@ -111,12 +117,15 @@ extension Model {
         guard layerCount >= 1, layerCount <= ModelLimits.maxLayers, layerCount == attributes.layers.count else {
             throw ModelError(.invalidAttributeValue, "layer_count \(layerCount) is outside 1...\(ModelLimits.maxLayers) or disagrees with the layer groups (\(attributes.layers.count))", keyPath: RootKey.layerCount)
         }
-        let provenance = Provenance(
+        var provenance = Provenance(
             sourceFramework: try reader.string(RootKey.sourceFramework),
             sourceFrameworkVersion: try reader.string(RootKey.sourceFrameworkVersion),
             sourceLayout: try reader.string(RootKey.sourceLayout),
             sourceSHA256: try reader.string(RootKey.sourceSHA256),
             converter: try reader.string(RootKey.converter))
+        if reader.has(RootKey.sourceComputeDType) {
+            provenance.sourceComputeDType = try reader.string(RootKey.sourceComputeDType)
+        }
         var layers: [Layer] = []
         for index in 0..<layerCount {
             layers.append(try Layer(attributes: attributes.layers[index], index: index))
@@ -155,6 +164,7 @@ extension Layer {
         switch self {
         case .embedding(let layer):
             result += [("vocabulary_size", .int(Int64(layer.vocabularySize))), ("embedding_size", .int(Int64(layer.embeddingSize)))]
+            if layer.maskZero { result.append(("mask_zero", .bool(true))) }
         case .dense(let layer):
             result += [("input_size", .int(Int64(layer.inputSize))), ("units", .int(Int64(layer.units)))]
             activation(layer.activation, "activation")
@@ -169,8 +179,13 @@ extension Layer {
                 ("return_sequences", .bool(layer.returnSequences)),
                 ("go_backwards", .bool(layer.goBackwards)),
             ]
+            // Optional, written only when it differs from the default `final_state` (spec §2.2).
+            if !layer.returnSequences, layer.finalOutput != .finalState {
+                result.append(("final_output", .string(layer.finalOutput.rawValue)))
+            }
             activation(layer.activation, "activation")
-            activation(layer.recurrentActivation, "recurrent_activation")
+            // A plain RNN has no gates: no recurrent activation is stored.
+            if layer.cell != .rnn { activation(layer.recurrentActivation, "recurrent_activation") }
             result.append(("bias", .string(layer.bias.rawValue)))
             switch layer.cell {
             case .lstm:
@@ -181,8 +196,15 @@ extension Layer {
                 result.append(("forget_bias", .double(layer.forgetBias)))
             case .gru:
                 result.append(("reset", .string((layer.resetMode ?? .after).rawValue)))
+            case .rnn:
+                break
             }
             if let clip = layer.gateClip { result.append(("gate_clip", .double(clip))) }
+            // Optional masking keys, written only when they differ from "no mask" (spec §2.2).
+            if let value = layer.maskValue { result.append(("mask_value", .double(value))) }
+            if layer.maskedOutput != .previous { result.append(("masked_output", .string(layer.maskedOutput.rawValue))) }
+            if layer.timeMajor { result.append(("time_major", .bool(true))) }
+            if layer.stateful { result.append(("stateful", .bool(true))) }
         }
         return result
     }
@@ -215,13 +237,14 @@ extension Layer {
         switch kind {
         case "embedding":
             self = .embedding(EmbeddingLayer(
-                vocabularySize: try size("vocabulary_size"), embeddingSize: try size("embedding_size"), parameters: ParameterSet()))
+                vocabularySize: try size("vocabulary_size"), embeddingSize: try size("embedding_size"), parameters: ParameterSet(),
+                maskZero: reader.has("mask_zero") ? try reader.bool("mask_zero") : false))
         case "dense":
             self = .dense(DenseLayer(
                 inputSize: try size("input_size"), units: try size("units"), activation: try activation("activation"),
                 useBias: try reader.bool("use_bias"), parameters: ParameterSet()))
-        case "lstm", "gru":
-            let cell = CellKind(rawValue: kind)!
+        case "lstm", "gru", "rnn":
+            let cell = CellKind(rawValue: kind) ?? .lstm
             let directions = try reader.int("directions")
             guard directions == 1 || directions == 2 else {
                 throw ModelError(.invalidAttributeValue, "directions must be 1 or 2, found \(directions)", keyPath: reader.scope + "directions")
@@ -234,9 +257,19 @@ extension Layer {
                 projectionSize: projection == 0 ? nil : projection,
                 directions: Array(repeating: ParameterSet(), count: directions), mergeMode: merge,
                 returnSequences: try reader.bool("return_sequences"), goBackwards: try reader.bool("go_backwards"),
-                activation: try activation("activation"), recurrentActivation: try activation("recurrent_activation"),
+                activation: try activation("activation"),
+                recurrentActivation: cell == .rnn ? .sigmoid : try activation("recurrent_activation"),
                 bias: try reader.enumValue("bias", BiasKind.self),
                 gateClip: try reader.optionalDouble("gate_clip"))
+            layer.maskValue = try reader.optionalDouble("mask_value")
+            layer.timeMajor = reader.has("time_major") ? try reader.bool("time_major") : false
+            layer.stateful = reader.has("stateful") ? try reader.bool("stateful") : false
+            if reader.has("masked_output") {
+                layer.maskedOutput = try reader.enumValue("masked_output", MaskedOutput.self)
+            }
+            if reader.has("final_output") {
+                layer.finalOutput = try reader.enumValue("final_output", FinalOutput.self)
+            }
             switch cell {
             case .lstm:
                 layer.useGate = try reader.enumValue("use_gate", UseGateVariant.self)
@@ -246,6 +279,8 @@ extension Layer {
                 layer.forgetBias = try reader.double("forget_bias")
             case .gru:
                 layer.resetMode = try reader.enumValue("reset", ResetMode.self)
+            case .rnn:
+                break
             }
             self = .recurrent(layer)
         default:
@@ -304,6 +339,8 @@ struct AttributeReader {
         guard case .double(let value) = found else { throw wrongType(key, "double", found) }
         return value
     }
+
+    func has(_ key: String) -> Bool { attributes.contains { $0.key == key } }
 
     func optionalDouble(_ key: String) throws(ModelError) -> Double? {
         guard attributes.contains(where: { $0.key == key }) else { return nil }

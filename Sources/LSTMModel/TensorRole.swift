@@ -80,6 +80,15 @@ public enum TensorRole: String, Sendable, CaseIterable, Comparable {
     /// Second bias of the GRU candidate, `bh_c [H]`: inside the reset product when the reset is applied after.
     case bh_c
 
+    // MARK: Plain RNN (SimpleRNN, nn.RNN): STM_t = activation(W_s [STM_{t-1}, E_t] + b_s)
+
+    /// Plain RNN state weights `W_s [H, H + I]`: `STM_t = activation(W_s [STM_{t-1}, E_t] + b_s)`.
+    case W_s
+    /// Plain RNN state bias `b_s [H]`.
+    case b_s
+    /// Second bias of the plain RNN, `bh_s [H]` (PyTorch `bias_hh`).
+    case bh_s
+
     // MARK: Embedding and dense head
 
     /// Embedding table `W_e [vocabulary, features]`: token id `k` becomes row `k`.
@@ -146,6 +155,9 @@ extension RecurrentLayer {
         case .gru:
             slots += [(.W_z, [h, columns]), (.b_z, [h]), (.W_r, [h, columns]), (.b_r, [h]), (.W_c, [h, columns]), (.b_c, [h])]
             if bias == .double { slots += [(.bh_z, [h]), (.bh_r, [h]), (.bh_c, [h])] }
+        case .rnn:
+            slots += [(.W_s, [h, columns]), (.b_s, [h])]
+            if bias == .double { slots.append((.bh_s, [h])) }
         }
         return slots
     }

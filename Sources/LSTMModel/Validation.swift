@@ -33,6 +33,17 @@ extension Model {
                         keyPath: "\(key)/input_size")
                 }
             }
+            if case .recurrent(let recurrent) = layer, recurrent.timeMajor, index != 0 {
+                throw ModelError(.invalidHyperparameter, "time_major describes the model's input; it is only valid on the first layer", keyPath: "\(key)/time_major")
+            }
+            if case .recurrent(let recurrent) = layer, let value = recurrent.maskValue {
+                guard index == 0 else {
+                    throw ModelError(.invalidHyperparameter, "mask_value (a Keras Masking layer) is only valid on the first layer", keyPath: "\(key)/mask_value")
+                }
+                guard value.isFinite else {
+                    throw ModelError(.invalidHyperparameter, "mask_value must be finite", keyPath: "\(key)/mask_value")
+                }
+            }
             if case .dense = layer, index + 1 < layers.count {
                 if case .dense = layers[index + 1] {} else {
                     throw ModelError(.invalidHyperparameter, "a dense layer may only be followed by dense layers", keyPath: key)
@@ -101,6 +112,13 @@ extension Layer {
             case .lstm:
                 if layer.resetMode != nil {
                     throw ModelError(.invalidHyperparameter, "reset mode is only defined for GRU", keyPath: "\(key)/reset")
+                }
+            case .rnn:
+                if layer.resetMode != nil {
+                    throw ModelError(.invalidHyperparameter, "reset mode is only defined for GRU", keyPath: "\(key)/reset")
+                }
+                if layer.useGate != .standard || layer.peepholes != .none || layer.cellClip != nil || layer.projectionClip != nil || layer.forgetBias != 0 {
+                    throw ModelError(.invalidHyperparameter, "use-gate variant, peepholes, cell clip, projection clip and forget bias are LSTM-only", keyPath: key)
                 }
             case .gru:
                 guard let reset = layer.resetMode else {

@@ -245,7 +245,7 @@ enum Corruptions {
         Corruption(name: "format_major stored as a string", code: .formatMismatch,
                    make: raw { $0.set(RootKey.formatMajor, .string("1")) }),
         Corruption(name: "newer schema version", code: .unsupportedSchemaVersion,
-                   make: raw { $0.set(RootKey.schemaVersion, .int(FormatVersion.schemaVersion + 1)) }),
+                   make: raw { $0.set(RootKey.schemaVersion, .int(FormatVersion.latestSchemaVersion + 1)) }),
         Corruption(name: "schema version missing", code: .unsupportedSchemaVersion, make: raw { $0.remove(RootKey.schemaVersion) }),
         Corruption(name: "missing tensor", code: .missingTensor, mentions: ["layer_0/forward/b_v"],
                    make: items { $0.removeAll { $0.path == "layer_0/forward/b_v" } }),

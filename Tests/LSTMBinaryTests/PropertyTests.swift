@@ -45,7 +45,11 @@ struct LayerChoice: Sendable, CustomStringConvertible {
             recurrent.forgetBias = seed % 4 == 0 ? 1 : 0
         case .gru:
             recurrent.resetMode = bias == .double ? .after : .before
+        case .rnn:
+            if seed % 2 == 1 { recurrent.activation = .relu }
         }
+        if !recurrent.returnSequences, seed % 11 == 0 { recurrent.finalOutput = .lastStep }
+        if seed % 13 == 0 { recurrent.maskedOutput = .zero }
         return GoldenModels.filled(.recurrent(recurrent), seed: seed, dtype: dtype)
     }
 }

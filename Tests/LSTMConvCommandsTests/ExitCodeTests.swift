@@ -40,7 +40,7 @@ struct ExitCodeTests {
         ["convert", golden, "-o", "x.h5", "--dtype", "f8"],
         ["convert", golden, "-o", "x.lstmw", "--compress"],
         ["import", CLI.fixture("pytorch/lstm_1layer/model.pt").path, "-o", "x.lstmw", "--compress"],
-        ["import", golden, "--from", "onnx"],
+        ["import", golden, "--from", "tensorflow"],
         ["run", golden, "--input", "x.npy"],
         ["run", golden, "--input", "x.npy", "--output", "y.npy", "--engine", "gpu"],
         ["run", golden, "--input", "x.npy", "--output", "y.npy", "--states", "y.npy"],

@@ -79,8 +79,9 @@ struct HelpTests {
           -h, --help              Show help information.
 
         SUBCOMMANDS:
-          import                  Import a Keras, PyTorch or safetensors file onto the
-                                  document gates and write an lstmconv checkpoint.
+          import                  Import a Keras, PyTorch, safetensors or ONNX file
+                                  onto the document gates and write an lstmconv
+                                  checkpoint.
           inspect                 Show layers, gate variant, sizes, every tensor
                                   (document name, shape, dtype, checksum, source) and
                                   provenance.
@@ -92,8 +93,9 @@ struct HelpTests {
                                   model's output (and optionally final states).
           validate                Run a forward pass and compare it with an expected
                                   output; exit 0 within tolerance, 2 on mismatch.
-          export                  Write a model's weights in a framework's layout: a
-                                  PyTorch state_dict as .safetensors.
+          export                  Write a model in a framework's format: PyTorch
+                                  state_dict (.safetensors), ONNX graph (.onnx) or
+                                  Keras 3 archive (.keras).
           explain                 Show what the learn, forget, remember and use gates
                                   do on an input: a summary, an HTML report, every
                                   activation as .npz.

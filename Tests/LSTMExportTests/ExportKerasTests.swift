@@ -14,10 +14,10 @@ import Testing
 struct ExportKerasTests {
     /// Whether the case's layers (as `case.json` states them, independently of the importer and exporter) have a
     /// PyTorch form: LSTM, or GRU with reset after; tanh/sigmoid; no go_backwards; concat merge; an embedding only
-    /// first; at most one dense layer, linear.
+    /// first; at most one dense layer (its activation is stated in the metadata, not refused).
     static func expressible(_ fixture: KerasCase) -> Bool {
         let dense = fixture.expected_layers.filter { $0.kind == "dense" }
-        guard dense.count <= 1, dense.allSatisfy({ $0.activation == "linear" }) else { return false }
+        guard dense.count <= 1 else { return false }
         for (index, layer) in fixture.expected_layers.enumerated() {
             switch layer.kind {
             case "embedding": if index != 0 { return false }
@@ -40,9 +40,16 @@ struct ExportKerasTests {
         var layers: [Layer] = []
         for (number, module) in recurrent.enumerated() {
             let isLast = number == recurrent.count - 1
-            let options = PyTorchImportOptions(
+            var options = PyTorchImportOptions(
                 module: module.prefix, head: isLast ? head?.prefix : nil, returnSequences: isLast ? lastReturnsSequences : true)
+            options.finalOutput = .finalState  // Keras' return_sequences=False: each direction's final state (h_n)
             layers += try PyTorchImporter.importStateDict(dict, options: options).model.layers
+        }
+        // The head's activation is not in the state_dict; the metadata states it, and the user applies it.
+        if let activation = export.headActivation, case .dense(var dense)? = layers.last {
+            #expect(export.metadata["lstmconv.head_activation"] != nil)
+            dense.activation = activation
+            layers[layers.count - 1] = .dense(dense)
         }
         let model = Model(layers: layers)
         try model.validate()

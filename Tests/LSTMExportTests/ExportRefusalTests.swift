@@ -63,12 +63,6 @@ struct ExportRefusal: Sendable, CustomTestStringConvertible {
             layers: [ExportModels.recurrent(hidden: 4), ExportModels.recurrent(input: 4, hidden: 4, directions: 2) { $0.mergeMode = .ave }],
             layer: 1, location: "merge_mode"),
         ExportRefusal(
-            name: "softmax head", layers: [ExportModels.recurrent(returnSequences: false), ExportModels.dense(input: 4, activation: .softmax)],
-            layer: 1, location: "activation"),
-        ExportRefusal(
-            name: "tanh head", layers: [ExportModels.recurrent(returnSequences: false), ExportModels.dense(input: 4, activation: .tanh)],
-            layer: 1, location: "activation"),
-        ExportRefusal(
             name: "two dense layers",
             layers: [ExportModels.recurrent(returnSequences: false), ExportModels.dense(input: 4, units: 3), ExportModels.dense(input: 3)],
             layer: 2),

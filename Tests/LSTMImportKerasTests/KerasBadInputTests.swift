@@ -28,8 +28,6 @@ struct KerasBadCase: Sendable, CustomTestStringConvertible {
         KerasBadCase(file: "unsupported_conv1d.h5", code: .unsupportedLayer, mentions: ["'conv' (Conv1D)"]),
         KerasBadCase(file: "unsupported_attention.h5", code: .unsupportedLayer, mentions: ["'attention' (Attention)"]),
         KerasBadCase(file: "branching_functional.h5", code: .unsupportedTopology, mentions: ["'join' (Concatenate)", "left", "right"]),
-        KerasBadCase(file: "embedding_mask_zero.h5", code: .unsupportedLayer, mentions: ["'embedding' (Embedding)", "mask_zero"]),
-        KerasBadCase(file: "stateful_lstm.h5", code: .unsupportedLayer, mentions: ["'lstm' (LSTM)", "stateful"]),
         KerasBadCase(file: "truncated.h5", code: .malformedSource, mentions: []),
         KerasBadCase(file: "empty.h5", code: .unrecognizedSource, mentions: ["empty"]),
         KerasBadCase(file: "no_config.keras", code: .missingConfig, mentions: ["config.json"]),

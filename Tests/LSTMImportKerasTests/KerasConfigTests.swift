@@ -119,12 +119,19 @@ struct KerasConfigTests {
         }
     }
 
-    @Test("recurrent options refuse stateful, return_state and time_major")
-    func refusedOptions() throws {
-        for (key, code) in [("stateful", ImportError.Code.unsupportedLayer), ("return_state", .unsupportedTopology), ("time_major", .unsupportedLayer)] {
-            let layer = KerasLayerConfig(className: "LSTM", name: "lstm", config: .object(["units": .number(3), key: .bool(true)]))
-            #expect(throws: ImportError(code, "")) { try KerasRecurrentOptions(layer, cellClass: .lstm, wrapped: false, generation: .keras3) }
+    @Test("stateful and time_major are read; return_state continues only through the output or the final h")
+    func stateOptions() throws {
+        func options(_ key: String, consumed: Int = 0) throws(ImportError) -> KerasRecurrentOptions {
+            var layer = KerasLayerConfig(
+                className: "LSTM", name: "lstm", config: .object(["units": .number(3), "return_sequences": .bool(true), key: .bool(true)]))
+            layer.consumedOutput = consumed
+            return try KerasRecurrentOptions(layer, cellClass: .lstm, wrapped: false, generation: .keras3)
         }
+        #expect(try options("stateful").stateful)
+        #expect(try options("time_major").timeMajor)
+        #expect(try options("return_state", consumed: 0).returnSequences)
+        #expect(try !options("return_state", consumed: 1).returnSequences)  // Dense(h): the final state
+        #expect(throws: ImportError(.unsupportedTopology, "")) { try options("return_state", consumed: 2) }  // c
     }
 
     @Test(

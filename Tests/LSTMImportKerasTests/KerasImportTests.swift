@@ -93,6 +93,7 @@ struct KerasImportTests {
                 case (.lstm, .double, _): "keras.cudnn_lstm"
                 case (.gru, _, .before?): "keras.gru.reset_before"
                 case (.gru, _, _): fixture.keras_layers.contains { $0.class == "CuDNNGRU" } ? "keras.cudnn_gru" : "keras.gru.reset_after"
+                case (.rnn, _, _): "keras.simple_rnn"
                 }
             #expect(provenance.sourceLayout.contains(id))
         }

@@ -26,7 +26,12 @@ struct KerasSpecTests {
         #expect(Set(KerasLayouts.all.map(\.id)).count == KerasLayouts.all.count)
         for layout in KerasLayouts.all {
             let gates = layout.gates.map(\.gate)
-            #expect(Set(gates) == (layout.cell == .lstm ? [.n, .i, .f, .v] : [.z, .r, .c]))
+            let expected: Set<DocumentGate> = switch layout.cell {
+            case .lstm: [.n, .i, .f, .v]
+            case .gru: [.z, .r, .c]
+            case .rnn: [.s]
+            }
+            #expect(Set(gates) == expected)
             #expect(gates.count == Set(gates).count)
         }
     }

@@ -25,7 +25,8 @@ import Testing
     }
 
     @Test func tablesCoverTheirCellsAndUseStableIds() {
-        #expect(PyTorchLayouts.all.map(\.id) == ["pytorch.lstm", "pytorch.gru"])
+        #expect(PyTorchLayouts.all.map(\.id) == ["pytorch.lstm", "pytorch.gru", "pytorch.rnn"])
+        #expect(PyTorchLayouts.rnn.gates.map(\.gate) == [.s])
         #expect(Set(PyTorchLayouts.lstm.gates.map(\.gate)) == [.i, .f, .n, .v])
         #expect(Set(PyTorchLayouts.gru.gates.map(\.gate)) == [.r, .z, .c])
     }

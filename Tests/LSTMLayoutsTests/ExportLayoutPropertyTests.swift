@@ -1,6 +1,7 @@
 import Foundation
 import LSTMLayouts
 import LSTMImportKeras
+import LSTMImportONNX
 import LSTMImportPyTorch
 import LSTMModel
 import PropertyBased
@@ -9,7 +10,7 @@ import Testing
 /// `FusedLayout.disassemble` is the exact inverse of `FusedLayout.assemble`, for every layout table lstmconv has.
 @Suite("Export: disassemble inverts assemble")
 struct ExportLayoutPropertyTests {
-    static let layouts: [FusedLayout] = PyTorchLayouts.all + KerasLayouts.all + DocumentedLayouts.all
+    static let layouts: [FusedLayout] = PyTorchLayouts.all + KerasLayouts.all + ONNXLayouts.all + DocumentedLayouts.all
 
     /// Random sizes, dtype and bytes for one layout.
     struct Sizes: Sendable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import Foundation
 import LSTMImportKeras
+import LSTMImportONNX
 import LSTMImportPyTorch
 import LSTMLayouts
 import LSTMTestSupport
@@ -35,7 +36,7 @@ import Testing
         .appendingPathComponent("spec/mappings.json")
 
     static func rendered() throws -> String {
-        let tables = PyTorchLayouts.all + KerasLayouts.all + DocumentedLayouts.all
+        let tables = PyTorchLayouts.all + KerasLayouts.all + ONNXLayouts.all + DocumentedLayouts.all
         let layouts = tables.map { table in
             Layout(
                 id: table.id, title: table.title, cell: table.cell.rawValue,

@@ -1,15 +1,16 @@
 import Foundation
 import LSTMLayouts
 import LSTMImportKeras
+import LSTMImportONNX
 import LSTMImportPyTorch
 import Testing
 import LSTMTestSupport
 
-/// `spec/mappings.md` must show exactly the documented-only tables (ONNX, TF1) of `DocumentedLayouts`;
-/// `spec/mappings-pytorch.md` and `spec/mappings-keras.md` are checked by the importers' own spec tests.
+/// `spec/mappings.md` must show exactly the documented-only table (TF1) of `DocumentedLayouts`;
+/// `spec/mappings-pytorch.md`, `spec/mappings-keras.md` and `spec/mappings-onnx.md` are checked by the importers' own spec tests.
 /// Every layout of every framework must be well formed and have a unique id.
 @Suite struct MappingSpecTests {
-    static let layouts: [FusedLayout] = PyTorchLayouts.all + KerasLayouts.all + DocumentedLayouts.all
+    static let layouts: [FusedLayout] = PyTorchLayouts.all + KerasLayouts.all + ONNXLayouts.all + DocumentedLayouts.all
 
     static var specURL: URL {
         FixturePaths.spec("mappings.md")
@@ -30,7 +31,11 @@ import LSTMTestSupport
     @Test(arguments: layouts.map(\.id))
     func everyGateOfTheCellAppearsExactlyOnce(id: String) throws {
         let layout = try #require(Self.layouts.first { $0.id == id })
-        let expected: Set<DocumentGate> = layout.cell == .lstm ? [.n, .i, .f, .v] : [.z, .r, .c]
+        let expected: Set<DocumentGate> = switch layout.cell {
+        case .lstm: [.n, .i, .f, .v]
+        case .gru: [.z, .r, .c]
+        case .rnn: [.s]
+        }
         #expect(Set(layout.gates.map(\.gate)) == expected)
         #expect(layout.gates.count == expected.count)
     }

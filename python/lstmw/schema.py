@@ -15,7 +15,9 @@ from .errors import ModelError
 FORMAT_NAME = "lstmconv"
 FORMAT_MAJOR = 1
 FORMAT_MINOR = 0
-SCHEMA_VERSION = 1
+# The newest schema this reader understands (README §1): 2 adds the `rnn` kind, `final_output`, the masking keys,
+# `time_major` and `stateful`; schema-1 files are read as before.
+SCHEMA_VERSION = 2
 MAX_LAYERS = 64
 MAX_SIZE = 1 << 20
 
@@ -25,7 +27,9 @@ ROOT_KEYS = (
     "provenance.source_sha256", "provenance.converter",
 )
 
-KINDS = ("embedding", "lstm", "gru", "dense")
+KINDS = ("embedding", "lstm", "gru", "rnn", "dense")
+FINAL_OUTPUTS = ("final_state", "last_step")
+MASKED_OUTPUTS = ("previous", "zero")
 ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "softmax", "hard_sigmoid")
 MERGE_MODES = ("none", "concat", "sum", "mul", "ave")
 BIASES = ("single", "double")
@@ -61,7 +65,7 @@ class Layer:
 
     @property
     def is_recurrent(self) -> bool:
-        return self.kind in ("lstm", "gru")
+        return self.kind in ("lstm", "gru", "rnn")
 
     @property
     def directions(self) -> int:
@@ -121,6 +125,10 @@ class Layer:
                     names += [(f"P_{g}", shape) for g in ("i", "f", "v")]
                 if a.get("projection_size", 0) > 0:
                     names.append(("W_p", (a["projection_size"], hidden)))
+            elif self.kind == "rnn":
+                names += [("W_s", matrix), ("b_s", (hidden,))]
+                if a["bias"] == "double":
+                    names.append(("bh_s", (hidden,)))
             else:
                 names += [("W_z", matrix), ("b_z", (hidden,)), ("W_r", matrix), ("b_r", (hidden,)),
                           ("W_c", matrix), ("b_c", (hidden,))]
@@ -138,19 +146,29 @@ _RECURRENT_HEAD = [
     ("activation", str, ACTIVATIONS, True), ("recurrent_activation", str, ACTIVATIONS, True),
     ("bias", str, BIASES, True),
 ]
+# Optional keys of every recurrent kind (schema 2), after the kind's own keys.
+_RECURRENT_TAIL = [
+    ("final_output", str, FINAL_OUTPUTS, False), ("mask_value", float, None, False),
+    ("masked_output", str, MASKED_OUTPUTS, False), ("time_major", bool, None, False), ("stateful", bool, None, False),
+]
 LAYER_KEYS: Dict[str, List[Tuple[str, type, Optional[Tuple[str, ...]], bool]]] = {
-    "embedding": [("vocabulary_size", int, None, True), ("embedding_size", int, None, True)],
+    "embedding": [("vocabulary_size", int, None, True), ("embedding_size", int, None, True),
+                  ("mask_zero", bool, None, False)],
     "dense": [("input_size", int, None, True), ("units", int, None, True),
               ("activation", str, ACTIVATIONS, True), ("use_bias", bool, None, True)],
     "lstm": _RECURRENT_HEAD + [
         ("use_gate", str, USE_GATES, True), ("peepholes", str, PEEPHOLES, True),
         ("cell_clip", float, None, False), ("projection_clip", float, None, False),
         ("forget_bias", float, None, True), ("gate_clip", float, None, False),
-    ],
+    ] + _RECURRENT_TAIL,
     "gru": _RECURRENT_HEAD + [
         # LSTM-only keys (use_gate, peepholes, clips, forget_bias) are unknown keys on a GRU: ignored (README §2.2).
         ("reset", str, RESETS, True), ("gate_clip", float, None, False),
-    ],
+    ] + _RECURRENT_TAIL,
+    # The plain RNN has no gates: no recurrent_activation.
+    "rnn": [entry for entry in _RECURRENT_HEAD if entry[0] != "recurrent_activation"] + [
+        ("gate_clip", float, None, False),
+    ] + _RECURRENT_TAIL,
 }
 
 
@@ -286,13 +304,20 @@ def validate(layers: Sequence[Layer], style: str) -> None:
             if a["directions"] == 1 and a["merge_mode"] != "none":
                 raise _invalid("a one-direction layer has no merge mode", shown("merge_mode"), "none", a["merge_mode"])
             for key in ("activation", "recurrent_activation"):
-                if a[key] == "softmax":
+                if a.get(key) == "softmax":
                     raise _invalid("softmax is not a recurrent activation", shown(key), "not softmax", "softmax")
             for key in ("cell_clip", "projection_clip", "gate_clip"):
                 if key in a and not (math.isfinite(a[key]) and a[key] > 0):
                     raise _invalid(f"{key} must be finite and positive", shown(key), "finite, > 0", a[key])
             if "forget_bias" in a and not math.isfinite(a["forget_bias"]):
                 raise _invalid("forget_bias must be finite", shown("forget_bias"), "finite", a["forget_bias"])
+            if "mask_value" in a and (layer.index != 0 or not math.isfinite(a["mask_value"])):
+                raise _invalid("mask_value is only valid, and finite, on the first layer", shown("mask_value"),
+                               "finite, layer 0", a["mask_value"])
+            if a.get("time_major") and layer.index != 0:
+                raise _invalid("time_major is only valid on the first layer", shown("time_major"), "layer 0", True)
+            if layer.kind == "rnn" and projection != 0:
+                raise _invalid("a plain RNN has no projection", shown("projection_size"), "0", projection)
             if layer.kind == "gru":
                 if projection != 0:
                     raise _invalid("a GRU has no projection", shown("projection_size"), "0", projection)

@@ -209,7 +209,7 @@ CORRUPTIONS = [
     Corruption("format_major disagrees with the preamble", "formatMismatch", raw(lambda f: f.set("format_major", "int", 2))),
     Corruption("format_minor disagrees with the preamble", "formatMismatch", raw(lambda f: f.set("format_minor", "int", 3))),
     Corruption("format_major stored as a string", "formatMismatch", raw(lambda f: f.set("format_major", "string", "1"))),
-    Corruption("newer schema version", "unsupportedSchemaVersion", raw(lambda f: f.set("schema_version", "int", 2))),
+    Corruption("newer schema version", "unsupportedSchemaVersion", raw(lambda f: f.set("schema_version", "int", 3))),
     Corruption("schema version missing", "unsupportedSchemaVersion", raw(lambda f: f.remove("schema_version"))),
     Corruption("missing tensor", "missingTensor",
                items(lambda l: l.__setitem__(slice(None), [i for i in l if i.path != "layer_0/forward/b_v"])),

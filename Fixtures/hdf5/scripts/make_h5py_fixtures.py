@@ -375,7 +375,7 @@ MALFORMED = [
     ("missing_format.h5", delete_attr("/", "format")),
     ("wrong_format.h5", set_attr("/", "format", "keras")),
     ("newer_major.h5", set_attr("/", "format_major", np.int64(2))),
-    ("newer_schema.h5", set_attr("/", "schema_version", np.int64(2))),
+    ("newer_schema.h5", set_attr("/", "schema_version", np.int64(3))),
     ("wrong_attribute_type_string.h5", set_attr("layer_0", "hidden_size", "4")),
     ("wrong_attribute_type_int32.h5", set_attr("layer_0", "hidden_size", np.int32(4))),
     ("wrong_attribute_type_array.h5", set_attr("layer_0", "hidden_size", np.array([4], dtype=np.int64))),

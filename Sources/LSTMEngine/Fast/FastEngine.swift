@@ -23,19 +23,23 @@ public struct FastEngine: ForwardPass {
         self.layers = layers
     }
 
-    /// Runs the prepared model on a batch in float32; missing initial states are zeros.
-    public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
+    /// Runs the prepared model on a batch in float32; missing initial states are zeros, `lengths` limit sequences.
+    public func run(
+        _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?
+    ) throws(EngineError) -> ForwardResult {
         var timings = FastEngineTimings()
         var unused: [DirectionTrace]?
-        return try forward(input, initialStates: initialStates, timings: &timings, trace: &unused)
+        return try forward(input, initialStates: initialStates, lengths: lengths, timings: &timings, trace: &unused)
     }
 
     /// Runs the model and records every gate value of every recurrent layer and direction (spec/engine.md §9),
     /// as the fused loops compute them.
-    public func trace(_ input: ForwardInput, initialStates: [StateKey: CellState] = [:]) throws(EngineError) -> GateTrace {
+    public func trace(
+        _ input: ForwardInput, initialStates: [StateKey: CellState] = [:], lengths: [Int]? = nil
+    ) throws(EngineError) -> GateTrace {
         var timings = FastEngineTimings()
         var directions: [DirectionTrace]? = []
-        let result = try forward(input, initialStates: initialStates, timings: &timings, trace: &directions)
+        let result = try forward(input, initialStates: initialStates, lengths: lengths, timings: &timings, trace: &directions)
         return GateTrace(result: result, directions: directions ?? [])
     }
 
@@ -48,19 +52,26 @@ public struct FastEngine: ForwardPass {
         let clock = ContinuousClock()
         let start = clock.now
         var unused: [DirectionTrace]?
-        let result = try forward(input, initialStates: initialStates, timings: &timings, trace: &unused)
+        let result = try forward(input, initialStates: initialStates, lengths: nil, timings: &timings, trace: &unused)
         timings.total = clock.now - start
         return (result, timings)
     }
 
     /// The forward pass; appends to `trace` when it is not `nil`.
     private func forward(
-        _ input: ForwardInput, initialStates: [StateKey: CellState], timings: inout FastEngineTimings,
+        _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?, timings: inout FastEngineTimings,
         trace: inout [DirectionTrace]?
     ) throws(EngineError) -> ForwardResult {
         let checked = try checkInput(input, model: model)
         let B = checked.batch
         try checkInitialStates(initialStates, model: model, batch: B)
+        // Masked steps (spec/engine.md §5.1), time-major `[T·B]`, carried while the flow is a sequence.
+        let stepMask = try inputMask(checked, model: model, lengths: lengths)
+        var active: [Bool]?
+        switch checked {
+        case .tokens(_, _, let T), .sequence(_, _, let T, _): active = stepMask?.timeMajor(steps: T)
+        case .vectors: active = nil
+        }
 
         var flow: Flow
         switch checked {
@@ -91,6 +102,7 @@ public struct FastEngine: ForwardPass {
             case (.dense(let dense), .sequence(let values, let T, _)):
                 flow = .sequence(denseRows(dense, input: values, rows: T * B), T: T, F: dense.units)
             case (.dense(let dense), .vectors(let values, _)):
+                active = nil
                 flow = .vectors(denseRows(dense, input: values, rows: B), F: dense.units)
             case (.recurrent(let layer, let settings, let cells), .sequence(let values, let T, _)):
                 var outputs: [[Float]] = []
@@ -99,32 +111,40 @@ public struct FastEngine: ForwardPass {
                     let key = StateKey(layer: index, direction: Direction.allCases[d])
                     var stm = initialStates[key].map { $0.STM.scalars.map(Float.init) }
                         ?? [Float](repeating: 0, count: B * layer.recurrentSize)
-                    var ltm = layer.cell == .gru
+                    var ltm = layer.cell != .lstm
                         ? []
                         : initialStates[key]?.LTM.map { $0.scalars.map(Float.init) }
                             ?? [Float](repeating: 0, count: B * layer.hiddenSize)
                     let order = StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards)
-                    let run = DirectionRun(cell: cell, settings: settings, order: order, batch: B)
+                    let run = DirectionRun(
+                        cell: cell, settings: settings, order: order, batch: B,
+                        active: active, zeroMasked: stepMask?.zeros(for: layer) ?? false)
                     var record: DirectionRecord? = trace == nil ? nil : DirectionRecord(gates: [], width: 0, traced: [])
                     let phases = run.run(input: values, stm: &stm, ltm: &ltm, record: &record)
                     if let record {
-                        trace?.append(traced(record, output: phases.output, layer: layer, key: key, order: order, B: B))
+                        trace?.append(traced(record, layer: layer, key: key, order: order, B: B))
                     }
                     let output = phases.output
                     timings.inputProjection += phases.inputProjection
                     timings.recurrence += phases.recurrence
                     finalStates[key] = CellState(
                         STM: NDArray(unchecked: [B, layer.recurrentSize], widened(stm)),
-                        LTM: layer.cell == .gru ? nil : NDArray(unchecked: [B, layer.hiddenSize], widened(ltm)))
+                        LTM: layer.cell != .lstm ? nil : NDArray(unchecked: [B, layer.hiddenSize], widened(ltm)))
                     outputs.append(output)
                     finals.append(stm)
                 }
                 let R = layer.recurrentSize
                 if layer.returnSequences {
                     flow = .sequence(merge(outputs, rows: T * B, width: R, mode: layer.mergeMode), T: T, F: layer.outputSize)
+                } else if layer.finalOutput == .lastStep {
+                    // PyTorch `output[:, -1]`: the merged output's last time-major block (zeros when T = 0).
+                    let F = layer.outputSize
+                    let merged = merge(outputs, rows: T * B, width: R, mode: layer.mergeMode)
+                    flow = .vectors(T == 0 ? [Float](repeating: 0, count: B * F) : Array(merged[((T - 1) * B * F)...]), F: F)
                 } else {
                     flow = .vectors(merge(finals, rows: B, width: R, mode: layer.mergeMode), F: layer.outputSize)
                 }
+                if !layer.returnSequences { active = nil }
             case (.recurrent, _):
                 throw EngineError(.invalidInput, "a recurrent layer needs a sequence; the previous layer returns vectors", keyPath: "layer_\(index)")
             default:
@@ -145,22 +165,20 @@ public struct FastEngine: ForwardPass {
     }
 }
 
-/// A direction's trace from the fused loops' buffers: every array `[T, B, ·]` → `[B, T, ·]`, the output `STM`
-/// moved from its output slot to the time position of the event it consumed.
-private func traced(
-    _ record: DirectionRecord, output: [Float], layer: RecurrentLayer, key: StateKey, order: StepOrder, B: Int
-) -> DirectionTrace {
+/// A direction's trace from the fused loops' buffers: every array `[T, B, ·]` → `[B, T, ·]`.
+private func traced(_ record: DirectionRecord, layer: RecurrentLayer, key: StateKey, order: StepOrder, B: Int) -> DirectionTrace {
     let T = order.steps, H = layer.hiddenSize, R = layer.recurrentSize
-    /// Columns `offset ..< offset + H` of a time-major `[T, B, width]` buffer, as `[B, T, H]`.
-    func columns(_ values: [Float], width: Int, offset: Int) -> NDArray<Float> {
-        var result = [Float](repeating: 0, count: B * T * H)
+    /// Columns `offset ..< offset + size` of a time-major `[T, B, width]` buffer slice, as `[B, T, size]`.
+    func columns(_ values: ArraySlice<Float>, width: Int, offset: Int, size: Int) -> NDArray<Float> {
+        var result = [Float](repeating: 0, count: B * T * size)
+        let base = values.startIndex
         for t in 0..<T {
             for b in 0..<B {
-                let from = (t * B + b) * width + offset
-                result.replaceSubrange(((b * T + t) * H)..<((b * T + t + 1) * H), with: values[from..<(from + H)])
+                let from = base + (t * B + b) * width + offset
+                result.replaceSubrange(((b * T + t) * size)..<((b * T + t + 1) * size), with: values[from..<(from + size)])
             }
         }
-        return NDArray(unchecked: [B, T, H], result)
+        return NDArray(unchecked: [B, T, size], result)
     }
     var arrays: [TracedGate: NDArray<Float>] = [:]
     // The stacked gate order of FastCell.
@@ -168,28 +186,21 @@ private func traced(
     switch layer.cell {
     case .lstm: stacked = [.i, .f, .N, .V]
     case .gru: stacked = [.z, .r, .N]
+    case .rnn: stacked = []
     }
     for (g, gate) in stacked.enumerated() {
-        arrays[gate] = columns(record.gates, width: record.width, offset: g * H)
+        arrays[gate] = columns(record.gates[...], width: record.width, offset: g * H, size: H)
     }
+    let rows = T * B
+    arrays[.STM] = columns(record.traced[0..<(rows * R)], width: R, offset: 0, size: R)
     if layer.cell == .lstm {
-        let block = T * B * H
-        arrays[.LTM] = columns(Array(record.traced[0..<block]), width: H, offset: 0)
-        arrays[.U] = columns(Array(record.traced[block..<(2 * block)]), width: H, offset: 0)
+        let start = rows * R, block = rows * H
+        arrays[.LTM] = columns(record.traced[start..<(start + block)], width: H, offset: 0, size: H)
+        arrays[.U] = columns(record.traced[(start + block)..<(start + 2 * block)], width: H, offset: 0, size: H)
         if layer.projectionSize != nil {
-            arrays[.STM_unprojected] = columns(Array(record.traced[(2 * block)..<(3 * block)]), width: H, offset: 0)
+            arrays[.STM_unprojected] = columns(record.traced[(start + 2 * block)..<(start + 3 * block)], width: H, offset: 0, size: H)
         }
     }
-    // STM: step s wrote output slot write(s) and consumed the event at read(s).
-    var stm = [Float](repeating: 0, count: B * T * R)
-    for step in 0..<T {
-        let t = order.read(step), slot = order.write(step)
-        for b in 0..<B {
-            let from = (slot * B + b) * R
-            stm.replaceSubrange(((b * T + t) * R)..<((b * T + t + 1) * R), with: output[from..<(from + R)])
-        }
-    }
-    arrays[.STM] = NDArray(unchecked: [B, T, R], stm)
     return DirectionTrace(key: key, layer: layer, readsReversed: order.readsReversed, arrays: arrays)
 }
 

@@ -28,9 +28,9 @@ struct FastSettings: Sendable {
 
 /// One direction's weights in a single float32 buffer, located by offsets.
 ///
-/// Gate order in the stacked matrices: LSTM `i, f, N, V`; GRU `z, r, c`. `G` gates of width `H`.
+/// Gate order in the stacked matrices: LSTM `i, f, N, V`; GRU `z, r, c`; plain RNN `s`. `G` gates of width `H`.
 struct FastCell: Sendable {
-    /// Number of stacked gates: 4 (LSTM) or 3 (GRU).
+    /// Number of stacked gates: 4 (LSTM), 3 (GRU) or 1 (plain RNN).
     let gates: Int
     let H: Int, R: Int, I: Int
     /// Projection size, or `nil`.
@@ -60,9 +60,11 @@ struct FastCell: Sendable {
         I = layer.inputSize
         P = layer.projectionSize
         let two = layer.bias == .double
-        let roles: [(W: TensorRole, b: TensorRole, bh: TensorRole)] = layer.cell == .lstm
-            ? [(.W_i, .b_i, .bh_i), (.W_f, .b_f, .bh_f), (.W_n, .b_n, .bh_n), (.W_v, .b_v, .bh_v)]
-            : [(.W_z, .b_z, .bh_z), (.W_r, .b_r, .bh_r), (.W_c, .b_c, .bh_c)]
+        let roles: [(W: TensorRole, b: TensorRole, bh: TensorRole)] = switch layer.cell {
+        case .lstm: [(.W_i, .b_i, .bh_i), (.W_f, .b_f, .bh_f), (.W_n, .b_n, .bh_n), (.W_v, .b_v, .bh_v)]
+        case .gru: [(.W_z, .b_z, .bh_z), (.W_r, .b_r, .bh_r), (.W_c, .b_c, .bh_c)]
+        case .rnn: [(.W_s, .b_s, .bh_s)]
+        }
         gates = roles.count
         let width = gates * H
         var storage: [Float] = []

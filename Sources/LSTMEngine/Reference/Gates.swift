@@ -11,6 +11,9 @@ import LSTMModel
 //              STM_t = U_t·V_t
 //
 // `tanh` is the layer's `activation`, `σ` its `recurrentActivation`.
+//
+// The plain RNN (SimpleRNN, nn.RNN) is one squashing over the same concatenation:
+//   state:     STM_t = tanh(W_s[STM_{t-1}, E_t] + b_s)
 
 /// One gate's weights: `z = W·[STM_{t-1}, E_t] + b (+ bh)`.
 struct GateWeights {
@@ -232,4 +235,20 @@ func gruStep(_ w: GRUWeights, _ s: CellSettings, STM: Vector, E: Vector) -> GRUS
     let r = reset(w, s, STM: STM, E: E)
     let c = candidate(w, s, STM: STM, E: E, r: r)
     return GRUStep(z: z, r: r, c: c, STM: z * STM + (1 - z) * c)
+}
+
+// MARK: - Plain RNN
+
+/// One plain-RNN direction's weights: the state update `W_s`, `b_s` (`bh_s`).
+struct RNNWeights {
+    let s: GateWeights
+
+    init(_ set: ParameterSet, layer: RecurrentLayer) throws(ModelError) {
+        s = try GateWeights(set, W: .W_s, b: .b_s, bh: .bh_s, twoBiases: layer.bias == .double)
+    }
+}
+
+/// One plain-RNN time step: `STM_t = activation(W_s·[STM_{t-1}, E_t] + b_s (+ bh_s))`.
+func rnnStep(_ w: RNNWeights, _ s: CellSettings, STM: Vector, E: Vector) -> Vector {
+    s.activation.apply(w.s.preActivation(STM: STM, E: E).clipped(to: s.gateClip))
 }

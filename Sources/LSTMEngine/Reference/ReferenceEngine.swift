@@ -22,27 +22,34 @@ public struct ReferenceEngine: ForwardPass {
         self.layers = layers
     }
 
-    /// Runs the model on a batch in float64, gate by gate; missing initial states are zeros.
-    public func run(_ input: ForwardInput, initialStates: [StateKey: CellState]) throws(EngineError) -> ForwardResult {
+    /// Runs the model on a batch in float64, gate by gate; missing initial states are zeros, `lengths` limit sequences.
+    public func run(
+        _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?
+    ) throws(EngineError) -> ForwardResult {
         var unused: [DirectionTrace]?
-        return try forward(input, initialStates: initialStates, trace: &unused)
+        return try forward(input, initialStates: initialStates, lengths: lengths, trace: &unused)
     }
 
     /// Runs the model and records every gate value of every recurrent layer and direction (spec/engine.md §9):
     /// the gate functions of `Gates.swift`, rounded once to float32.
-    public func trace(_ input: ForwardInput, initialStates: [StateKey: CellState] = [:]) throws(EngineError) -> GateTrace {
+    public func trace(
+        _ input: ForwardInput, initialStates: [StateKey: CellState] = [:], lengths: [Int]? = nil
+    ) throws(EngineError) -> GateTrace {
         var directions: [DirectionTrace]? = []
-        let result = try forward(input, initialStates: initialStates, trace: &directions)
+        let result = try forward(input, initialStates: initialStates, lengths: lengths, trace: &directions)
         return GateTrace(result: result, directions: directions ?? [])
     }
 
     /// The forward pass; appends to `trace` when it is not `nil`.
     private func forward(
-        _ input: ForwardInput, initialStates: [StateKey: CellState], trace: inout [DirectionTrace]?
+        _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?, trace: inout [DirectionTrace]?
     ) throws(EngineError) -> ForwardResult {
         let checked = try checkInput(input, model: model)
         let batch = checked.batch
         try checkInitialStates(initialStates, model: model, batch: batch)
+        // Masked steps (spec/engine.md §5.1): `[b][t]`, carried while the flow is a sequence.
+        let stepMask = try inputMask(checked, model: model, lengths: lengths)
+        var active = stepMask?.active
 
         var flow: Flow
         switch checked {
@@ -66,6 +73,7 @@ public struct ReferenceEngine: ForwardPass {
             case (.dense(let W_d, let b_d, let activation), .sequence(let samples)):
                 flow = .sequence(samples.map { steps in steps.map { dense(W_d, b_d, activation, $0) } })
             case (.dense(let W_d, let b_d, let activation), .vectors(let vectors)):
+                active = nil
                 flow = .vectors(vectors.map { dense(W_d, b_d, activation, $0) })
             case (.recurrent(let layer, let settings, let cells), .sequence(let samples)):
                 let initial = (0..<cells.count).map { d in
@@ -84,8 +92,10 @@ public struct ReferenceEngine: ForwardPass {
                         (STM: row(initial[d]?.STM, b, size: layer.recurrentSize),
                          LTM: layer.cell == .lstm ? row(initial[d]?.LTM, b, size: layer.hiddenSize) : nil)
                     }
+                    let zeros = stepMask?.zeros(for: layer) ?? false
                     let (sequence, final) = recurrent(
-                        layer, settings, cells, events: events, starts: starts, sample: b, trace: &recorded)
+                        layer, settings, cells, events: events, starts: starts, active: active?[b], zeroMasked: zeros,
+                        sample: b, trace: &recorded)
                     outputs.append(sequence)
                     finals.append(final)
                 }
@@ -104,9 +114,13 @@ public struct ReferenceEngine: ForwardPass {
                 }
                 if layer.returnSequences {
                     flow = .sequence(outputs)
+                } else if layer.finalOutput == .lastStep {
+                    // PyTorch `output[:, -1]`: the merged output at the last time step (zeros when T = 0).
+                    flow = .vectors(outputs.map { $0.last ?? Vector(zeros: layer.outputSize) })
                 } else {
                     flow = .vectors(finals.map { merge($0.map(\.STM), layer.mergeMode) })
                 }
+                if !layer.returnSequences { active = nil }
             case (.recurrent, _):
                 throw EngineError(.invalidInput, "a recurrent layer needs a sequence; the previous layer returns vectors", keyPath: "layer_\(index)")
             default:
@@ -141,6 +155,7 @@ private enum Flow {
 private enum ReferenceCell {
     case lstm(LSTMWeights)
     case gru(GRUWeights)
+    case rnn(RNNWeights)
 }
 
 private enum ReferenceLayer {
@@ -164,6 +179,7 @@ private enum ReferenceLayer {
                 switch recurrent.cell {
                 case .lstm: cells.append(.lstm(try LSTMWeights(set, layer: recurrent)))
                 case .gru: cells.append(.gru(try GRUWeights(set, layer: recurrent)))
+                case .rnn: cells.append(.rnn(try RNNWeights(set, layer: recurrent)))
                 }
             }
             self = .recurrent(recurrent, CellSettings(recurrent), cells)
@@ -180,15 +196,19 @@ private func dense(_ W_d: Matrix, _ b_d: Vector?, _ activation: Activation, _ x:
 
 /// Runs every direction of a recurrent layer over one batch element's events (spec/engine.md §5).
 ///
+/// `active[t]` false masks step `t` (spec/engine.md §5.1): the memories are carried over, and the step emits the
+/// carried STM, or zeros with `zeroMasked`.
 /// Returns the merged output sequence (in the layer's output time order) and each direction's final state. When
 /// `trace` is not `nil`, every step's gate values are stored at row `sample` and the time position (in `events`)
 /// of the event the step consumed.
 private func recurrent(
     _ layer: RecurrentLayer, _ settings: CellSettings, _ cells: [ReferenceCell], events: [Vector],
-    starts: [(STM: Vector, LTM: Vector?)], sample: Int, trace: inout [[TracedGate: TraceArray]]?
+    starts: [(STM: Vector, LTM: Vector?)], active: [Bool]?, zeroMasked: Bool,
+    sample: Int, trace: inout [[TracedGate: TraceArray]]?
 ) -> (sequence: [Vector], finals: [(STM: Vector, LTM: Vector?)]) {
     // go_backwards: the layer reads its input reversed and keeps its outputs in that order.
-    let input = layer.goBackwards ? Array(events.reversed()) : events
+    let steps = Array(zip(events, active ?? Array(repeating: true, count: events.count)))
+    let input = layer.goBackwards ? Array(steps.reversed()) : steps
     var perDirection: [[Vector]] = []
     var finals: [(STM: Vector, LTM: Vector?)] = []
     for (d, cell) in cells.enumerated() {
@@ -198,8 +218,23 @@ private func recurrent(
         var outputs: [Vector] = []
         // The time position in `events` of the event step `s` reads (spec/engine.md §5).
         let readsReversed = (d == 1) != layer.goBackwards
-        for (s, E) in readOrder.enumerated() {
+        for (s, (E, isActive)) in readOrder.enumerated() {
             let position = readsReversed ? readOrder.count - 1 - s : s
+            guard isActive else {
+                // A masked step: memories carried over unchanged.
+                outputs.append(zeroMasked ? Vector(zeros: layer.recurrentSize) : STM)
+                if trace != nil {
+                    // Traced as not computed (NaN gates) with the carried memories.
+                    var values: [TracedGate: Vector] = [:]
+                    for gate in TracedGate.gates(of: layer) {
+                        values[gate] = Vector([Double](repeating: .nan, count: gate.width(in: layer)))
+                    }
+                    values[.STM] = STM
+                    if let LTM { values[.LTM] = LTM }
+                    record(values, into: &trace, direction: d, sample: sample, time: position)
+                }
+                continue
+            }
             switch cell {
             case .lstm(let w):
                 let step = lstmStep(w, settings, STM: STM, LTM: LTM ?? Vector(zeros: layer.hiddenSize), E: E)
@@ -218,6 +253,9 @@ private func recurrent(
                     let values: [TracedGate: Vector] = [.z: step.z, .r: step.r, .N: step.c, .STM: step.STM]
                     record(values, into: &trace, direction: d, sample: sample, time: position)
                 }
+            case .rnn(let w):
+                STM = rnnStep(w, settings, STM: STM, E: E)
+                if trace != nil { record([.STM: STM], into: &trace, direction: d, sample: sample, time: position) }
             }
             outputs.append(STM)
         }
