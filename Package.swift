@@ -75,6 +75,12 @@ let package = Package(
         /// Forward-pass engines: float64 reference (the oracle) and float32 on CBLAS.
         .target(name: "LSTMEngine", dependencies: ["LSTMModel", "CCBLAS"], swiftSettings: strict),
 
+        /// `lstmconv explain`: gate statistics, the text summary and the self-contained HTML report of a gate trace.
+        .target(
+            name: "LSTMExplain",
+            dependencies: ["LSTMErrors", "LSTMEngine", "LSTMModel", "NumPyIO", "AtomicFileIO", "CLSTMZlib"],
+            swiftSettings: strict),
+
         // MARK: - Importers (one module per framework: layout table + reader)
         /// The framework layout tables shared by import and export (`FusedLayout`), the import result and errors.
         .target(
@@ -122,7 +128,7 @@ let package = Package(
             name: "LSTMConv",
             dependencies: [
                 "LSTMErrors", "FileSignatures", "LSTMModel", "LSTMBinary", "LSTMHDF5", "LSTMCheckpoint", "LSTMEngine", "NumPyIO",
-                "LSTMLayouts", "LSTMImport", "LSTMExport",
+                "LSTMLayouts", "LSTMImport", "LSTMExport", "LSTMExplain",
             ],
             swiftSettings: strict),
         /// The `lstmconv` subcommands: argument parsing, reports and exit codes over the `LSTMConv` library.
@@ -183,6 +189,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LSTMExplainTests",
+            dependencies: ["LSTMExplain", "LSTMEngine", "LSTMHDF5", "NumPyIO", "CLSTMZlib", "LSTMTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "LSTMExportTests",

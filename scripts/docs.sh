@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=(LSTMConv LSTMErrors FileSignatures LSTMModel LSTMBinary LSTMHDF5 LSTMCheckpoint LSTMLayouts
-         LSTMImportKeras LSTMImportPyTorch LSTMImportONNX LSTMImport LSTMExport LSTMEngine NumPyIO)
+         LSTMImportKeras LSTMImportPyTorch LSTMImportONNX LSTMImport LSTMExport LSTMEngine NumPyIO LSTMExplain)
 args=()
 for target in "${targets[@]}"; do args+=(--target "$target"); done
 log=$(mktemp)

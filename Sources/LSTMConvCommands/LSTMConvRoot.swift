@@ -10,7 +10,7 @@ public struct LSTMConvRoot: ParsableCommand {
         version: BuildInfo.versionLine,
         subcommands: [
             ImportCommand.self, InspectCommand.self, VerifyCommand.self, ConvertCommand.self, RunCommand.self,
-            ValidateCommand.self, ExportCommand.self,
+            ValidateCommand.self, ExportCommand.self, ExplainCommand.self,
         ])
 
     public init() {}

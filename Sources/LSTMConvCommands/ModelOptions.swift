@@ -36,9 +36,14 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model (importing in memory when needed) and prepares the chosen engine.
     func prepare() throws -> any ForwardPass {
+        let loaded = try loadModel()
+        return try blaming(model) { try engine.prepare(loaded) }
+    }
+
+    /// Loads the model, importing it in memory when needed.
+    func loadModel() throws -> Model {
         try FileRules.requireInput(model)
         try source.requireInputs()
-        let loaded = try ModelSource.load(URL(fileURLWithPath: model), options: source.importOptions)
-        return try blaming(model) { try engine.prepare(loaded) }
+        return try ModelSource.load(URL(fileURLWithPath: model), options: source.importOptions)
     }
 }

@@ -4,7 +4,7 @@ import Testing
 /// `--help` of the root command and of every subcommand, checked against spec/cli.md.
 @Suite("help and the documented contract")
 struct HelpTests {
-    static let commands = ["import", "inspect", "verify", "convert", "run", "validate", "export"]
+    static let commands = ["import", "inspect", "verify", "convert", "run", "validate", "export", "explain"]
 
     /// The flags spec/cli.md's synopsis gives each command (`lstmconv CMD … [--flag …]`).
     static func specFlags() throws -> [String: Set<String>] {
@@ -96,6 +96,9 @@ struct HelpTests {
           export                  Write a model in a framework's format: PyTorch
                                   state_dict (.safetensors), ONNX graph (.onnx) or
                                   Keras 3 archive (.keras).
+          explain                 Show what the learn, forget, remember and use gates
+                                  do on an input: a summary, an HTML report, every
+                                  activation as .npz.
 
           See 'lstmconv help <subcommand>' for detailed help.
 

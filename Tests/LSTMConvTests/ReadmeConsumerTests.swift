@@ -56,5 +56,6 @@ struct ReadmeConsumerTests {
         #expect(lines.contains { $0.hasPrefix("W_f mean ") })
         #expect(lines.contains("[4, 7]"))
         #expect(lines.contains { $0.hasPrefix("[1, 5, 4] [layer_0/forward]") }, "\(result.output.suffix(2000))")
+        #expect(lines.contains("forget gate [1, 5, 4]"), "\(result.output.suffix(2000))")
     }
 }

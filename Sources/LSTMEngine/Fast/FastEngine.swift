@@ -28,7 +28,19 @@ public struct FastEngine: ForwardPass {
         _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?
     ) throws(EngineError) -> ForwardResult {
         var timings = FastEngineTimings()
-        return try forward(input, initialStates: initialStates, lengths: lengths, timings: &timings)
+        var unused: [DirectionTrace]?
+        return try forward(input, initialStates: initialStates, lengths: lengths, timings: &timings, trace: &unused)
+    }
+
+    /// Runs the model and records every gate value of every recurrent layer and direction (spec/engine.md §9),
+    /// as the fused loops compute them.
+    public func trace(
+        _ input: ForwardInput, initialStates: [StateKey: CellState] = [:], lengths: [Int]? = nil
+    ) throws(EngineError) -> GateTrace {
+        var timings = FastEngineTimings()
+        var directions: [DirectionTrace]? = []
+        let result = try forward(input, initialStates: initialStates, lengths: lengths, timings: &timings, trace: &directions)
+        return GateTrace(result: result, directions: directions ?? [])
     }
 
     /// Runs the model and reports where the time went (for the benchmark; the result is the same as ``run(_:initialStates:)``).
@@ -39,13 +51,16 @@ public struct FastEngine: ForwardPass {
         var timings = FastEngineTimings()
         let clock = ContinuousClock()
         let start = clock.now
-        let result = try forward(input, initialStates: initialStates, lengths: nil, timings: &timings)
+        var unused: [DirectionTrace]?
+        let result = try forward(input, initialStates: initialStates, lengths: nil, timings: &timings, trace: &unused)
         timings.total = clock.now - start
         return (result, timings)
     }
 
+    /// The forward pass; appends to `trace` when it is not `nil`.
     private func forward(
-        _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?, timings: inout FastEngineTimings
+        _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?, timings: inout FastEngineTimings,
+        trace: inout [DirectionTrace]?
     ) throws(EngineError) -> ForwardResult {
         let checked = try checkInput(input, model: model)
         let B = checked.batch
@@ -100,11 +115,15 @@ public struct FastEngine: ForwardPass {
                         ? []
                         : initialStates[key]?.LTM.map { $0.scalars.map(Float.init) }
                             ?? [Float](repeating: 0, count: B * layer.hiddenSize)
+                    let order = StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards)
                     let run = DirectionRun(
-                        cell: cell, settings: settings,
-                        order: StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards), batch: B,
+                        cell: cell, settings: settings, order: order, batch: B,
                         active: active, zeroMasked: stepMask?.zeros(for: layer) ?? false)
-                    let phases = run.run(input: values, stm: &stm, ltm: &ltm)
+                    var record: DirectionRecord? = trace == nil ? nil : DirectionRecord(gates: [], width: 0, traced: [])
+                    let phases = run.run(input: values, stm: &stm, ltm: &ltm, record: &record)
+                    if let record {
+                        trace?.append(traced(record, layer: layer, key: key, order: order, B: B))
+                    }
                     let output = phases.output
                     timings.inputProjection += phases.inputProjection
                     timings.recurrence += phases.recurrence
@@ -144,6 +163,45 @@ public struct FastEngine: ForwardPass {
         }
         return ForwardResult(values: output, finalStates: finalStates)
     }
+}
+
+/// A direction's trace from the fused loops' buffers: every array `[T, B, ·]` → `[B, T, ·]`.
+private func traced(_ record: DirectionRecord, layer: RecurrentLayer, key: StateKey, order: StepOrder, B: Int) -> DirectionTrace {
+    let T = order.steps, H = layer.hiddenSize, R = layer.recurrentSize
+    /// Columns `offset ..< offset + size` of a time-major `[T, B, width]` buffer slice, as `[B, T, size]`.
+    func columns(_ values: ArraySlice<Float>, width: Int, offset: Int, size: Int) -> NDArray<Float> {
+        var result = [Float](repeating: 0, count: B * T * size)
+        let base = values.startIndex
+        for t in 0..<T {
+            for b in 0..<B {
+                let from = base + (t * B + b) * width + offset
+                result.replaceSubrange(((b * T + t) * size)..<((b * T + t + 1) * size), with: values[from..<(from + size)])
+            }
+        }
+        return NDArray(unchecked: [B, T, size], result)
+    }
+    var arrays: [TracedGate: NDArray<Float>] = [:]
+    // The stacked gate order of FastCell.
+    let stacked: [TracedGate]
+    switch layer.cell {
+    case .lstm: stacked = [.i, .f, .N, .V]
+    case .gru: stacked = [.z, .r, .N]
+    case .rnn: stacked = []
+    }
+    for (g, gate) in stacked.enumerated() {
+        arrays[gate] = columns(record.gates[...], width: record.width, offset: g * H, size: H)
+    }
+    let rows = T * B
+    arrays[.STM] = columns(record.traced[0..<(rows * R)], width: R, offset: 0, size: R)
+    if layer.cell == .lstm {
+        let start = rows * R, block = rows * H
+        arrays[.LTM] = columns(record.traced[start..<(start + block)], width: H, offset: 0, size: H)
+        arrays[.U] = columns(record.traced[(start + block)..<(start + 2 * block)], width: H, offset: 0, size: H)
+        if layer.projectionSize != nil {
+            arrays[.STM_unprojected] = columns(record.traced[(start + 2 * block)..<(start + 3 * block)], width: H, offset: 0, size: H)
+        }
+    }
+    return DirectionTrace(key: key, layer: layer, readsReversed: order.readsReversed, arrays: arrays)
 }
 
 /// Where a fast forward pass spent its time, summed over layers and directions.

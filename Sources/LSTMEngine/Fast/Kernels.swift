@@ -97,6 +97,14 @@ struct DirectionRun {
     func run(
         input: [Float], stm: inout [Float], ltm: inout [Float]
     ) -> (output: [Float], inputProjection: Duration, recurrence: Duration) {
+        var unused: DirectionRecord?
+        return run(input: input, stm: &stm, ltm: &ltm, record: &unused)
+    }
+
+    /// Runs the direction; when `record` is not `nil` on entry, it receives every step's gate values.
+    func run(
+        input: [Float], stm: inout [Float], ltm: inout [Float], record: inout DirectionRecord?
+    ) -> (output: [Float], inputProjection: Duration, recurrence: Duration) {
         let T = order.steps, B = batch, H = cell.H, R = cell.R, I = cell.I
         let width = cell.gates * H
         let rows = T * B
@@ -111,6 +119,9 @@ struct DirectionRun {
         }
         // Scratch for the loop, allocated here, once.
         var workspace = [Float](repeating: 0, count: 4 * B * max(width, R))
+        // Tracing: every step's STM `[T, B, R]` and (LSTM) LTM, U and unprojected STM `[T, B, H]`, at `read(step)`.
+        let tracing = record != nil
+        var traced = [Float](repeating: 0, count: tracing ? rows * (R + (cell.gates == 4 ? 3 * H : 0)) : 0)
         var phases: (inputProjection: Duration, recurrence: Duration) = (.zero, .zero)
         let output = uninitializedArray(count: rows * R) { y in
             guard T > 0, B > 0 else { return }
@@ -120,22 +131,41 @@ struct DirectionRun {
                         stm.withUnsafeMutableBufferPointer { stmBuffer in
                             ltm.withUnsafeMutableBufferPointer { ltmBuffer in
                                 workspace.withUnsafeMutableBufferPointer { workBuffer in
+                                  traced.withUnsafeMutableBufferPointer { tracedBuffer in
                                     guard let w = weightBuffer.baseAddress, let x = inputBuffer.baseAddress,
                                         let gx = gxBuffer.baseAddress, let h0 = stmBuffer.baseAddress,
                                         let work = workBuffer.baseAddress
                                     else { return }
+                                    let lstm = cell.gates == 4
+                                    let trace = tracedBuffer.isEmpty ? nil : tracedBuffer.baseAddress.map { base in
+                                        StepTrace(
+                                            STM: base, LTM: lstm ? base + rows * R : nil, U: lstm ? base + rows * (R + H) : nil,
+                                            unprojected: lstm ? base + rows * (R + 2 * H) : nil)
+                                    }
                                     BLAS.gemm(rows, width, I, x, I, w + cell.wxT, width, gx, width, beta: 1)
                                     let projected = clock.now
                                     switch cell.gates {
                                     case 4:
-                                        lstmLoop(w: w, gx: gx, y: y, h0: h0, c: ltmBuffer.baseAddress, work: work, H: H, R: R)
+                                        lstmLoop(
+                                            w: w, gx: gx, y: y, h0: h0, c: ltmBuffer.baseAddress, work: work, H: H, R: R,
+                                            trace: trace)
                                     case 1:
-                                        rnnLoop(w: w, gx: gx, y: y, h0: h0, H: H)
+                                        rnnLoop(w: w, gx: gx, y: y, h0: h0, H: H, trace: trace)
                                     default:
-                                        gruLoop(w: w, gx: gx, y: y, h0: h0, work: work, H: H)
+                                        gruLoop(w: w, gx: gx, y: y, h0: h0, work: work, H: H, trace: trace)
                                     }
                                     // Final STM: the last step's output slot.
                                     h0.update(from: y + order.write(T - 1) * B * R, count: B * R)
+                                    if let trace, let active {
+                                        // Masked steps computed nothing: their gates are traced as NaN.
+                                        for t in 0..<T {
+                                            for b in 0..<B where !active[t * B + b] {
+                                                (gx + (t * B + b) * width).update(repeating: .nan, count: width)
+                                                trace.U?.advanced(by: (t * B + b) * H).update(repeating: .nan, count: H)
+                                                trace.unprojected?.advanced(by: (t * B + b) * H).update(repeating: .nan, count: H)
+                                            }
+                                        }
+                                    }
                                     if zeroMasked, let active {
                                         // The slots of masked steps held the carried state for the next step; now zeros.
                                         for t in 0..<T {
@@ -145,6 +175,7 @@ struct DirectionRun {
                                         }
                                     }
                                     phases = (projected - start, clock.now - projected)
+                                  }
                                 }
                             }
                         }
@@ -152,13 +183,14 @@ struct DirectionRun {
                 }
             }
         }
+        if tracing { record = DirectionRecord(gates: gx, width: width, traced: traced) }
         return (output, phases.inputProjection, phases.recurrence)
     }
 
     private func lstmLoop(
         w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
         h0: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>?, work: UnsafeMutablePointer<Float>,
-        H: Int, R: Int
+        H: Int, R: Int, trace: StepTrace?
     ) {
         guard let c else { return }
         let T = order.steps, B = batch, width = 4 * H
@@ -205,6 +237,7 @@ struct DirectionRun {
                 if let limit = s.cellClip { VectorMath.clip(next, H, limit) }
                 if s.document { for k in 0..<H { cf[b * H + k] = previous[k] * f[k] } }
             }
+            let traced = order.read(step) * B * H  // this step's rows in the `[T, B, H]` trace buffers
             // use: V_t reads LTM_t (full peepholes need their GEMM first), then STM_t.
             if let fullV { BLAS.gemm(B, H, H, cNext, H, fullV, H, g + 3 * H, width, beta: 1) }
             if let wuT, let bu {
@@ -222,13 +255,19 @@ struct DirectionRun {
                 } else {
                     act.apply(next, into: squashed, H)  // activation(LTM_t)
                     for k in 0..<H { out[k] = V[k] * squashed[k] }
+                    trace?.U?.advanced(by: traced + b * H).update(from: squashed, count: H)
                 }
             }
+            if s.document { trace?.U?.advanced(by: traced).update(from: u, count: B * H) }
+            if projected { trace?.unprojected?.advanced(by: traced).update(from: hRaw, count: B * H) }
             if let wpT {
                 BLAS.gemm(B, P, H, hRaw, H, wpT, P, slot, P, beta: 0)
                 if let limit = s.projectionClip { VectorMath.clip(slot, B * P, limit) }
             }
             carryMasked(step: step, hPrev: hPrev, slot: slot, R: R, cPrev: cPrev, cNext: cNext, H: H)
+            // The memories after the step (carried over where it is masked).
+            trace?.STM.advanced(by: order.read(step) * B * R).update(from: slot, count: B * R)
+            trace?.LTM?.advanced(by: traced).update(from: cNext, count: B * H)
             hPrev = UnsafePointer(slot)
             swap(&cPrev, &cNext)
         }
@@ -252,7 +291,7 @@ struct DirectionRun {
     /// Plain RNN: `STM_t = activation(gx_t + STM_{t-1}·W_h^T)`, computed in the output slot.
     private func rnnLoop(
         w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
-        h0: UnsafeMutablePointer<Float>, H: Int
+        h0: UnsafeMutablePointer<Float>, H: Int, trace: StepTrace?
     ) {
         let T = order.steps, B = batch
         let s = settings
@@ -265,13 +304,14 @@ struct DirectionRun {
             s.activation.apply(g, B * H)
             slot.update(from: g, count: B * H)
             carryMasked(step: step, hPrev: hPrev, slot: slot, R: H)
+            trace?.STM.advanced(by: order.read(step) * B * H).update(from: slot, count: B * H)
             hPrev = UnsafePointer(slot)
         }
     }
 
     private func gruLoop(
         w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
-        h0: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, H: Int
+        h0: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, H: Int, trace: StepTrace?
     ) {
         let T = order.steps, B = batch, width = 3 * H
         let s = settings
@@ -319,9 +359,29 @@ struct DirectionRun {
                 }
             }
             carryMasked(step: step, hPrev: hPrev, slot: slot, R: H)
+            trace?.STM.advanced(by: order.read(step) * B * H).update(from: slot, count: B * H)
             hPrev = UnsafePointer(slot)
         }
     }
+}
+
+/// What a traced direction run keeps: every gate activation and the per-step memories.
+struct DirectionRecord {
+    /// Time-major `[T, B, G·H]` at `read(step)`: the activated gates (LSTM `i, f, N, V`; GRU `z, r, c`); NaN at
+    /// masked steps.
+    let gates: [Float]
+    /// `G·H`, the row width of `gates`.
+    let width: Int
+    /// Time-major at `read(step)`: STM `[T, B, R]`, then for an LSTM `LTM`, `U` and the unprojected STM `[T, B, H]`.
+    let traced: [Float]
+}
+
+/// Where the loops copy each step's traced values (time-major rows at `read(step)`).
+struct StepTrace {
+    let STM: UnsafeMutablePointer<Float>
+    let LTM: UnsafeMutablePointer<Float>?
+    let U: UnsafeMutablePointer<Float>?
+    let unprojected: UnsafeMutablePointer<Float>?
 }
 
 /// Dense layer rows: `out[rows, units] = activation(x[rows, F]·W_d^T + b_d)`.

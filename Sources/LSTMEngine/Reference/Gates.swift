@@ -6,8 +6,9 @@ import LSTMModel
 //   forget:    f_t = σ(W_f[STM_{t-1}, E_t] + b_f)
 //   remember:  LTM_t = LTM_{t-1}·f_t + N_t·i_t
 //   use:       V_t = σ(W_v[STM_{t-1}, E_t] + b_v)
-//              standard: STM_t = V_t·tanh(LTM_t)
-//              document: U_t = tanh(W_u·(LTM_{t-1}·f_t) + b_u),  STM_t = U_t·V_t
+//              standard: U_t = tanh(LTM_t)                       (W_u = I, b_u = 0, the new LTM)
+//              document: U_t = tanh(W_u·(LTM_{t-1}·f_t) + b_u)
+//              STM_t = U_t·V_t
 //
 // `tanh` is the layer's `activation`, `σ` its `recurrentActivation`.
 //
@@ -138,17 +139,18 @@ func remember(_ s: CellSettings, LTM: Vector, f: Vector, N: Vector, i: Vector) -
 }
 
 /// use: `V_t = recurrentActivation(z_v + P_v·LTM_t)`, then
-/// standard `STM_t = V_t·activation(LTM_t)`, or document `U_t = activation(W_u·(LTM_{t-1}·f_t) + b_u)`,
+/// standard `U_t = activation(LTM_t)`, or document `U_t = activation(W_u·(LTM_{t-1}·f_t) + b_u)`;
 /// `STM_t = U_t·V_t`.
 func use(
     _ w: LSTMWeights, _ s: CellSettings, STM: Vector, E: Vector, LTM_previous: Vector, f: Vector, LTM_t: Vector
-) -> (U: Vector?, V: Vector, STM: Vector) {
+) -> (U: Vector, V: Vector, STM: Vector) {
     var z_v = w.v.preActivation(STM: STM, E: E)
     if let P_v = w.P_v { z_v = z_v + P_v(LTM_t) }
     let V_t = s.recurrentActivation.apply(z_v.clipped(to: s.gateClip))
     // `W_u`, `b_u` exist exactly when the variant is `document` (LSTMWeights.init).
     guard s.useGate == .document, let W_u = w.W_u, let b_u = w.b_u else {
-        return (nil, V_t, V_t * s.activation.apply(LTM_t))  // standard
+        let U_t = s.activation.apply(LTM_t)  // standard: W_u = I, b_u = 0, reading the new LTM
+        return (U_t, V_t, U_t * V_t)
     }
     let U_t = s.activation.apply(W_u * (LTM_previous * f) + b_u)
     return (U_t, V_t, U_t * V_t)  // document
@@ -160,13 +162,22 @@ func project(_ w: LSTMWeights, _ s: CellSettings, STM: Vector) -> Vector {
     return (W_p * STM).clipped(to: s.projectionClip)
 }
 
+/// Every value of one LSTM time step, named as in the notes (what a gate trace records).
+struct LSTMStep {
+    let N: Vector, i: Vector, f: Vector, LTM: Vector, U: Vector, V: Vector
+    /// `U_t·V_t`, before the projection.
+    let unprojected: Vector
+    /// The step's output: `U_t·V_t`, projected when the layer has a projection.
+    let STM: Vector
+}
+
 /// One LSTM time step: learn, forget, remember, use (and project).
-func lstmStep(_ w: LSTMWeights, _ s: CellSettings, STM: Vector, LTM: Vector, E: Vector) -> (STM: Vector, LTM: Vector) {
+func lstmStep(_ w: LSTMWeights, _ s: CellSettings, STM: Vector, LTM: Vector, E: Vector) -> LSTMStep {
     let (N_t, i_t) = learn(w, s, STM: STM, E: E, LTM: LTM)
     let f_t = forget(w, s, STM: STM, E: E, LTM: LTM)
     let LTM_t = remember(s, LTM: LTM, f: f_t, N: N_t, i: i_t)
-    let (_, _, STM_t) = use(w, s, STM: STM, E: E, LTM_previous: LTM, f: f_t, LTM_t: LTM_t)
-    return (project(w, s, STM: STM_t), LTM_t)
+    let (U_t, V_t, STM_t) = use(w, s, STM: STM, E: E, LTM_previous: LTM, f: f_t, LTM_t: LTM_t)
+    return LSTMStep(N: N_t, i: i_t, f: f_t, LTM: LTM_t, U: U_t, V: V_t, unprojected: STM_t, STM: project(w, s, STM: STM_t))
 }
 
 // MARK: - GRU
@@ -213,12 +224,17 @@ func candidate(_ w: GRUWeights, _ s: CellSettings, STM: Vector, E: Vector, r: Ve
     return s.activation.apply(z_c.clipped(to: s.gateClip))
 }
 
+/// Every value of one GRU time step: update `z`, reset `r`, candidate `c` and the output.
+struct GRUStep {
+    let z: Vector, r: Vector, c: Vector, STM: Vector
+}
+
 /// One GRU time step: `STM_t = z·STM_{t-1} + (1 − z)·c`.
-func gruStep(_ w: GRUWeights, _ s: CellSettings, STM: Vector, E: Vector) -> Vector {
+func gruStep(_ w: GRUWeights, _ s: CellSettings, STM: Vector, E: Vector) -> GRUStep {
     let z = update(w, s, STM: STM, E: E)
     let r = reset(w, s, STM: STM, E: E)
     let c = candidate(w, s, STM: STM, E: E, r: r)
-    return z * STM + (1 - z) * c
+    return GRUStep(z: z, r: r, c: c, STM: z * STM + (1 - z) * c)
 }
 
 // MARK: - Plain RNN

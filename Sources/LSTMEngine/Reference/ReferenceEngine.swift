@@ -26,6 +26,24 @@ public struct ReferenceEngine: ForwardPass {
     public func run(
         _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?
     ) throws(EngineError) -> ForwardResult {
+        var unused: [DirectionTrace]?
+        return try forward(input, initialStates: initialStates, lengths: lengths, trace: &unused)
+    }
+
+    /// Runs the model and records every gate value of every recurrent layer and direction (spec/engine.md §9):
+    /// the gate functions of `Gates.swift`, rounded once to float32.
+    public func trace(
+        _ input: ForwardInput, initialStates: [StateKey: CellState] = [:], lengths: [Int]? = nil
+    ) throws(EngineError) -> GateTrace {
+        var directions: [DirectionTrace]? = []
+        let result = try forward(input, initialStates: initialStates, lengths: lengths, trace: &directions)
+        return GateTrace(result: result, directions: directions ?? [])
+    }
+
+    /// The forward pass; appends to `trace` when it is not `nil`.
+    private func forward(
+        _ input: ForwardInput, initialStates: [StateKey: CellState], lengths: [Int]?, trace: inout [DirectionTrace]?
+    ) throws(EngineError) -> ForwardResult {
         let checked = try checkInput(input, model: model)
         let batch = checked.batch
         try checkInitialStates(initialStates, model: model, batch: batch)
@@ -63,6 +81,12 @@ public struct ReferenceEngine: ForwardPass {
                 }
                 var outputs: [[Vector]] = []
                 var finals: [[(STM: Vector, LTM: Vector?)]] = []  // [b][d]
+                let time = samples.first?.count ?? 0
+                var recorded: [[TracedGate: TraceArray]]? = trace == nil ? nil : cells.indices.map { _ in
+                    Dictionary(uniqueKeysWithValues: TracedGate.gates(of: layer).map { gate in
+                        (gate, TraceArray(batch: batch, time: time, width: gate.width(in: layer)))
+                    })
+                }
                 for (b, events) in samples.enumerated() {
                     let starts = cells.indices.map { d in
                         (STM: row(initial[d]?.STM, b, size: layer.recurrentSize),
@@ -70,9 +94,17 @@ public struct ReferenceEngine: ForwardPass {
                     }
                     let zeros = stepMask?.zeros(for: layer) ?? false
                     let (sequence, final) = recurrent(
-                        layer, settings, cells, events: events, starts: starts, active: active?[b], zeroMasked: zeros)
+                        layer, settings, cells, events: events, starts: starts, active: active?[b], zeroMasked: zeros,
+                        sample: b, trace: &recorded)
                     outputs.append(sequence)
                     finals.append(final)
+                }
+                if let recorded {
+                    for (d, arrays) in recorded.enumerated() {
+                        trace?.append(DirectionTrace(
+                            key: StateKey(layer: index, direction: Direction.allCases[d]), layer: layer,
+                            readsReversed: (d == 1) != layer.goBackwards, arrays: arrays.mapValues(\.array)))
+                    }
                 }
                 for d in cells.indices {
                     let key = StateKey(layer: index, direction: Direction.allCases[d])
@@ -166,10 +198,13 @@ private func dense(_ W_d: Matrix, _ b_d: Vector?, _ activation: Activation, _ x:
 ///
 /// `active[t]` false masks step `t` (spec/engine.md §5.1): the memories are carried over, and the step emits the
 /// carried STM, or zeros with `zeroMasked`.
-/// Returns the merged output sequence (in the layer's output time order) and each direction's final state.
+/// Returns the merged output sequence (in the layer's output time order) and each direction's final state. When
+/// `trace` is not `nil`, every step's gate values are stored at row `sample` and the time position (in `events`)
+/// of the event the step consumed.
 private func recurrent(
     _ layer: RecurrentLayer, _ settings: CellSettings, _ cells: [ReferenceCell], events: [Vector],
-    starts: [(STM: Vector, LTM: Vector?)], active: [Bool]?, zeroMasked: Bool
+    starts: [(STM: Vector, LTM: Vector?)], active: [Bool]?, zeroMasked: Bool,
+    sample: Int, trace: inout [[TracedGate: TraceArray]]?
 ) -> (sequence: [Vector], finals: [(STM: Vector, LTM: Vector?)]) {
     // go_backwards: the layer reads its input reversed and keeps its outputs in that order.
     let steps = Array(zip(events, active ?? Array(repeating: true, count: events.count)))
@@ -181,19 +216,46 @@ private func recurrent(
         let readOrder = d == 0 ? input : Array(input.reversed())
         var (STM, LTM) = starts[d]
         var outputs: [Vector] = []
-        for (E, isActive) in readOrder {
+        // The time position in `events` of the event step `s` reads (spec/engine.md §5).
+        let readsReversed = (d == 1) != layer.goBackwards
+        for (s, (E, isActive)) in readOrder.enumerated() {
+            let position = readsReversed ? readOrder.count - 1 - s : s
             guard isActive else {
                 // A masked step: memories carried over unchanged.
                 outputs.append(zeroMasked ? Vector(zeros: layer.recurrentSize) : STM)
+                if trace != nil {
+                    // Traced as not computed (NaN gates) with the carried memories.
+                    var values: [TracedGate: Vector] = [:]
+                    for gate in TracedGate.gates(of: layer) {
+                        values[gate] = Vector([Double](repeating: .nan, count: gate.width(in: layer)))
+                    }
+                    values[.STM] = STM
+                    if let LTM { values[.LTM] = LTM }
+                    record(values, into: &trace, direction: d, sample: sample, time: position)
+                }
                 continue
             }
             switch cell {
             case .lstm(let w):
-                (STM, LTM) = lstmStep(w, settings, STM: STM, LTM: LTM ?? Vector(zeros: layer.hiddenSize), E: E)
+                let step = lstmStep(w, settings, STM: STM, LTM: LTM ?? Vector(zeros: layer.hiddenSize), E: E)
+                (STM, LTM) = (step.STM, step.LTM)
+                if trace != nil {
+                    let values: [TracedGate: Vector] = [
+                        .N: step.N, .i: step.i, .f: step.f, .LTM: step.LTM, .U: step.U, .V: step.V,
+                        .STM_unprojected: step.unprojected, .STM: step.STM,
+                    ]
+                    record(values, into: &trace, direction: d, sample: sample, time: position)
+                }
             case .gru(let w):
-                STM = gruStep(w, settings, STM: STM, E: E)
+                let step = gruStep(w, settings, STM: STM, E: E)
+                STM = step.STM
+                if trace != nil {
+                    let values: [TracedGate: Vector] = [.z: step.z, .r: step.r, .N: step.c, .STM: step.STM]
+                    record(values, into: &trace, direction: d, sample: sample, time: position)
+                }
             case .rnn(let w):
                 STM = rnnStep(w, settings, STM: STM, E: E)
+                if trace != nil { record([.STM: STM], into: &trace, direction: d, sample: sample, time: position) }
             }
             outputs.append(STM)
         }
@@ -203,6 +265,16 @@ private func recurrent(
     }
     let sequence = input.indices.map { t in merge(perDirection.map { $0[t] }, layer.mergeMode) }
     return (sequence, finals)
+}
+
+/// Stores one step's values in the arrays the trace asks for (`STM_unprojected` only exists with a projection).
+private func record(
+    _ values: [TracedGate: Vector], into trace: inout [[TracedGate: TraceArray]]?, direction: Int, sample: Int, time: Int
+) {
+    guard trace != nil else { return }
+    for (gate, vector) in values where trace?[direction][gate] != nil {
+        trace?[direction][gate]?.set(b: sample, t: time, vector.values)
+    }
 }
 
 /// Merges the directions' vectors: concat (forward first), sum, mul or ave; one direction passes through.
