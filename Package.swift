@@ -70,7 +70,7 @@ let package = Package(
         /// NumPy `.npy` / `.npz` reader and writer.
         .target(
             name: "NumPyIO",
-            dependencies: ["AtomicFileIO", "LSTMErrors", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["AtomicFileIO", "LSTMErrors", "FileSignatures", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
         /// Forward-pass engines: float64 reference (the oracle) and float32 on CBLAS.
         .target(name: "LSTMEngine", dependencies: ["LSTMModel", "CCBLAS"], swiftSettings: strict),
@@ -177,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "LSTMImportPyTorchTests",
             dependencies: [
-                "LSTMImportPyTorch", "LSTMEngine", "NumPyIO", "LSTMTestSupport",
+                "LSTMImportPyTorch", "FileSignatures", "LSTMEngine", "NumPyIO", "LSTMTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),

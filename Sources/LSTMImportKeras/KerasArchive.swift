@@ -1,6 +1,7 @@
 import Foundation
 import LSTMLayouts
 import ZIPFoundation
+import FileSignatures
 
 /// A Keras `.keras` zip archive: `config.json`, `metadata.json`, `model.weights.h5`.
 struct KerasArchive {
@@ -9,6 +10,9 @@ struct KerasArchive {
 
     init(url: URL) throws(ImportError) {
         self.url = url
+        if let problem = FileSignature.zipStructureProblem(at: url) {
+            throw ImportError(.malformedSource, "the zip archive cannot be read: \(problem)")
+        }
         do {
             archive = try Archive(url: url, accessMode: .read)
         } catch {

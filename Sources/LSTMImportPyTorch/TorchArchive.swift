@@ -33,7 +33,8 @@ public enum TorchArchive {
 
     /// Whether the zip at `url` is a `torch.save` archive (has exactly one `<name>/data.pkl`).
     public static func isTorchArchive(at url: URL) -> Bool {
-        guard let archive = try? Archive(url: url, accessMode: .read, pathEncoding: nil) else { return false }
+        guard FileSignature.zipStructureProblem(at: url) == nil,
+              let archive = try? Archive(url: url, accessMode: .read, pathEncoding: nil) else { return false }
         return archive.contains { isPicklePath($0.path) }
     }
 
@@ -46,6 +47,9 @@ public enum TorchArchive {
 
     /// Reads a `torch.save` zip archive.
     public static func readZip(at url: URL, limits: PyTorchReadLimits = PyTorchReadLimits()) throws(ImportError) -> StateDict {
+        if let problem = FileSignature.zipStructureProblem(at: url) {
+            throw ImportError(.malformedSource, "not a readable zip archive: \(problem)")
+        }
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)

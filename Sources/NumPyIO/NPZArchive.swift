@@ -1,6 +1,7 @@
 import AtomicFileIO
 import Foundation
 import ZIPFoundation
+import FileSignatures
 
 /// A `.npz` file: a zip of `.npy` entries, as `numpy.savez` and `numpy.savez_compressed` write them.
 ///
@@ -86,6 +87,9 @@ public struct NPZArchive: Sendable, Equatable {
     }
 
     private init(archiveAt url: URL, entryLimit: UInt64 = NPZArchive.maxEntryBytes) throws(NumPyError) {
+        if let problem = FileSignature.zipStructureProblem(at: url) {
+            throw NumPyError(.badArchive, "not a readable zip archive: \(problem)")
+        }
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)

@@ -107,9 +107,6 @@ def export(ck: Any, *, prefix: str = "", head_prefix: str = "head", embedding_pr
             dtypes.append(_layer_dtype(ck, layer))
             recurrent.append(layer)
         elif layer.kind == "dense":
-            if layer["activation"] != "linear":
-                raise _refuse(layer, "activation", f"dense activation {layer['activation']}: nn.Linear is linear "
-                              "and the activation would be lost; only a linear head is exported")
             if head is not None:
                 raise LstmwError("notExpressible", "a second dense layer: one trailing nn.Linear is exported",
                                   key=f"layer_{layer.index}")
@@ -166,6 +163,13 @@ def export(ck: Any, *, prefix: str = "", head_prefix: str = "head", embedding_pr
                                      "bias": head["use_bias"]},
                             "dtype": TORCH_DTYPES[dtype], "layers": [head.index],
                             "output": "every_step" if recurrent[-1]["return_sequences"] else "final_state"})
+        # A state_dict holds no activation: the head's is stated with the module (spec/export.md), for the caller to
+        # apply to the nn.Linear output.
+        if head["activation"] != "linear":
+            activation = {"name": head["activation"]}
+            if head["activation"] == "hard_sigmoid":
+                activation.update(slope=head["activation_slope"], offset=head["activation_offset"])
+            out.modules[-1]["activation"] = activation
     return out
 
 
