@@ -81,7 +81,7 @@ public struct DirectionTrace: Sendable, Equatable {
     public var time: Int { arrays[.STM]?.shape.dropFirst().first ?? 0 }
 }
 
-/// A forward pass with every gate activation recorded (``Engine/trace(_:input:initialStates:)``).
+/// A forward pass with every gate activation recorded (``Engine/trace(_:input:initialStates:lengths:)``).
 public struct GateTrace: Sendable, Equatable {
     /// The forward pass's own result, identical to what `run` returns.
     public let result: ForwardResult

@@ -54,6 +54,22 @@ def run_modules(modules, state, x):
                     h = torch.cat([h_n[-directions + d] for d in range(directions)], dim=-1)
             elif kind == "Linear":
                 h = module(h)
+                # A state_dict holds no activation: the export states it with the module (spec/export.md).
+                activation = description.get("activation")
+                if activation is not None:
+                    name = activation["name"]
+                    if name == "softmax":
+                        h = torch.softmax(h, dim=-1)
+                    elif name == "sigmoid":
+                        h = torch.sigmoid(h)
+                    elif name == "tanh":
+                        h = torch.tanh(h)
+                    elif name == "relu":
+                        h = torch.relu(h)
+                    elif name == "hard_sigmoid":
+                        h = torch.clamp(activation["slope"] * h + activation["offset"], 0, 1)
+                    else:
+                        raise ValueError(f"unknown head activation {name}")
     return h.double().numpy()
 
 
