@@ -144,7 +144,7 @@ let package = Package(
         // MARK: - Tests (one target per module with logic; shared fixtures API in LSTMTestSupport)
         .target(
             name: "LSTMTestSupport",
-            dependencies: ["LSTMModel", "LSTMLayouts", "LSTMImportPyTorch", "HDF5Bridge"],
+            dependencies: ["LSTMModel", "LSTMLayouts", "LSTMImportPyTorch", "HDF5Bridge", "LSTMEngine", "NumPyIO"],
             path: "Tests/LSTMTestSupport", swiftSettings: strict),
         .testTarget(name: "LSTMModelTests", dependencies: ["LSTMModel", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(

@@ -4,6 +4,7 @@ import LSTMImport
 import LSTMLayouts
 import LSTMImportONNX
 import LSTMModel
+import LSTMTestSupport
 import Testing
 
 /// Every ONNX fixture imports and, run by both engines, reproduces onnxruntime's output (`expected.npy`,

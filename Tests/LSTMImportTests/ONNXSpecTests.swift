@@ -1,6 +1,7 @@
 import Foundation
 import LSTMLayouts
 import LSTMImportONNX
+import LSTMTestSupport
 import Testing
 
 /// `spec/mappings-onnx.md` shows exactly the tables the ONNX importer slices with and the exporter fuses with.
