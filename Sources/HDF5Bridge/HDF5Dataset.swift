@@ -171,8 +171,23 @@ package final class HDF5Dataset {
         }
         try checkReadable(elementSize: format.byteWidth)
         let memoryType = try format.makeType(context)
-        let bytes = try read(count: elementCount * format.byteWidth, memoryType: memoryType.raw, as: UInt8.self)
-        return Data(bytes)
+        return try readData(byteCount: elementCount * format.byteWidth, memoryType: memoryType.raw)
+    }
+
+    /// The whole dataset read by libhdf5 straight into one 64-byte-aligned buffer that becomes the `Data`
+    /// (no intermediate array, no second copy).
+    private func readData(byteCount: Int, memoryType: hid_t) throws(HDF5Error) -> Data {
+        guard byteCount > 0 else { return Data() }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        do throws(HDF5Error) {
+            try H5.call("H5Dread", context) {
+                H5Dread(id.raw, memoryType, chdf5_space_all(), chdf5_space_all(), chdf5_default(), buffer)
+            }
+        } catch {
+            buffer.deallocate()
+            throw error
+        }
+        return Data(bytesNoCopy: buffer, count: byteCount, deallocator: .custom { pointer, _ in pointer.deallocate() })
     }
 
     private func checkFloat() throws(HDF5Error) {

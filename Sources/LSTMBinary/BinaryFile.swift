@@ -55,15 +55,7 @@ public struct BinaryFile: Sendable {
                 }
             }
         }
-        try checkFormatKeys()
-        // `layer.<k>.<key>` with k in canonical decimal only: `layer.00.x` or `layer.+0.x` would alias `layer.0.x`.
-        for entry in header.metadata where entry.key.hasPrefix("layer.") {
-            let index = entry.key.dropFirst("layer.".count).prefix { $0 != "." }
-            guard let number = Int(index), String(number) == index else {
-                throw BinaryFormatError(
-                    .invalidKey, "`\(entry.key)`: a layer index must be a canonical decimal (layer.0, layer.12), not `\(index)`", file: path)
-            }
-        }
+        try header.checkKeys(file: path)
 
         let layerCount: Int
         if case .int(let count) = header.value(forKey: RootKey.layerCount), count >= 1, count <= ModelLimits.maxLayers {
@@ -122,31 +114,6 @@ public struct BinaryFile: Sendable {
             }
         }
         return BinaryVerification(headerChecksum: header.headerChecksum, tensors: checks, modelError: modelError)
-    }
-
-    /// `format`, `format_major`, `format_minor` must agree with the preamble; `schema_version` must be known.
-    private func checkFormatKeys() throws(BinaryFormatError) {
-        func fail(_ code: BinaryFormatError.Code, _ key: String, expected: String, found: MetaValue?) -> BinaryFormatError {
-            BinaryFormatError(
-                code, found == nil ? "required key is absent" : "the value disagrees with the format", file: path,
-                key: key, expected: expected, found: found.map { "\($0.typeName) \($0)" } ?? "nothing")
-        }
-        let format = header.value(forKey: RootKey.format)
-        guard format == .string(FormatVersion.formatName) else {
-            throw fail(.formatMismatch, RootKey.format, expected: "string \"\(FormatVersion.formatName)\"", found: format)
-        }
-        let major = header.value(forKey: RootKey.formatMajor)
-        guard major == .int(Int64(header.major)) else {
-            throw fail(.formatMismatch, RootKey.formatMajor, expected: "int \(header.major) (the preamble's major)", found: major)
-        }
-        let minor = header.value(forKey: RootKey.formatMinor)
-        guard minor == .int(Int64(header.minor)) else {
-            throw fail(.formatMismatch, RootKey.formatMinor, expected: "int \(header.minor) (the preamble's minor)", found: minor)
-        }
-        let schema = header.value(forKey: RootKey.schemaVersion)
-        guard case .int(let version) = schema, version >= 1, version <= FormatVersion.latestSchemaVersion else {
-            throw fail(.unsupportedSchemaVersion, RootKey.schemaVersion, expected: "int 1…\(FormatVersion.latestSchemaVersion)", found: schema)
-        }
     }
 }
 
@@ -211,6 +178,42 @@ extension BinaryFile {
             return try Tensor(dtype: entry.dtype, shape: entry.shape, bytes: data)
         } catch {
             throw BinaryFormatError(model: error, file: self.path)
+        }
+    }
+}
+
+extension BinaryHeader {
+    /// The format keys of the metadata and the spelling of layer keys (spec/binary.md §7 step 7): `format`,
+    /// `format_major`, `format_minor` agree with the preamble, `schema_version` is known, and `layer.<k>.<key>`
+    /// uses a canonical decimal k (`layer.00.x` or `layer.+0.x` would alias `layer.0.x`).
+    package func checkKeys(file path: String?) throws(BinaryFormatError) {
+        func fail(_ code: BinaryFormatError.Code, _ key: String, expected: String, found: MetaValue?) -> BinaryFormatError {
+            BinaryFormatError(
+                code, found == nil ? "required key is absent" : "the value disagrees with the format", file: path,
+                key: key, expected: expected, found: found.map { "\($0.typeName) \($0)" } ?? "nothing")
+        }
+        let format = value(forKey: RootKey.format)
+        guard format == .string(FormatVersion.formatName) else {
+            throw fail(.formatMismatch, RootKey.format, expected: "string \"\(FormatVersion.formatName)\"", found: format)
+        }
+        let storedMajor = value(forKey: RootKey.formatMajor)
+        guard storedMajor == .int(Int64(major)) else {
+            throw fail(.formatMismatch, RootKey.formatMajor, expected: "int \(major) (the preamble's major)", found: storedMajor)
+        }
+        let storedMinor = value(forKey: RootKey.formatMinor)
+        guard storedMinor == .int(Int64(minor)) else {
+            throw fail(.formatMismatch, RootKey.formatMinor, expected: "int \(minor) (the preamble's minor)", found: storedMinor)
+        }
+        let schema = value(forKey: RootKey.schemaVersion)
+        guard case .int(let version) = schema, version >= 1, version <= FormatVersion.latestSchemaVersion else {
+            throw fail(.unsupportedSchemaVersion, RootKey.schemaVersion, expected: "int 1…\(FormatVersion.latestSchemaVersion)", found: schema)
+        }
+        for entry in metadata where entry.key.hasPrefix("layer.") {
+            let index = entry.key.dropFirst("layer.".count).prefix { $0 != "." }
+            guard let number = Int(index), String(number) == index else {
+                throw BinaryFormatError(
+                    .invalidKey, "`\(entry.key)`: a layer index must be a canonical decimal (layer.0, layer.12), not `\(index)`", file: path)
+            }
         }
     }
 }

@@ -111,7 +111,15 @@ extension BinaryHeader {
     ///
     /// Tensor checksums and model semantics are not checked here; ``BinaryFile`` does that.
     static func parse(_ data: Data, file: String?) throws(BinaryFormatError) -> BinaryHeader {
-        let size = data.count
+        try parse(data, fileSize: data.count, file: file)
+    }
+
+    /// Parses the preamble and header from `data`, which holds the first bytes of a file of `fileSize` bytes:
+    /// the whole file, or (header-only reads) at least up to the data section. When `data` is shorter than the
+    /// file, tensor extents and the trailing-bytes rule are checked against `fileSize`, and the zero padding
+    /// between tensors — which lies in the data section — is not read.
+    static func parse(_ data: Data, fileSize size: Int, file: String?) throws(BinaryFormatError) -> BinaryHeader {
+        let wholeFile = data.count == size
         func fail(_ code: BinaryFormatError.Code, _ message: String, offset: Int?, expected: String? = nil, found: String? = nil) -> BinaryFormatError {
             BinaryFormatError(code, message, file: file, offset: offset, expected: expected, found: found)
         }
@@ -120,13 +128,14 @@ extension BinaryHeader {
         }
 
         // 1. Signature and size.
-        let prefix = bytes(0..<min(size, 10))
+        let prefix = bytes(0..<min(size, data.count, 10))
         if !prefix.prefix(8).elementsEqual(BinaryFormat.magic.prefix(min(size, 8))) {
             throw fail(.badMagic, diagnoseMagic(prefix), offset: 0,
                        expected: hexBytes(BinaryFormat.magic), found: hexBytes(Array(prefix.prefix(8))))
         }
-        guard size >= BinaryFormat.preambleSize else {
-            throw fail(.truncated, "the file has \(size) bytes; the preamble alone takes \(BinaryFormat.preambleSize)", offset: size)
+        guard size >= BinaryFormat.preambleSize, data.count >= BinaryFormat.preambleSize else {
+            let found = min(size, data.count)
+            throw fail(.truncated, "the file has \(found) bytes; the preamble alone takes \(BinaryFormat.preambleSize)", offset: found)
         }
 
         // 2. Byte order, version, flags.
@@ -163,8 +172,8 @@ extension BinaryHeader {
         }
         let headerLength = Int(rawLength)
         let headerEnd = BinaryFormat.preambleSize + headerLength
-        guard headerEnd <= size else {
-            throw fail(.truncated, "the header ends at byte \(headerEnd) but the file has \(size) bytes", offset: size)
+        guard headerEnd <= size, headerEnd <= data.count else {
+            throw fail(.truncated, "the header ends at byte \(headerEnd) but the file has \(min(size, data.count)) bytes", offset: min(size, data.count))
         }
         let storedChecksum = ByteCursor.littleEndian(UInt32.self, in: data, at: BinaryFormat.Field.headerChecksum)
         let computedChecksum = headerChecksum(of: data, headerEnd: headerEnd)
@@ -186,6 +195,9 @@ extension BinaryHeader {
         guard let dataOffset = BinaryFormat.aligned(headerEnd), dataOffset <= size else {
             throw fail(.truncated, "the data section starts at byte \(BinaryFormat.aligned(headerEnd) ?? headerEnd) but the file has \(size) bytes", offset: size)
         }
+        guard dataOffset <= data.count else {
+            throw fail(.truncated, "the header was read only up to byte \(data.count)", offset: data.count)
+        }
         try checkZero(data, headerEnd..<dataOffset, file: file, what: "padding before the data section")
         let dataSize = size - dataOffset
         var previousEnd = 0
@@ -196,7 +208,9 @@ extension BinaryHeader {
                     .truncated, "the tensor ends at byte \(dataOffset + end) but the file has \(size) bytes",
                     file: file, offset: size, tensor: entry.path)
             }
-            try checkZero(data, (dataOffset + previousEnd)..<(dataOffset + entry.offset), file: file, what: "padding before \(entry.path)")
+            if wholeFile {
+                try checkZero(data, (dataOffset + previousEnd)..<(dataOffset + entry.offset), file: file, what: "padding before \(entry.path)")
+            }
             previousEnd = end
         }
         guard previousEnd == dataSize else {

@@ -4,6 +4,9 @@ import LSTMModel
 /// Byte-exact tensor surgery used to cut document tensors out of fused source tensors.
 /// Every operation keeps the dtype and copies element bytes unchanged, so an export can
 /// reproduce the source bit for bit.
+///
+/// The copies run over raw buffers (``RawCopy``, the only unsafe-pointer code of this module): row copies with
+/// `memcpy`, transposes in cache-sized tiles. No element goes through `Data` one at a time.
 extension Tensor {
     /// Elements `range` along `axis` of a rank-1 or rank-2 tensor.
     package func slice(axis: Int, range: Range<Int>) throws(ImportError) -> Tensor {
@@ -11,22 +14,18 @@ extension Tensor {
             throw ImportError(.shapeMismatch, "cannot take \(range) along axis \(axis) of shape \(shape)")
         }
         let width = dtype.byteWidth
-        var out = Data()
         switch shape.count {
         case 1:
-            out = bytes.subdata(in: bytes.startIndex + range.lowerBound * width ..< bytes.startIndex + range.upperBound * width)
+            let out = bytes.subdata(in: bytes.startIndex + range.lowerBound * width ..< bytes.startIndex + range.upperBound * width)
             return try Self.make(dtype, [range.count], out)
         case 2:
             let (rows, cols) = (shape[0], shape[1])
             if axis == 0 {
-                out = bytes.subdata(in: bytes.startIndex + range.lowerBound * cols * width ..< bytes.startIndex + range.upperBound * cols * width)
+                let out = bytes.subdata(in: bytes.startIndex + range.lowerBound * cols * width ..< bytes.startIndex + range.upperBound * cols * width)
                 return try Self.make(dtype, [range.count, cols], out)
             }
-            out.reserveCapacity(rows * range.count * width)
-            for row in 0..<rows {
-                let start = bytes.startIndex + (row * cols + range.lowerBound) * width
-                out.append(bytes[start ..< start + range.count * width])
-            }
+            let out = RawCopy.strided(
+                bytes, rows: rows, rowBytes: range.count * width, sourceStride: cols * width, sourceOffset: range.lowerBound * width)
             return try Self.make(dtype, [rows, range.count], out)
         default:
             throw ImportError(.shapeMismatch, "expected a rank-1 or rank-2 tensor, found shape \(shape)")
@@ -36,17 +35,8 @@ extension Tensor {
     /// The transpose of a rank-2 tensor.
     package func transposed() throws(ImportError) -> Tensor {
         guard shape.count == 2 else { throw ImportError(.shapeMismatch, "cannot transpose shape \(shape)") }
-        let (rows, cols, width) = (shape[0], shape[1], dtype.byteWidth)
-        var out = Data(count: bytes.count)
-        let base = bytes.startIndex
-        for row in 0..<rows {
-            for col in 0..<cols {
-                let source = base + (row * cols + col) * width
-                let target = (col * rows + row) * width
-                out.replaceSubrange(target ..< target + width, with: bytes[source ..< source + width])
-            }
-        }
-        return try Self.make(dtype, [cols, rows], out)
+        let out = RawCopy.transposed(bytes, rows: shape[0], cols: shape[1], width: dtype.byteWidth)
+        return try Self.make(dtype, [shape[1], shape[0]], out)
     }
 
     /// The same bytes read with another shape of equal element count (C order).
@@ -64,14 +54,7 @@ extension Tensor {
         }
         let rows = left.shape[0]
         let (leftRow, rightRow) = (left.shape[1] * left.dtype.byteWidth, right.shape[1] * right.dtype.byteWidth)
-        var out = Data()
-        out.reserveCapacity(left.bytes.count + right.bytes.count)
-        for row in 0..<rows {
-            let l = left.bytes.startIndex + row * leftRow
-            let r = right.bytes.startIndex + row * rightRow
-            out.append(left.bytes[l ..< l + leftRow])
-            out.append(right.bytes[r ..< r + rightRow])
-        }
+        let out = RawCopy.interleavedRows([left.bytes, right.bytes], rows: rows, rowBytes: [leftRow, rightRow])
         return try make(left.dtype, [rows, left.shape[1] + right.shape[1]], out)
     }
 
@@ -109,18 +92,11 @@ extension Tensor {
         }
         var shape = first.shape
         shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
-        var out = Data()
-        out.reserveCapacity(parts.reduce(0) { $0 + $1.bytes.count })
+        let out: Data
         if axis == 0 {
-            for part in parts { out.append(part.bytes) }
+            out = RawCopy.joined(parts.map(\.bytes))
         } else {
-            for row in 0..<shape[0] {
-                for part in parts {
-                    let width = part.shape[1] * part.dtype.byteWidth
-                    let start = part.bytes.startIndex + row * width
-                    out.append(part.bytes[start ..< start + width])
-                }
-            }
+            out = RawCopy.interleavedRows(parts.map(\.bytes), rows: shape[0], rowBytes: parts.map { $0.shape[1] * $0.dtype.byteWidth })
         }
         return try make(first.dtype, shape, out)
     }

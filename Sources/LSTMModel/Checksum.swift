@@ -23,3 +23,32 @@ public enum Checksum {
         return UInt32(truncatingIfNeeded: crc)
     }
 }
+
+extension Checksum {
+    /// A CRC-32 computed over several pieces in order (a tensor streamed to or from a file).
+    package struct Running: Sendable {
+        private var crc: UInt = 0
+
+        package init() {}
+
+        /// Continues the checksum over `bytes`.
+        package mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            var remaining = bytes.count
+            var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            while remaining > 0, let pointer = base {
+                let chunk = min(remaining, Int(UInt32.max >> 1))
+                crc = CLSTMZlib.crc32(crc, pointer, uInt(chunk))
+                base = pointer + chunk
+                remaining -= chunk
+            }
+        }
+
+        /// Continues the checksum over `bytes`.
+        package mutating func update<Bytes: DataProtocol>(_ bytes: Bytes) {
+            for region in bytes.regions { region.withUnsafeBytes { update($0) } }
+        }
+
+        /// The CRC-32 of everything so far.
+        package var value: UInt32 { UInt32(truncatingIfNeeded: crc) }
+    }
+}

@@ -10,6 +10,12 @@ extension Model {
     /// Semantic validation after parsing: every hyperparameter in range, every layer's input equal to the
     /// previous layer's output, every tensor present with the shape the hyperparameters imply, nothing extra.
     public func validate() throws(ModelError) {
+        try validate(tensors: true)
+    }
+
+    /// ``validate()``; with `tensors: false` only the hyperparameters and the chain of layers are checked (a model
+    /// outline from a header, whose tensors were not read).
+    package func validate(tensors: Bool) throws(ModelError) {
         guard !layers.isEmpty else { throw ModelError(.invalidHyperparameter, "model has no layers", keyPath: "layer_count") }
         guard layers.count <= ModelLimits.maxLayers else {
             throw ModelError(.invalidHyperparameter, "\(layers.count) layers exceeds the limit of \(ModelLimits.maxLayers)", keyPath: "layer_count")
@@ -50,7 +56,7 @@ extension Model {
                 }
             }
             previousOutput = layer.outputSize
-            try layer.validateTensors(layerIndex: index)
+            if tensors { try layer.validateTensors(layerIndex: index) }
         }
     }
 }
