@@ -50,6 +50,8 @@ public struct CheckpointError: LSTMConvError, Equatable {
         public static let notACheckpoint = Code(name: "not an lstmconv checkpoint")
         /// An output path whose extension names no encoding.
         public static let unknownEncoding = Code(name: "unknown encoding")
+        /// The header describes a model a load would refuse (``CheckpointHeader/findings``).
+        public static let invalidModel = Code(name: "invalid model")
         public var description: String { name }
     }
 

@@ -6,7 +6,8 @@ import LSTMConv
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show layers, gate variant, sizes, every tensor (document name, shape, dtype, checksum, source) and provenance.")
+        abstract: "Show layers, gate variant, sizes, every tensor (document name, shape, dtype, checksum, source) and provenance.",
+        discussion: "Reads the header only: no tensor data is read and no checksum recomputed (`lstmconv verify` does that). Problems the header shows are listed after it; the exit status is then 65.")
 
     @Argument(help: "A checkpoint: .lstmw or .h5 in the lstmconv format.")
     var file: String
@@ -24,6 +25,7 @@ struct InspectCommand: ParsableCommand {
             } else {
                 print(report.text)
             }
+            if let problem = report.problem { throw problem }
         }
     }
 }

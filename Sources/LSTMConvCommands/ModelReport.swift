@@ -1,55 +1,56 @@
 import Foundation
 import LSTMConv
 
-/// What `lstmconv inspect` prints: layers, hyperparameters, every tensor and the provenance.
+/// What `lstmconv inspect` prints: layers, hyperparameters, every tensor and the provenance — read from the
+/// checkpoint's header alone (``CheckpointHeader``): no tensor data is read and no model is built.
 struct ModelReport: Sendable {
-    var file: String
-    var encoding: Encoding
-    var fileSize: Int
-    var model: Model
+    var header: CheckpointHeader
 
-    init(file: String, encoding: Encoding, fileSize: Int, model: Model) {
-        self.file = file
-        self.encoding = encoding
-        self.fileSize = fileSize
-        self.model = model
+    /// Reads a checkpoint's header and describes it.
+    static func load(_ url: URL) throws -> ModelReport {
+        ModelReport(header: try Checkpoint.inspectHeader(url))
     }
 
-    /// Loads a checkpoint and describes it.
-    static func load(_ url: URL) throws -> ModelReport {
-        let encoding = try Checkpoint.encoding(of: url)
-        let model = try Checkpoint.load(url, as: encoding)
-        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-        return ModelReport(file: url.path, encoding: encoding, fileSize: size, model: model)
+    /// The problems the header shows, as the one error `inspect` exits with after printing the report.
+    var problem: CheckpointError? {
+        guard let first = header.findings.first else { return nil }
+        let more = header.findings.count > 1 ? " (and \(header.findings.count - 1) more problems listed above)" : ""
+        return CheckpointError(.invalidModel, first + more, file: header.file)
     }
 
     /// Human-readable text.
     var text: String {
         var lines: [String] = []
-        let p = model.provenance
-        lines.append("\(file): lstmconv \(encoding == .binary ? ".lstmw" : "HDF5") format \(FormatVersion.major).\(FormatVersion.minor), schema \(model.schemaVersion), \(fileSize) bytes")
-        let version = p.sourceFrameworkVersion.isEmpty ? "" : " \(p.sourceFrameworkVersion)"
-        lines.append("source: \(p.sourceFramework)\(version), layout \(p.sourceLayout)")
-        if !p.sourceSHA256.isEmpty { lines.append("source sha256: \(p.sourceSHA256)") }
-        lines.append("converter: \(p.converter)")
-        if !p.sourceComputeDType.isEmpty {
-            lines.append(
-                "source computes in \(p.sourceComputeDType): the framework's outputs carry \(p.sourceComputeDType) rounding; lstmconv runs float32 (fast) or float64 (reference)")
+        let schema = header.attributes.root.first { $0.key == "schema_version" }.map { "\($0.value)" } ?? "?"
+        lines.append("\(header.file): lstmconv \(header.encoding == .binary ? ".lstmw" : "HDF5") format \(header.formatVersion), schema \(schema), \(header.fileSize) bytes")
+        if let p = header.provenance {
+            let version = p.sourceFrameworkVersion.isEmpty ? "" : " \(p.sourceFrameworkVersion)"
+            lines.append("source: \(p.sourceFramework)\(version), layout \(p.sourceLayout)")
+            if !p.sourceSHA256.isEmpty { lines.append("source sha256: \(p.sourceSHA256)") }
+            lines.append("converter: \(p.converter)")
+            if !p.sourceComputeDType.isEmpty {
+                lines.append(
+                    "source computes in \(p.sourceComputeDType): the framework's outputs carry \(p.sourceComputeDType) rounding; lstmconv runs float32 (fast) or float64 (reference)")
+            }
         }
-        for (index, layer) in model.layers.enumerated() {
+        for (index, layer) in header.layers.enumerated() {
             lines.append("layer \(index): " + Self.summary(of: layer))
         }
         lines.append("tensors:")
-        let rows = model.storedTensors.map { entry in
-            [entry.slot.path, "\(entry.tensor.shape)", entry.tensor.dtype.rawValue,
-             String(format: "%08x", entry.tensor.checksum), entry.source ?? ""]
+        let rows = header.tensors.map { tensor in
+            [tensor.path, "\(tensor.shape)", tensor.dtype?.rawValue ?? "?",
+             tensor.checksum.map { String(format: "%08x", $0) } ?? "?", tensor.source ?? ""]
         }
-        let header = ["path", "shape", "dtype", "crc32", "source"]
-        let widths = (0..<4).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        for row in [header] + rows {
+        let columns = ["path", "shape", "dtype", "crc32", "source"]
+        let widths = (0..<4).map { column in ([columns] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [columns] + rows {
             var line = "  "
             for column in 0..<4 { line += row[column].padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0) }
             lines.append(line + row[4])
+        }
+        if !header.findings.isEmpty {
+            lines.append("problems (the file would not load):")
+            for finding in header.findings { lines.append("  \(finding)") }
         }
         return lines.joined(separator: "\n")
     }
@@ -88,7 +89,7 @@ struct ModelReport: Sendable {
 
     /// Deterministic JSON (sorted keys).
     func json() throws -> Data {
-        let attributes = model.schemaAttributes
+        let attributes = header.attributes
         func plain(_ value: MetaValue) -> Any {
             switch value {
             case .int(let v): v
@@ -100,18 +101,21 @@ struct ModelReport: Sendable {
         func object(_ list: Attributes) -> [String: Any] {
             Dictionary(list.map { ($0.key, plain($0.value)) }, uniquingKeysWith: { first, _ in first })
         }
-        let tensors: [[String: Any]] = model.storedTensors.map { entry in
-            [
-                "path": entry.slot.path, "layer": entry.slot.layer, "direction": entry.slot.direction?.rawValue ?? NSNull(),
-                "name": entry.slot.role.rawValue, "shape": entry.tensor.shape, "dtype": entry.tensor.dtype.rawValue,
-                "crc32": String(format: "%08x", entry.tensor.checksum), "source": entry.source ?? NSNull(),
+        let tensors: [[String: Any]] = header.tensors.map { tensor in
+            let parts = tensor.path.split(separator: "/").map(String.init)
+            let layer = parts.first.flatMap { Int($0.dropFirst("layer_".count)) }
+            return [
+                "path": tensor.path, "layer": layer ?? NSNull(), "direction": parts.count == 3 ? parts[1] : NSNull(),
+                "name": parts.last ?? tensor.path, "shape": tensor.shape, "dtype": tensor.dtype?.rawValue ?? NSNull(),
+                "crc32": tensor.checksum.map { String(format: "%08x", $0) } ?? NSNull(), "source": tensor.source ?? NSNull(),
             ]
         }
         let document: [String: Any] = [
-            "file": file, "encoding": encoding.rawValue, "file_size": fileSize,
+            "file": header.file, "encoding": header.encoding.rawValue, "file_size": header.fileSize,
             "attributes": object(attributes.root),
             "layers": attributes.layers.map(object),
             "tensors": tensors,
+            "problems": header.findings,
         ]
         return try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
     }

@@ -89,14 +89,16 @@ public enum KerasImporter {
     }
 
     private static func importUnlabeled(_ url: URL, options: KerasImportOptions) throws(ImportError) -> ImportResult {
+        let digest: String
         let data: Data
+        let fileSize: Int
         do {
-            // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS.
-            data = try Data(contentsOf: url)
+            // Streamed through SHA-256 in pieces (never mapped: a file truncated while mapped would kill the
+            // process with SIGBUS); only the first MiB — where an HDF5 signature may sit — is kept for sniffing.
+            (digest, data, fileSize) = try FileDigest.sha256Hex(ofFileAt: url, prefixBytes: (1 << 20) + 8)
         } catch {
             throw ImportError(.unrecognizedSource, "cannot read the file (\(error.localizedDescription))")
         }
-        let digest = FileDigest.sha256Hex(of: data)
         let header = data.prefix(8)
         let external = try options.config.map { configURL throws(ImportError) in try loadExternalConfig(configURL) }
 
@@ -113,7 +115,7 @@ public enum KerasImporter {
                 return try finish(config: config, store: store, version: version, backend: config.backend, digest: digest)
             }
         }
-        guard !data.isEmpty else {
+        guard fileSize > 0 else {
             throw ImportError(.unrecognizedSource, "the file is empty (0 bytes); expected a Keras .h5 or .keras file", offset: 0)
         }
         guard hasHDF5Signature(header) || (data.count > 520 && hdf5AtUserBlock(data)) else {

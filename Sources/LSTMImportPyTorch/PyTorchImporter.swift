@@ -77,16 +77,27 @@ public enum PyTorchImporter {
     public static func readStateDict(
         at url: URL, limits: PyTorchReadLimits = PyTorchReadLimits()
     ) throws(ImportError) -> (stateDict: StateDict, sha256: String) {
+        // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS. A zip archive is
+        // only hashed here (ZIPFoundation reads its members); other files are read whole, hashed on the way.
+        let fileExtension = url.pathExtension.lowercased()
+        let digest: String
+        let prefix: Data
         let data: Data
         do {
-            // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS.
-            data = try Data(contentsOf: url)
+            let handle = try FileHandle(forReadingFrom: url)
+            let start = try handle.read(upToCount: 64) ?? Data()
+            try? handle.close()
+            let isSafetensors = Safetensors.looksLikeSafetensors(start) || fileExtension == "safetensors"
+            if !isSafetensors, TorchArchive.looksLikeZip(start) {
+                (digest, prefix, _) = try FileDigest.sha256Hex(ofFileAt: url, prefixBytes: 64)
+                data = Data()
+            } else {
+                (data, digest) = try FileDigest.contentsAndSHA256Hex(ofFileAt: url)
+                prefix = data.prefix(64)
+            }
         } catch {
             throw ImportError(.unrecognizedSource, "cannot read the file: \(error.localizedDescription)", file: url.path)
         }
-        let digest = FileDigest.sha256Hex(of: data)
-        let prefix = data.prefix(64)
-        let fileExtension = url.pathExtension.lowercased()
         do throws(ImportError) {
             let dict: StateDict
             if Safetensors.looksLikeSafetensors(prefix) || fileExtension == "safetensors" {

@@ -127,7 +127,7 @@ public enum Safetensors {
                 continue
             }
             do {
-                let tensor = try Tensor(dtype: dtype, shape: entry.info.shape, bytes: data.subdata(in: start ..< start + entry.bytes))
+                let tensor = try Tensor(dtype: dtype, shape: entry.info.shape, bytes: data[start ..< start + entry.bytes])
                 entries.append((entry.name, .tensor(tensor)))
             } catch {
                 throw ImportError(.malformedSource, error.description, location: entry.name)

@@ -179,8 +179,9 @@ public enum TorchArchive {
             guard declared <= limit else {
                 throw ImportError(.archiveLimit, "entry of \(declared) bytes is over the limit of \(min(cap, limits.maxTotalBytes - total))", location: entry.path)
             }
+            // `declared` is within the limits just checked: reserve it all so the chunks land in one buffer.
             var output = Data()
-            output.reserveCapacity(min(declared, 1 << 20))
+            output.reserveCapacity(declared)
             let checksum: UInt32
             do {
                 checksum = try archive.extract(entry, skipCRC32: false) { chunk in
@@ -433,7 +434,7 @@ enum StridedCopy {
             if stride != expected { contiguous = false }
             expected *= size
         }
-        if contiguous { return storage.subdata(in: base ..< base + byteCount) }
+        if contiguous { return storage[base ..< base + byteCount] }  // a view on the storage, not a copy
 
         let source = [UInt8](storage[base ..< storage.startIndex + (extent + 1) * width])
         var output = [UInt8](repeating: 0, count: byteCount)

@@ -25,8 +25,8 @@ extension FusedLayout {
         _ found: [String: FoundTensor], hiddenSize h: Int, inputSize: Int, recurrentSize: Int
     ) throws(ImportError) -> ParameterSet {
         var set = ParameterSet()
-        var inputBlocks: [DocumentGate: (Tensor, String)] = [:]
-        var recurrentBlocks: [DocumentGate: (Tensor, String)] = [:]
+        var inputBlocks: [DocumentGate: (GateBlock, String)] = [:]
+        var recurrentBlocks: [DocumentGate: (GateBlock, String)] = [:]
 
         func expect(_ tensor: Tensor, _ shape: [Int], _ name: String) throws(ImportError) {
             guard tensor.shape == shape else {
@@ -46,6 +46,20 @@ extension FusedLayout {
             }
         }
 
+        /// A weight block left in the source (copied once, into the document tensor) where the transform allows.
+        func weightBlock(_ source: SourceTensor, _ value: FoundTensor, _ index: Int, columns: Int) throws(ImportError) -> (GateBlock, String) {
+            let tensor = value.tensor
+            guard tensor.shape.count == 2, source.transform != .reshape else {
+                let (cut, label) = try block(source, value, index, columns: columns)
+                return (GateBlock(whole: cut), label)
+            }
+            let range = index * h ..< (index + 1) * h
+            let span = "\(range.lowerBound):\(range.upperBound)"
+            let label = source.fusedAxis == 0 ? "\(value.sourceName)[\(span), :]" : "\(value.sourceName)[:, \(span)]"
+            let transposed = source.transform == .transpose
+            return (GateBlock(tensor: tensor, axis: source.fusedAxis, range: range, transposed: transposed), label + (transposed ? ".T" : ""))
+        }
+
         let gateCount = gates.count
         for source in tensors {
             guard let value = found[source.name] else {
@@ -58,16 +72,18 @@ extension FusedLayout {
                 let expected = source.fusedAxis == 0 ? [gateCount * h, columns] : [columns, gateCount * h]
                 try expect(tensor, expected, value.sourceName)
                 for (index, entry) in gates.enumerated() {
-                    let piece = try block(source, value, index, columns: columns)
+                    let piece = try weightBlock(source, value, index, columns: columns)
                     if source.part == .inputColumns { inputBlocks[entry.gate] = piece } else { recurrentBlocks[entry.gate] = piece }
                 }
             case .inputThenRecurrentRows:
                 try expect(tensor, [inputSize + recurrentSize, gateCount * h], value.sourceName)
                 for (index, entry) in gates.enumerated() {
                     let (cut, label) = try block(SourceTensor(source.name, shape: source.shape, part: source.part, fusedAxis: 1), value, index, columns: 0)
-                    inputBlocks[entry.gate] = (try cut.slice(axis: 0, range: 0..<inputSize).transposed(), label + "[:\(inputSize)].T")
+                    inputBlocks[entry.gate] = (
+                        GateBlock(tensor: cut, axis: 0, range: 0..<inputSize, transposed: true), label + "[:\(inputSize)].T")
                     recurrentBlocks[entry.gate] = (
-                        try cut.slice(axis: 0, range: inputSize ..< inputSize + recurrentSize).transposed(), label + "[\(inputSize):].T")
+                        GateBlock(tensor: cut, axis: 0, range: inputSize ..< inputSize + recurrentSize, transposed: true),
+                        label + "[\(inputSize):].T")
                 }
             case .bias, .secondBias:
                 try expect(tensor, [gateCount * h], value.sourceName)
@@ -115,7 +131,7 @@ extension FusedLayout {
             guard let (input, inputLabel) = inputBlocks[entry.gate], let (recurrent, recurrentLabel) = recurrentBlocks[entry.gate] else {
                 throw ImportError(.missingTensor, "no weights for the \(entry.gate.title) gate in the \(title) layout")
             }
-            set.tensors[entry.gate.weight] = try Tensor.columns(recurrent, input)
+            set.tensors[entry.gate.weight] = try Tensor.sideBySide([recurrent, input])
             set.sources[entry.gate.weight] = "[\(recurrentLabel) | \(inputLabel)]"
         }
         return set

@@ -60,28 +60,47 @@ enum RawCopy {
     /// The transpose of a C-ordered `rows × cols` matrix of `width`-byte elements, copied tile by tile.
     static func transposed(_ source: Data, rows: Int, cols: Int, width: Int) -> Data {
         filled(rows * cols * width) { out in
-            source.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
-                guard let base = input.baseAddress else { return }
-                switch width {
-                case 2: transpose(base, out, rows: rows, cols: cols, as: UInt16.self)
-                case 4: transpose(base, out, rows: rows, cols: cols, as: UInt32.self)
-                case 8: transpose(base, out, rows: rows, cols: cols, as: UInt64.self)
-                default:
-                    for row in 0..<rows {
-                        for col in 0..<cols { memcpy(out + (col * rows + row) * width, base + (row * cols + col) * width, width) }
+            place(source, offset: 0, rows: rows, cols: cols, stride: cols, transpose: true, width: width, into: out, outStride: rows, column: 0)
+        }
+    }
+}
+
+extension RawCopy {
+    /// Copies the `rows × cols` sub-matrix of `source` that starts `offset` bytes in (rows `stride` elements
+    /// apart) — or its transpose when `transpose` is set — into `out` at column `column` of rows `outStride`
+    /// elements apart. One pass over the bytes: a gate block goes from the fused source straight to its place
+    /// in the document tensor.
+    static func place(
+        _ source: Data, offset: Int, rows: Int, cols: Int, stride: Int, transpose: Bool, width: Int,
+        into out: UnsafeMutableRawPointer, outStride: Int, column: Int
+    ) {
+        source.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
+            guard let start = input.baseAddress.map({ $0 + offset }) else { return }
+            let target = out + column * width
+            if !transpose {
+                for row in 0..<rows { memcpy(target + row * outStride * width, start + row * stride * width, cols * width) }
+                return
+            }
+            switch width {
+            case 2: transposeTiles(start, target, rows: rows, cols: cols, stride: stride, outStride: outStride, as: UInt16.self)
+            case 4: transposeTiles(start, target, rows: rows, cols: cols, stride: stride, outStride: outStride, as: UInt32.self)
+            case 8: transposeTiles(start, target, rows: rows, cols: cols, stride: stride, outStride: outStride, as: UInt64.self)
+            default:
+                for row in 0..<rows {
+                    for col in 0..<cols {
+                        memcpy(target + (col * outStride + row) * width, start + (row * stride + col) * width, width)
                     }
                 }
             }
         }
     }
 
-    private static func transpose<Element: FixedWidthInteger>(
-        _ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer, rows: Int, cols: Int, as _: Element.Type
+    /// `out[c * outStride + r] = in[r * stride + c]` for the `rows × cols` input, tile by tile.
+    private static func transposeTiles<Element: FixedWidthInteger>(
+        _ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer, rows: Int, cols: Int, stride: Int, outStride: Int,
+        as _: Element.Type
     ) {
-        // The source may be a slice at any byte offset (a safetensors payload), so it is read with unaligned
-        // loads; the output is the 64-byte-aligned buffer of ``filled(_:_:)``.
         let width = MemoryLayout<Element>.size
-        let target = output.bindMemory(to: Element.self, capacity: rows * cols)
         var rowBlock = 0
         while rowBlock < rows {
             let rowEnd = min(rowBlock + tile, rows)
@@ -89,9 +108,10 @@ enum RawCopy {
             while colBlock < cols {
                 let colEnd = min(colBlock + tile, cols)
                 for row in rowBlock..<rowEnd {
-                    let from = input + row * cols * width
+                    let from = input + row * stride * width
                     for col in colBlock..<colEnd {
-                        target[col * rows + row] = from.loadUnaligned(fromByteOffset: col * width, as: Element.self)
+                        (output + (col * outStride + row) * width).storeBytes(
+                            of: from.loadUnaligned(fromByteOffset: col * width, as: Element.self), as: Element.self)
                     }
                 }
                 colBlock = colEnd
