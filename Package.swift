@@ -51,6 +51,8 @@ let package = Package(
         .target(name: "FileSignatures", swiftSettings: strict),
 
         // MARK: - The schema and its two encodings
+        /// A one-line progress bar on stderr for long commands (drawn only on a terminal).
+        .target(name: "ProgressReporting", swiftSettings: strict),
         /// Temp file + fsync + rename: how every writer puts a file in place.
         .target(name: "AtomicFileIO", swiftSettings: strict),
         /// The logical model: layers, document gate tensors, validation, checksums.
@@ -135,7 +137,7 @@ let package = Package(
         .target(
             name: "LSTMConvCommands",
             dependencies: [
-                "LSTMConv", "CLSTMBuildInfo", "AtomicFileIO", "HDF5Bridge",
+                "LSTMConv", "CLSTMBuildInfo", "AtomicFileIO", "HDF5Bridge", "ProgressReporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

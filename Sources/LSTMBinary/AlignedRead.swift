@@ -1,4 +1,5 @@
 import Foundation
+import LSTMModel
 
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +32,7 @@ enum AlignedRead {
             if count < 0 { failure = errno }
             if count <= 0 { break }
             filled += count
+            WorkProgress.advance(count)
         }
         guard failure == 0 else {
             buffer.deallocate()

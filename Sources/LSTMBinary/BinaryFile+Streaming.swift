@@ -104,6 +104,7 @@ extension BinaryFile {
             load[worker] += entries[index].byteCount
         }
         let results = ChecksumSlots(count: entries.count)
+        let observer = WorkProgress.observer  // task-locals do not reach the Dispatch workers
         let plan = assignment
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: PositionalRead.chunk, alignment: 64)
@@ -111,7 +112,7 @@ extension BinaryFile {
             for index in plan[worker] {
                 let entry = entries[index]
                 results.set(index, Result { () throws(PositionalRead.Failure) in
-                    try file.crc32(at: header.fileOffset(of: entry), count: entry.byteCount, scratch: scratch)
+                    try file.crc32(at: header.fileOffset(of: entry), count: entry.byteCount, scratch: scratch, progress: observer)
                 })
             }
         }

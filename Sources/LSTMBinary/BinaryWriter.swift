@@ -36,6 +36,7 @@ public enum BinaryWriter {
                     throw BinaryFormatError(.cannotWrite, "simulated write failure after \(chunks) chunks", file: target)
                 }
                 try sink(chunk)
+                WorkProgress.advance(chunk.count)
                 chunks += 1
             }
         }

@@ -56,7 +56,9 @@ final class PositionalRead: @unchecked Sendable {
 
     /// CRC-32 of `count` bytes from `offset`, read in ``chunk``-sized pieces into `scratch`; `nil` when the file
     /// ends first.
-    func crc32(at offset: Int, count: Int, scratch: UnsafeMutableRawBufferPointer) throws(Failure) -> UInt32? {
+    func crc32(
+        at offset: Int, count: Int, scratch: UnsafeMutableRawBufferPointer, progress: (any ProgressObserver)? = nil
+    ) throws(Failure) -> UInt32? {
         var crc = Checksum.Running()
         var done = 0
         while done < count {
@@ -65,6 +67,7 @@ final class PositionalRead: @unchecked Sendable {
             let got = try read(into: base, count: piece, at: offset + done)
             guard got == piece else { return nil }
             crc.update(UnsafeRawBufferPointer(start: base, count: piece))
+            progress?.advance(piece)
             done += piece
         }
         return crc.value

@@ -26,6 +26,9 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Replace OUT if it exists.")
     var force = false
 
+    @Flag(help: "No progress bar (drawn on stderr only when it is a terminal and the work takes over 0.5 s).")
+    var quiet = false
+
     func validate() throws {
         if encoding == nil, Encoding(pathExtensionOf: output) == nil {
             throw ValidationError("cannot tell the output encoding from '\(output)'; use .lstmw, .h5 or .hdf5, or pass --encoding")
@@ -39,10 +42,12 @@ struct ConvertCommand: ParsableCommand {
         try reporting {
             try FileRules.requireInput(input)
             try FileRules.requireWritable(output, force: force)
-            var model = try Checkpoint.load(URL(fileURLWithPath: input))
-            if let dtype { model = model.converted(to: dtype) }
-            try FileRules.writing(output) {
-                try Checkpoint.save(model, to: URL(fileURLWithPath: output), encoding: encoding, compress: compress, overwrite: force)
+            try withProgress("convert \(input)", files: [input], passes: 2, quiet: quiet) {
+                var model = try Checkpoint.load(URL(fileURLWithPath: input))
+                if let dtype { model = model.converted(to: dtype) }
+                try FileRules.writing(output) {
+                    try Checkpoint.save(model, to: URL(fileURLWithPath: output), encoding: encoding, compress: compress, overwrite: force)
+                }
             }
             print("\(input) → \(output)")
         }

@@ -85,6 +85,9 @@ struct ExportCommand: ParsableCommand {
         }
     }
 
+    @Flag(help: "No progress bar (drawn on stderr only when it is a terminal and the work takes over 0.5 s).")
+    var quiet = false
+
     func run() throws {
         try reporting {
             try FileRules.requireInput(model)
@@ -92,11 +95,13 @@ struct ExportCommand: ParsableCommand {
             try FileRules.requireDistinct(output, from: model)
             try FileRules.requireWritable(output, force: force)
             let options = sourceOptions.importOptions
-            let loaded = try ModelSource.load(URL(fileURLWithPath: model), options: options)
-            switch to {
-            case .pytorch: try exportPyTorch(loaded)
-            case .onnx: try exportONNX(loaded)
-            case .keras: try exportKeras(loaded)
+            try withProgress("export \(model)", files: [model], passes: 1, quiet: quiet) {
+                let loaded = try ModelSource.load(URL(fileURLWithPath: model), options: options)
+                switch to {
+                case .pytorch: try exportPyTorch(loaded)
+                case .onnx: try exportONNX(loaded)
+                case .keras: try exportKeras(loaded)
+                }
             }
         }
     }

@@ -32,6 +32,9 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Replace OUT if it exists.")
     var force = false
 
+    @Flag(help: "No progress bar (drawn on stderr only when it is a terminal and the work takes over 0.5 s).")
+    var quiet = false
+
     @OptionGroup var sourceOptions: SourceOptions
 
     /// The output path: `-o`, else the source name with the encoding's extension.
@@ -57,10 +60,13 @@ struct ImportCommand: ParsableCommand {
             try FileRules.requireDistinct(destination, from: source)
             try FileRules.requireWritable(destination, force: force)
             let options = sourceOptions.importOptions
-            let result = try ModelSource.importFile(URL(fileURLWithPath: source), options: options)
-            try FileRules.writing(destination) {
-                try Checkpoint.save(
-                    result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
+            let result = try withProgress("import \(source)", files: [source], passes: 2, quiet: quiet) {
+                let result = try ModelSource.importFile(URL(fileURLWithPath: source), options: options)
+                try FileRules.writing(destination) {
+                    try Checkpoint.save(
+                        result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
+                }
+                return result
             }
             let p = result.model.provenance
             let origin = [p.sourceFramework, p.sourceFrameworkVersion].filter { !$0.isEmpty }.joined(separator: " ")

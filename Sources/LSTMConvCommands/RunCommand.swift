@@ -33,6 +33,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Replace existing output files.")
     var force = false
 
+    @Flag(help: "No progress bar (drawn on stderr only when it is a terminal and the work takes over 0.5 s).")
+    var quiet = false
+
     func validate() throws {
         if let states, URL(fileURLWithPath: states).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
             throw ValidationError("--output and --states must name different files")
@@ -45,7 +48,9 @@ struct RunCommand: ParsableCommand {
             if let initialStates { try FileRules.requireInput(initialStates) }
             try FileRules.requireWritable(output, force: force)
             if let states { try FileRules.requireWritable(states, force: force) }
-            let pass = try modelOptions.prepare()
+            let pass = try withProgress("load \(modelOptions.model)", files: [modelOptions.model], passes: 1, quiet: quiet) {
+                try modelOptions.prepare()
+            }
             let runOptions = try modelOptions.runOptions()
             let x = try blaming(input) { try ForwardJob.input(from: URL(fileURLWithPath: input), for: pass.model) }
             let initial = try initialStates.map { path in

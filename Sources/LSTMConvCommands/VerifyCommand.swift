@@ -16,10 +16,15 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "A checkpoint: .lstmw or .h5 in the lstmconv format.")
     var file: String
 
+    @Flag(help: "No progress bar (drawn on stderr only when it is a terminal and the work takes over 0.5 s).")
+    var quiet = false
+
     func run() throws {
         try reporting {
             try FileRules.requireInput(file)
-            let report = try Checkpoint.verify(URL(fileURLWithPath: file))
+            let report = try withProgress("verify \(file)", files: [file], passes: 1, quiet: quiet) {
+                try Checkpoint.verify(URL(fileURLWithPath: file))
+            }
             var bad = 0
             for entry in report.tensors {
                 let status = entry.isValid ? "ok" : "MISMATCH (stored \(String(format: "%08x", entry.stored)))"

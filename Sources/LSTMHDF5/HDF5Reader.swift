@@ -339,6 +339,7 @@ final class ModelFileReader {
                 keyPath: tensorPath, expected: "\(expectedShape)", found: "\(dataset.shape)")
         }
         let bytes = try bridge { () throws(HDF5Error) in try dataset.readLittleEndianBytes(as: dtype.hdf5Format) }
+        WorkProgress.advance(bytes.count)
         let tensor: Tensor
         do throws(ModelError) {
             tensor = try Tensor(dtype: dtype, shape: dataset.shape, bytes: bytes)

@@ -114,6 +114,7 @@ extension HDF5Encoding {
             try dataset.attributes.write("dtype", .string(tensor.dtype.rawValue))
             try dataset.attributes.write("crc32", .uint32(tensor.checksum))
             try dataset.attributes.write("source", .string(source ?? ""))
+            WorkProgress.advance(tensor.bytes.count)
         }
     }
 

@@ -109,6 +109,7 @@ final class KerasH5 {
                 location: path)
         }
         let bytes = try run(path) { () throws(HDF5Error) in try dataset.readLittleEndianBytes(as: format) }
+        WorkProgress.advance(bytes.count)
         do {
             return FoundTensor(try Tensor(dtype: dtype, shape: dataset.shape, bytes: bytes), sourceName: path)
         } catch {

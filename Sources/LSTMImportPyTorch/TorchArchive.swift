@@ -187,6 +187,7 @@ public enum TorchArchive {
                 checksum = try archive.extract(entry, skipCRC32: false) { chunk in
                     guard output.count + chunk.count <= limit else { throw Overflow() }
                     output.append(chunk)
+                    WorkProgress.advance(chunk.count)
                 }
             } catch is Overflow {
                 throw ImportError(

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LSTMModel
 
 /// SHA-256 of a source file, recorded in provenance.
 package enum FileDigest {
@@ -41,6 +42,7 @@ extension FileDigest {
             if piece.isEmpty { break }
             hasher.update(data: piece)
             data.append(piece)
+            WorkProgress.advance(piece.count)
         }
         return (data, hasher.finalize().map { String(format: "%02x", $0) }.joined())
     }
