@@ -169,3 +169,44 @@ extension BinaryHeader {
         return count
     }
 }
+
+/// Reads single tensors of a `.lstmw` file with `pread`, each into its own 64-byte-aligned buffer, its CRC-32
+/// checked against the directory: the source side of a streaming conversion (one tensor in memory at a time).
+package final class BinaryTensorReader: Sendable {
+    package let header: BinaryHeader
+    private let file: PositionalRead
+    private let path: String
+
+    /// Reads and checks the header of `url` (``BinaryHeader/read(path:)``).
+    package init(_ url: URL) throws(BinaryFormatError) {
+        path = url.path
+        header = try BinaryHeader.read(path: path)
+        do throws(PositionalRead.Failure) {
+            file = try PositionalRead(path: path)
+        } catch {
+            throw BinaryFormatError(.cannotRead, error.message, file: path)
+        }
+    }
+
+    /// The bytes of `entry`, read whole and checked against its CRC-32.
+    package func bytes(of entry: TensorEntry) throws(BinaryFormatError) -> Data {
+        let offset = header.fileOffset(of: entry)
+        let data: Data
+        do throws(PositionalRead.Failure) {
+            data = try file.bytes(at: offset, count: entry.byteCount)
+        } catch {
+            throw BinaryFormatError(.cannotRead, error.message, file: path, tensor: entry.path)
+        }
+        guard data.count == entry.byteCount else {
+            throw BinaryFormatError(.truncated, "the file ends inside the tensor", file: path, offset: offset + data.count, tensor: entry.path)
+        }
+        WorkProgress.advance(data.count)
+        let computed = Checksum.crc32(of: data)
+        guard computed == entry.checksum else {
+            throw BinaryFormatError(
+                .tensorChecksumMismatch, "the tensor's bytes are damaged", file: path, offset: offset, tensor: entry.path,
+                expected: BinaryFormat.hex(entry.checksum), found: BinaryFormat.hex(computed))
+        }
+        return data
+    }
+}

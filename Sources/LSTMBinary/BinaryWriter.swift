@@ -7,8 +7,9 @@ public enum BinaryWriter {
     /// The whole file in memory.
     public static func encode(_ model: Model) throws(BinaryFormatError) -> Data {
         let plan = try FilePlan(model, file: nil)
+        let stored = model.storedTensors
         var output = Data(capacity: plan.fileSize)
-        plan.emit { (chunk: Data) in output.append(chunk) }
+        plan.emit(bytes: { stored[$0].tensor.bytes }) { (chunk: Data) in output.append(chunk) }
         return output
     }
 
@@ -26,12 +27,31 @@ public enum BinaryWriter {
     /// `failAfterChunks` makes the stream fail after that many chunks (tests of the failure path).
     static func write(_ model: Model, to url: URL, overwrite: Bool, failAfterChunks: Int?) throws(BinaryFormatError) {
         let plan = try FilePlan(model, file: url.path)
+        let stored = model.storedTensors
+        try write(plan, to: url, overwrite: overwrite, failAfterChunks: failAfterChunks) { (index: Int) throws(BinaryFormatError) in
+            stored[index].tensor.bytes
+        }
+    }
+
+    /// Streams a file of `tensors` (canonical order, checksums known) described by `attributes` to `url`, asking
+    /// `bytes` for each tensor's bytes only when it is written: memory holds one tensor at a time.
+    package static func write(
+        attributes: SchemaAttributes, tensors: [StoredTensorPlan], to url: URL, overwrite: Bool,
+        bytes: (Int) throws(BinaryFormatError) -> Data
+    ) throws(BinaryFormatError) {
+        let plan = try FilePlan(attributes: attributes, tensors: tensors, file: url.path)
+        try write(plan, to: url, overwrite: overwrite, failAfterChunks: nil, bytes: bytes)
+    }
+
+    private static func write(
+        _ plan: FilePlan, to url: URL, overwrite: Bool, failAfterChunks: Int?, bytes: (Int) throws(BinaryFormatError) -> Data
+    ) throws(BinaryFormatError) {
         let target = url.path
         try AtomicFile.stream(to: url, overwrite: overwrite, mapError: { failure in
             BinaryFormatError(failure.kind == .exists ? .fileExists : .cannotWrite, failure.message, file: target)
         }) { (sink: (Data) throws(BinaryFormatError) -> Void) throws(BinaryFormatError) in
             var chunks = 0
-            try plan.emit { (chunk: Data) throws(BinaryFormatError) in
+            try plan.emit(bytes: bytes) { (chunk: Data) throws(BinaryFormatError) in
                 if let failAfterChunks, chunks >= failAfterChunks {
                     throw BinaryFormatError(.cannotWrite, "simulated write failure after \(chunks) chunks", file: target)
                 }
@@ -43,14 +63,34 @@ public enum BinaryWriter {
     }
 }
 
+/// One tensor of a file being written, described before its bytes are at hand.
+package struct StoredTensorPlan: Sendable {
+    package var path: String
+    package var dtype: DType
+    package var shape: [Int]
+    package var byteCount: Int
+    /// CRC-32 of the bytes that will be written.
+    package var checksum: UInt32
+    package var source: String?
+
+    package init(path: String, dtype: DType, shape: [Int], byteCount: Int, checksum: UInt32, source: String?) {
+        self.path = path
+        self.dtype = dtype
+        self.shape = shape
+        self.byteCount = byteCount
+        self.checksum = checksum
+        self.source = source
+    }
+}
+
 /// The bytes of one file, laid out: preamble and header, then each tensor behind its zero padding.
 struct FilePlan {
     /// The 32-byte preamble followed by the header.
     let head: Data
     /// Zero bytes between the header and the data section.
     let headPadding: Int
-    /// Each tensor's bytes with the zero padding that precedes it.
-    let tensors: [(padding: Int, bytes: Data)]
+    /// Each tensor's byte count with the zero padding that precedes it.
+    let tensors: [(padding: Int, byteCount: Int)]
     let fileSize: Int
 
     init(_ model: Model, file: String?) throws(BinaryFormatError) {
@@ -59,13 +99,21 @@ struct FilePlan {
         } catch {
             throw BinaryFormatError(model: error, file: file)
         }
-        let stored = model.storedTensors
+        let stored = model.storedTensors.map { entry in
+            StoredTensorPlan(
+                path: entry.slot.path, dtype: entry.tensor.dtype, shape: entry.tensor.shape, byteCount: entry.tensor.bytes.count,
+                checksum: entry.tensor.checksum, source: entry.source)
+        }
+        try self.init(attributes: model.schemaAttributes, tensors: stored, file: file)
+    }
+
+    init(attributes: SchemaAttributes, tensors stored: [StoredTensorPlan], file: String?) throws(BinaryFormatError) {
         guard stored.count >= 1, stored.count <= BinaryFormat.maxTensors else {
             throw BinaryFormatError(.invalidTensorCount, "the model stores \(stored.count) tensors; the format allows 1…\(BinaryFormat.maxTensors)", file: file)
         }
 
         var header = Data()
-        let metadata = model.schemaAttributes.flattened
+        let metadata = attributes.flattened
         guard metadata.count <= BinaryFormat.maxMetadataEntries else {
             throw BinaryFormatError(.invalidEntryCount, "\(metadata.count) metadata entries exceed the cap", file: file)
         }
@@ -105,9 +153,9 @@ struct FilePlan {
 
         header.appendLittleEndian(UInt32(stored.count))
         var offset = 0
-        var tensors: [(padding: Int, bytes: Data)] = []
-        for (slot, tensor, source) in stored {
-            let path = slot.path
+        var tensors: [(padding: Int, byteCount: Int)] = []
+        for tensor in stored {
+            let (path, source) = (tensor.path, tensor.source)
             guard BinaryFormat.isValidPath(Array(path.utf8)) else {
                 throw BinaryFormatError(.invalidTensorName, "tensor paths are 1…\(BinaryFormat.maxPathLength) bytes of [A-Za-z0-9_/]", file: file, tensor: path)
             }
@@ -126,12 +174,12 @@ struct FilePlan {
             header.append(UInt8(tensor.shape.count))
             for dimension in tensor.shape { header.appendLittleEndian(UInt64(dimension)) }
             header.appendLittleEndian(UInt64(start))
-            header.appendLittleEndian(UInt64(tensor.bytes.count))
+            header.appendLittleEndian(UInt64(tensor.byteCount))
             header.appendLittleEndian(tensor.checksum)
             header.appendLittleEndian(UInt16(sourceBytes.count))
             header.append(contentsOf: sourceBytes)
-            tensors.append((start - offset, tensor.bytes))
-            offset = start + tensor.bytes.count
+            tensors.append((start - offset, tensor.byteCount))
+            offset = start + tensor.byteCount
         }
         guard header.count <= BinaryFormat.maxHeaderLength else {
             throw BinaryFormatError(.invalidHeaderLength, "the header would take \(header.count) bytes", file: file,
@@ -156,13 +204,17 @@ struct FilePlan {
         self.fileSize = dataOffset + offset
     }
 
-    /// Hands the file to `sink` chunk by chunk, in order.
-    func emit<E: Error>(_ sink: (Data) throws(E) -> Void) throws(E) {
+    /// Hands the file to `sink` chunk by chunk, in order, asking `bytes` for tensor `index` when it is due.
+    /// Bytes of another length than planned are a programming error of the caller (the streaming converter
+    /// produces exactly the directory's byte counts).
+    func emit<E: Error>(bytes: (Int) throws(E) -> Data, _ sink: (Data) throws(E) -> Void) throws(E) {
         try sink(head)
         if headPadding > 0 { try sink(Data(count: headPadding)) }
-        for (padding, bytes) in tensors {
+        for (index, (padding, byteCount)) in tensors.enumerated() {
             if padding > 0 { try sink(Data(count: padding)) }
-            try sink(bytes)
+            let data = try bytes(index)
+            precondition(data.count == byteCount, "tensor \(index) has \(data.count) bytes; the directory says \(byteCount)")
+            try sink(data)
         }
     }
 }

@@ -43,10 +43,10 @@ struct ConvertCommand: ParsableCommand {
             try FileRules.requireInput(input)
             try FileRules.requireWritable(output, force: force)
             try withProgress("convert \(input)", files: [input], passes: 2, quiet: quiet) {
-                var model = try Checkpoint.load(URL(fileURLWithPath: input))
-                if let dtype { model = model.converted(to: dtype) }
                 try FileRules.writing(output) {
-                    try Checkpoint.save(model, to: URL(fileURLWithPath: output), encoding: encoding, compress: compress, overwrite: force)
+                    try Checkpoint.convert(
+                        URL(fileURLWithPath: input), to: URL(fileURLWithPath: output), encoding: encoding, dtype: dtype, compress: compress,
+                        overwrite: force)
                 }
             }
             print("\(input) → \(output)")

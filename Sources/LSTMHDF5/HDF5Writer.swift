@@ -42,10 +42,43 @@ extension HDF5Encoding {
         } catch {
             throw LSTMHDF5Error(error, file: path)
         }
+        let stored = model.storedTensors
+        try write(
+            attributes: model.schemaAttributes,
+            tensors: stored.map { StoredTensorEntry(slot: $0.slot, dtype: $0.tensor.dtype, shape: $0.tensor.shape, checksum: $0.tensor.checksum, source: $0.source) },
+            to: url, options: options, overwrite: overwrite
+        ) { (index: Int) throws(LSTMHDF5Error) in stored[index].tensor.bytes }
+    }
+
+    /// One dataset of a file being written, described before its bytes are at hand.
+    package struct StoredTensorEntry: Sendable {
+        package var slot: TensorSlot
+        package var dtype: DType
+        package var shape: [Int]
+        /// CRC-32 of the bytes that will be written.
+        package var checksum: UInt32
+        package var source: String?
+
+        package init(slot: TensorSlot, dtype: DType, shape: [Int], checksum: UInt32, source: String?) {
+            self.slot = slot
+            self.dtype = dtype
+            self.shape = shape
+            self.checksum = checksum
+            self.source = source
+        }
+    }
+
+    /// Writes the file of a model that is not in memory: `attributes` and the datasets `tensors` (canonical
+    /// order), asking `bytes` for each tensor's bytes only when its dataset is written.
+    package static func write(
+        attributes: SchemaAttributes, tensors: [StoredTensorEntry], to url: URL, options: HDF5WriteOptions = HDF5WriteOptions(),
+        overwrite: Bool = false, bytes: (Int) throws(LSTMHDF5Error) -> Data
+    ) throws(LSTMHDF5Error) {
+        let path = url.path
         try AtomicFile.write(to: url, overwrite: overwrite, mapError: { failure in
             LSTMHDF5Error(failure.kind == .exists ? .fileExists : .io, failure.message, file: path)
         }) { (temporary: String) throws(LSTMHDF5Error) in
-            try writeFile(model, to: temporary, options: options, label: path)
+            try writeFile(attributes: attributes, tensors: tensors, bytes: bytes, to: temporary, options: options, label: path)
         }
     }
 
@@ -62,17 +95,31 @@ extension HDF5Encoding {
     /// Writes the temporary file `path`; errors name the target `label` (the temporary name means nothing to a
     /// user) and, the model being valid, are failures to create the output (``LSTMHDF5Error/Code/io``: disk full,
     /// file-size limit, permissions).
-    private static func writeFile(_ model: Model, to path: String, options: HDF5WriteOptions, label: String) throws(LSTMHDF5Error) {
+    private static func writeFile(
+        attributes: SchemaAttributes, tensors: [StoredTensorEntry], bytes: (Int) throws(LSTMHDF5Error) -> Data, to path: String,
+        options: HDF5WriteOptions, label: String
+    ) throws(LSTMHDF5Error) {
+        // A failure of `bytes` (reading the source) ends the write and is rethrown as it was.
+        var sourceFailure: LSTMHDF5Error?
+        let provider = { (index: Int) throws(HDF5Error) -> Data in
+            do throws(LSTMHDF5Error) {
+                return try bytes(index)
+            } catch {
+                sourceFailure = error
+                throw HDF5Error(.invalidArgument, "the source of tensor \(index) failed")
+            }
+        }
         do throws(HDF5Error) {
             let file = try HDF5File.create(path)
             do throws(HDF5Error) {
-                try populate(file, model: model, options: options)
+                try populate(file, attributes: attributes, tensors: tensors, bytes: provider, options: options)
                 try file.close()
             } catch {
                 try? file.close()
                 throw error
             }
         } catch {
+            if let sourceFailure { throw sourceFailure }
             var failure = LSTMHDF5Error(error, file: label)
             if failure.code != .fileExists { failure.code = .io }
             failure.message = "cannot write the output: " + failure.message.replacingOccurrences(of: path, with: label)
@@ -80,9 +127,11 @@ extension HDF5Encoding {
         }
     }
 
-    private static func populate(_ file: HDF5File, model: Model, options: HDF5WriteOptions) throws(HDF5Error) {
+    private static func populate(
+        _ file: HDF5File, attributes: SchemaAttributes, tensors: [StoredTensorEntry], bytes: (Int) throws(HDF5Error) -> Data,
+        options: HDF5WriteOptions
+    ) throws(HDF5Error) {
         let root = try file.root()
-        let attributes = model.schemaAttributes
         try root.attributes.write("about", .string(aboutText))
         for (key, value) in attributes.root {
             try root.attributes.write(key, stored(value))
@@ -96,7 +145,8 @@ extension HDF5Encoding {
             }
             groups[TensorSlot.groupPath(layer: index, direction: nil)] = group
         }
-        for (slot, tensor, source) in model.storedTensors {
+        for (index, tensor) in tensors.enumerated() {
+            let slot = tensor.slot
             let groupPath = TensorSlot.groupPath(layer: slot.layer, direction: slot.direction)
             let group: HDF5Group
             if let existing = groups[groupPath] {
@@ -108,13 +158,14 @@ extension HDF5Encoding {
                 group = try parent.createGroup(direction.rawValue)
                 groups[groupPath] = group
             }
+            let data = try bytes(index)
             let dataset = try group.createDataset(
                 slot.role.rawValue, format: tensor.dtype.hdf5Format, shape: tensor.shape,
-                littleEndianBytes: tensor.bytes, layout: layout)
+                littleEndianBytes: data, layout: layout)
             try dataset.attributes.write("dtype", .string(tensor.dtype.rawValue))
             try dataset.attributes.write("crc32", .uint32(tensor.checksum))
-            try dataset.attributes.write("source", .string(source ?? ""))
-            WorkProgress.advance(tensor.bytes.count)
+            try dataset.attributes.write("source", .string(tensor.source ?? ""))
+            WorkProgress.advance(data.count)
         }
     }
 
