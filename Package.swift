@@ -206,7 +206,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "LSTMConvTests", dependencies: ["LSTMConv", "LSTMTestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMConv", "LSTMTestSupport"],
+            name: "LSTMConvCommandsTests", dependencies: ["LSTMConvCommands", "LSTMConv", "LSTMTestSupport", "ProgressReporting"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
