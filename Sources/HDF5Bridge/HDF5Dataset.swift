@@ -174,20 +174,31 @@ package final class HDF5Dataset {
         return try readData(byteCount: elementCount * format.byteWidth, memoryType: memoryType.raw)
     }
 
-    /// The whole dataset read by libhdf5 straight into one 64-byte-aligned buffer that becomes the `Data`
-    /// (no intermediate array, no second copy).
+    /// The whole dataset read by libhdf5 straight into one buffer that becomes the `Data` (no intermediate
+    /// array, no second copy). A buffer of 1 MiB or more is its own anonymous mapping, unmapped when freed: glibc
+    /// would otherwise serve tensor-sized buffers from a heap that freed ones fragment (LSTMModel's `LargeBuffer`).
     private func readData(byteCount: Int, memoryType: hid_t) throws(HDF5Error) -> Data {
         guard byteCount > 0 else { return Data() }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        let buffer: UnsafeMutableRawPointer
+        let release: @Sendable (UnsafeMutableRawPointer, Int) -> Void
+        if byteCount >= 1 << 20, let pages = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            pages != MAP_FAILED
+        {
+            buffer = pages
+            release = { pointer, count in munmap(pointer, count) }
+        } else {
+            buffer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+            release = { pointer, _ in pointer.deallocate() }
+        }
         do throws(HDF5Error) {
             try H5.call("H5Dread", context) {
                 H5Dread(id.raw, memoryType, chdf5_space_all(), chdf5_space_all(), chdf5_default(), buffer)
             }
         } catch {
-            buffer.deallocate()
+            release(buffer, byteCount)
             throw error
         }
-        return Data(bytesNoCopy: buffer, count: byteCount, deallocator: .custom { pointer, _ in pointer.deallocate() })
+        return Data(bytesNoCopy: buffer, count: byteCount, deallocator: .custom(release))
     }
 
     private func checkFloat() throws(HDF5Error) {

@@ -42,16 +42,13 @@ final class PositionalRead: @unchecked Sendable {
 
     /// Up to `count` bytes from `offset`; fewer only when the file ends first.
     func bytes(at offset: Int, count: Int) throws(Failure) -> Data {
-        guard count > 0 else { return Data() }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
-        let filled: Int
-        do throws(Failure) {
-            filled = try read(into: buffer, count: count, at: offset)
+        do {
+            return try LargeBuffer.data(count: count) { buffer in try read(into: buffer, count: count, at: offset) }
+        } catch let failure as Failure {
+            throw failure
         } catch {
-            buffer.deallocate()
-            throw error
+            throw Failure(message: "\(error)")
         }
-        return Data(bytesNoCopy: buffer, count: filled, deallocator: .custom { pointer, _ in pointer.deallocate() })
     }
 
     /// CRC-32 of `count` bytes from `offset`, read in ``chunk``-sized pieces into `scratch`; `nil` when the file

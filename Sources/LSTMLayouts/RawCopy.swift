@@ -1,18 +1,19 @@
 import Foundation
+import LSTMModel
 
 /// The raw-buffer copies behind ``Tensor``'s slices, joins and transposes: the only unsafe-pointer code of
-/// LSTMLayouts. Each function allocates its result once (64-byte aligned, never zero-filled first) and fills it
-/// with `memcpy` rows or cache-sized transpose tiles.
+/// LSTMLayouts. Each function allocates its result once (`LargeBuffer`: 64-byte aligned, mapped when large,
+/// never copied again) and fills it with `memcpy` rows or cache-sized transpose tiles.
 enum RawCopy {
     /// Rows and columns per transpose tile: 32 × 32 elements of ≤ 8 bytes stay within L1 on both sides.
     static let tile = 32
 
     /// A fresh buffer of `count` bytes filled by `body`, handed out as `Data` without a copy.
     static func filled(_ count: Int, _ body: (UnsafeMutableRawPointer) -> Void) -> Data {
-        guard count > 0 else { return Data() }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
-        body(buffer)
-        return Data(bytesNoCopy: buffer, count: count, deallocator: .custom { pointer, _ in pointer.deallocate() })
+        LargeBuffer.data(count: count) { buffer in
+            body(buffer)
+            return count
+        }
     }
 
     /// `rows` runs of `rowBytes` bytes taken every `sourceStride` bytes from `sourceOffset` on (a column slice).

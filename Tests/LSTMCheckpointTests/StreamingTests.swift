@@ -70,7 +70,7 @@ struct StreamingTests {
         #expect(throws: (any Error).self) { try Checkpoint.load(url) }
         // Streaming verify: the checksums match, the semantics do not.
         let report = try Checkpoint.verify(url)
-        #expect(report.tensors.allSatisfy(\.isValid))
+        #expect(report.tensors.allSatisfy { $0.isValid })
         #expect(report.problem != nil)
     }
 
