@@ -131,10 +131,14 @@ def write_results(info, table):
                "/work/venv/bin/python Benchmarks/conversion/bench.py --models /tmp/lstmconv-conv-bench --rounds 3 --write\n```\n\n"
                f"{info}\n\n{table}\n")
     marker = "## Conversion (issue 10)"
+    analysis = "<!-- conversion analysis: kept when the table is rewritten -->"
     if marker in content:
         start = content.index(marker)
         rest = content[start + len(marker):]
         end = rest.find("\n## ")
+        old = rest if end < 0 else rest[:end + 1]
+        if analysis in old:  # the hand-written analysis under the table survives a rerun
+            section += "\n" + old[old.index(analysis):].rstrip() + "\n"
         content = content[:start] + section + ("" if end < 0 else rest[end + 1:])
     else:
         content = content.rstrip() + "\n\n" + section
