@@ -48,6 +48,23 @@ struct ErrorDocument: Encodable {
         /// What to try next, when the command knows (also in `message`).
         var hint: String?
 
+        enum CodingKeys: String, CodingKey {
+            case code, message, file, location, expected, found, exitCode, hint
+        }
+
+        /// Every key, `null` when unknown, so that scripts can read each one without checking.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(code, forKey: .code)
+            try container.encode(message, forKey: .message)
+            try container.encode(file, forKey: .file)
+            try container.encode(location, forKey: .location)
+            try container.encode(expected, forKey: .expected)
+            try container.encode(found, forKey: .found)
+            try container.encode(exitCode, forKey: .exitCode)
+            try container.encode(hint, forKey: .hint)
+        }
+
         /// The detail of any error a command throws.
         static func of(_ error: any Error) -> Detail {
             switch error {
@@ -68,8 +85,14 @@ struct ErrorDocument: Encodable {
                     code: failure.code ?? codeName(failure.exitCode), message: capped(message), file: failure.file,
                     exitCode: failure.exitCode.rawValue, hint: failure.hint)
             case let error as any LSTMConvError:
+                // Some errors say everything in their code, location and expected/found: then the message is the line.
+                var message = error.message
+                if message.isEmpty {
+                    message = error.description
+                    if let file = error.file, message.hasPrefix(file + ": ") { message = String(message.dropFirst(file.count + 2)) }
+                }
                 return Detail(
-                    code: error.codeName, message: capped(error.message), file: error.file, location: error.location,
+                    code: error.codeName, message: capped(message), file: error.file, location: error.location,
                     expected: error.expected, found: error.found, exitCode: exitStatus(for: error.failureKind).rawValue)
             case let error as ValidationError:
                 return Detail(code: "usage", message: error.description, exitCode: ExitStatus.usage.rawValue)
