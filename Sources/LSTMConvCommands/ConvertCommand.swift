@@ -48,7 +48,7 @@ struct ConvertCommand: ParsableCommand {
         try reporting("convert", json: json.json) {
             try FileRules.requireInput(input)
             try FileRules.requireWritable(output, force: force)
-            var model = try Checkpoint.load(URL(fileURLWithPath: input))
+            var model = try requiringCheckpoint(input, command: "convert") { try Checkpoint.load(URL(fileURLWithPath: input)) }
             if let dtype { model = model.converted(to: dtype) }
             try FileRules.writing(output) {
                 try Checkpoint.save(model, to: URL(fileURLWithPath: output), encoding: encoding, compress: compress, overwrite: force)

@@ -98,3 +98,18 @@ extension ForwardInput {
         if case .tokens = self { true } else { false }
     }
 }
+
+/// Runs a step that needs an lstmconv checkpoint (`verify`, `convert`): when `file` is a framework file instead,
+/// the error says which commands read it (`inspect`, `import`, `export`).
+func requiringCheckpoint<T>(_ file: String, command: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as any LSTMConvError where error.failureKind == .badInput {
+        guard let kind = try? ModelSource.detect(URL(fileURLWithPath: file)), kind != .checkpoint(.binary), kind != .checkpoint(.hdf5) else {
+            throw error
+        }
+        let hint = "this is a \(kind), not an lstmconv checkpoint: `lstmconv inspect` and `validate` read it in memory, "
+            + "`lstmconv import \(file)` writes a checkpoint that `\(command)` reads"
+        throw CommandFailure(exitCode: ExitStatus.badInput, message: "\(error); \(hint)", file: file, underlying: error, hint: hint)
+    }
+}

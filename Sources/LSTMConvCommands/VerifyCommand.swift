@@ -24,7 +24,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         try reporting("verify", json: output.json) {
             try FileRules.requireInput(file)
-            let report = try Checkpoint.verify(URL(fileURLWithPath: file))
+            let report = try requiringCheckpoint(file, command: "verify") { try Checkpoint.verify(URL(fileURLWithPath: file)) }
             if output.json {
                 let document = VerifyDocument(file: file, report: report)
                 try JSONOutput.write(document)

@@ -10,7 +10,7 @@ public enum NameSuggestion {
         guard !name.isEmpty else { return [] }
         let wanted = name.split(separator: ".").map(String.init)
         var scored: [(score: Int, index: Int, name: String)] = []
-        for (index, candidate) in candidates.enumerated() where candidate != name {
+        for (index, candidate) in candidates.enumerated() where candidate != name && !candidate.isEmpty {
             let parts = candidate.split(separator: ".").map(String.init)
             if parts.count > wanted.count, Array(parts.suffix(wanted.count)) == wanted || Array(parts.prefix(wanted.count)) == wanted {
                 scored.append((0, index, candidate))

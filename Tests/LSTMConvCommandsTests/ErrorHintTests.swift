@@ -152,4 +152,20 @@ struct ErrorHintTests {
             #expect(try CLI.listing(scratch.url).isEmpty)
         }
     }
+
+    @Test("verify and convert on a framework file say which commands read it", arguments: [
+        "keras/k3_stacked_lstm_dense/model.h5", "pytorch/lstm_1layer/model.safetensors", "onnx/torch_gru_seq/model.onnx",
+    ])
+    func notACheckpoint(_ file: String) async throws {
+        try await withScratch { scratch in
+            for arguments in [["verify", CLI.fixture(file).path], ["convert", CLI.fixture(file).path, "-o", scratch.path("out.lstmw")]] {
+                let result = try await CLI.run(arguments)
+                #expect(result.status == Exit.badInput, "\(result)")
+                expectOneErrorLine(result, naming: file)
+                #expect(result.stderr.contains("not an lstmconv checkpoint: `lstmconv inspect` and `validate` read it in memory"), "\(result)")
+                #expect(result.stderr.contains("`lstmconv import \(CLI.fixture(file).path)` writes a checkpoint that `\(arguments[0])` reads"), "\(result)")
+            }
+            #expect(try CLI.listing(scratch.url).isEmpty)
+        }
+    }
 }
