@@ -68,7 +68,7 @@ struct ModelReport: Sendable {
         lines += Self.table(header: ["#", "name", "kind", "input", "output", "params"], rows: rows, rightAligned: [0, 5])
         lines.append("  total: \(model.parameterCount) parameters in \(model.storedTensors.count) tensors")
         for (index, layer) in model.layers.enumerated() {
-            lines.append("layer \(index): " + Self.summary(of: layer))
+            lines += Self.wrapped("layer \(index): " + Self.summary(of: layer))
         }
         lines.append(heading("tensors:"))
         let tensorRows = model.storedTensors.map { entry in
@@ -76,20 +76,22 @@ struct ModelReport: Sendable {
              String(format: "%08x", entry.tensor.checksum), entry.source ?? ""]
         }
         lines += Self.table(header: ["path", "shape", "dtype", "crc32", "source"], rows: tensorRows, rightAligned: [])
-        lines.append(heading("provenance:"))
+        var provenance: [String] = []
         let version = p.sourceFrameworkVersion.isEmpty ? "" : " \(p.sourceFrameworkVersion)"
-        lines.append("source: \(p.sourceFramework)\(version), layout \(p.sourceLayout)")
-        if !p.sourceSHA256.isEmpty { lines.append("source sha256: \(p.sourceSHA256)") }
-        lines.append("converter: \(p.converter)")
+        provenance.append("source: \(p.sourceFramework)\(version), layout \(p.sourceLayout)")
+        if !p.sourceSHA256.isEmpty { provenance.append("source sha256: \(p.sourceSHA256)") }
+        provenance.append("converter: \(p.converter)")
         if !p.sourceComputeDType.isEmpty {
-            lines.append(
+            provenance.append(
                 "source computes in \(p.sourceComputeDType): the framework's outputs carry \(p.sourceComputeDType) rounding; lstmconv runs float32 (fast) or float64 (reference)")
         }
         if let imported {
-            if !imported.ignoredKeys.isEmpty { lines.append("ignored source keys: \(imported.ignoredKeys.joined(separator: ", "))") }
-            for note in imported.notes { lines.append("note: \(note)") }
-            for warning in imported.warnings { lines.append("warning: \(warning)") }
+            if !imported.ignoredKeys.isEmpty { provenance.append("ignored source keys: \(imported.ignoredKeys.joined(separator: ", "))") }
+            for note in imported.notes { provenance.append("note: \(note)") }
+            for warning in imported.warnings { provenance.append("warning: \(warning)") }
         }
+        lines.append(heading("provenance:"))
+        lines += provenance.flatMap { Self.wrapped($0) }
         return lines.joined(separator: "\n")
     }
 
@@ -108,6 +110,25 @@ struct ModelReport: Sendable {
             }
             return name
         }
+    }
+
+    /// `line` broken at spaces into lines of at most `width` characters (a longer word stays whole), continuation
+    /// lines indented by four spaces.
+    static func wrapped(_ line: String, width: Int = 100) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            if current.isEmpty {
+                current = (lines.isEmpty ? "" : "    ") + word
+            } else if current.count + 1 + word.count <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = "    " + word
+            }
+        }
+        lines.append(current)
+        return lines
     }
 
     /// Left-aligned columns (right-aligned where asked) two spaces apart, indented by two; the last column is not
