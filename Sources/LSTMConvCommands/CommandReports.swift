@@ -133,6 +133,22 @@ struct ValidateDocument: Encodable {
     var shapeMismatch: Shapes?
     /// What to try next (`--last-step`, `--atol 1e-2`, …).
     var hints: [String]
+
+    /// Fills in a comparison of matching shapes (`float16Source`: the source computes in float16, so a failure
+    /// suggests `--atol 1e-2`).
+    mutating func record(_ comparison: Comparison, float16Source: Bool) {
+        elements = comparison.count
+        mismatches = comparison.mismatchCount
+        maxAbsError = finite(comparison.maxAbsoluteError)
+        maxRelError = finite(comparison.maxRelativeError)
+        if let index = comparison.worstIndex {
+            worst = Worst(index: index, actual: finite(comparison.worstActual), expected: finite(comparison.worstExpected))
+        }
+        passed = comparison.isWithinTolerance
+        if !passed, float16Source {
+            hints.append("the source computes in float16 (provenance.source_compute_dtype): try --atol 1e-2")
+        }
+    }
 }
 
 /// `lstmconv export --json`.

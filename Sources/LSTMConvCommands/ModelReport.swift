@@ -26,23 +26,19 @@ struct ModelReport: Sendable {
     /// Loads a checkpoint, or imports any other model file in memory, and describes it.
     static func load(_ url: URL, options: ImportOptions = ImportOptions()) throws -> ModelReport {
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-        let kind: SourceKind
-        if let from = options.from {
-            kind = [.keras: .keras, .pytorch: .pytorch, .safetensors: .safetensors, .onnx: .onnx][from] ?? .keras
-        } else {
-            kind = try ModelSource.detect(url)
-        }
-        if case .checkpoint(let encoding) = kind {
+        // A forced --from skips detection (the importer checks it against the content).
+        let kind = options.from == nil ? try ModelSource.detect(url) : nil
+        if case .checkpoint(let encoding)? = kind {
             let model = try Checkpoint.load(url, as: encoding)
             return ModelReport(file: url.path, encoding: encoding, fileSize: size, model: model)
         }
         let result = try ModelSource.importFile(url, options: options)
         let format: String = switch kind {
-        case .keras: "keras"
-        case .pytorch: "pytorch"
-        case .safetensors: "safetensors"
-        case .onnx: "onnx"
-        case .checkpoint: "lstmconv"
+        case .keras?: SourceFormat.keras.rawValue
+        case .pytorch?: SourceFormat.pytorch.rawValue
+        case .safetensors?: SourceFormat.safetensors.rawValue
+        case .onnx?: SourceFormat.onnx.rawValue
+        case .checkpoint?, nil: options.from?.rawValue ?? ""
         }
         return ModelReport(file: url.path, encoding: nil, fileSize: size, model: result.model, imported: result, sourceFormat: format)
     }

@@ -74,17 +74,7 @@ struct ValidateCommand: ParsableCommand {
             }
             let float16 = pass.model.provenance.sourceComputeDType == "float16"
             if json.json {
-                document.elements = comparison.count
-                document.mismatches = comparison.mismatchCount
-                document.maxAbsError = finite(comparison.maxAbsoluteError)
-                document.maxRelError = finite(comparison.maxRelativeError)
-                if let index = comparison.worstIndex {
-                    document.worst = .init(index: index, actual: finite(comparison.worstActual), expected: finite(comparison.worstExpected))
-                }
-                document.passed = comparison.isWithinTolerance
-                if !document.passed, float16 {
-                    document.hints.append("the source computes in float16 (provenance.source_compute_dtype): try --atol 1e-2")
-                }
+                document.record(comparison, float16Source: float16)
                 try JSONOutput.write(document)
                 if !document.passed { throw ExitStatus.mismatch }
                 return
