@@ -173,3 +173,19 @@ def subprocess_in_repo(arguments):
         return run_cli(*arguments)
     finally:
         os.chdir(cwd)
+
+
+@pytest.mark.parametrize("path,options,_input,_expected", SOURCES, ids=IDS)
+def test_same_input_same_bytes(path, options, _input, _expected):
+    first = run_cli("inspect", "--json", str(FIXTURES / path), *options)
+    second = run_cli("inspect", "--json", str(FIXTURES / path), *options)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    # Keys are sorted at every level, as the spec says.
+    def sorted_everywhere(value):
+        if isinstance(value, dict):
+            return list(value) == sorted(value) and all(sorted_everywhere(v) for v in value.values())
+        if isinstance(value, list):
+            return all(sorted_everywhere(v) for v in value)
+        return True
+    assert sorted_everywhere(json.loads(first.stdout, object_pairs_hook=dict))
