@@ -11,9 +11,11 @@ extension Checkpoint {
     ///
     /// A source whose header shows a problem is refused with the error ``load(_:as:)`` gives; a tensor that
     /// fails its checksum mid-way ends the conversion with no output left behind.
+    /// - Returns: the number of tensors written.
+    @discardableResult
     public static func convert(
         _ input: URL, to output: URL, encoding: Encoding? = nil, dtype: DType? = nil, compress: Bool = false, overwrite: Bool = false
-    ) throws {
+    ) throws -> Int {
         guard let chosen = encoding ?? Encoding(pathExtensionOf: output.path) else {
             throw CheckpointError(
                 .unknownEncoding, "cannot tell the encoding from the extension; use .lstmw, .h5 or .hdf5, or pass --encoding",
@@ -25,7 +27,7 @@ extension Checkpoint {
             var model = try load(input, as: header.encoding)
             if let dtype { model = model.converted(to: dtype) }
             try save(model, to: output, encoding: chosen, compress: compress, overwrite: overwrite)
-            return
+            return model.storedTensors.count
         }
         let outline = Model(layers: header.layers, provenance: provenance)
         let byPath = Dictionary(header.tensors.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
@@ -113,5 +115,6 @@ extension Checkpoint {
                 throw failure ?? error
             }
         }
+        return slots.count
     }
 }

@@ -6,7 +6,14 @@ import LSTMConv
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Re-encode a checkpoint: switch encoding (by OUT's extension or --encoding) and optionally dtype.")
+        abstract: "Re-encode a checkpoint: switch encoding (by OUT's extension or --encoding) and optionally dtype.",
+        discussion: """
+            .lstmw ↔ .h5 is bit-exact; --dtype rounds every tensor (to nearest even when narrowing) and records new \
+            checksums. OUT is written atomically and never replaced without --force.
+
+            EXAMPLE:
+              lstmconv convert Fixtures/golden/small_lstm.lstmw -o small_lstm.h5 --dtype f16
+            """)
 
     @Argument(help: "Input checkpoint (.lstmw or .h5).")
     var input: String
@@ -26,6 +33,8 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Replace OUT if it exists.")
     var force = false
 
+    @OptionGroup var json: JSONOption
+
     @Flag(help: "No progress bar (drawn on stderr only when it is a terminal and the work takes over 0.5 s).")
     var quiet = false
 
@@ -39,17 +48,27 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reporting {
+        try reporting("convert", json: json.json) {
             try FileRules.requireInput(input)
             try FileRules.requireWritable(output, force: force)
+            // Streamed one tensor at a time (`Checkpoint.convert`).
+            var written = 0
             try withProgress("convert \(input)", files: [input], passes: 2, quiet: quiet) {
-                try FileRules.writing(output) {
-                    try Checkpoint.convert(
-                        URL(fileURLWithPath: input), to: URL(fileURLWithPath: output), encoding: encoding, dtype: dtype, compress: compress,
-                        overwrite: force)
+                try requiringCheckpoint(input, command: "convert") {
+                    try FileRules.writing(output) {
+                        written = try Checkpoint.convert(
+                            URL(fileURLWithPath: input), to: URL(fileURLWithPath: output), encoding: encoding, dtype: dtype,
+                            compress: compress, overwrite: force)
+                    }
                 }
             }
-            print("\(input) → \(output)")
+            if json.json {
+                try JSONOutput.write(ConvertDocument(
+                    input: input, output: output, encoding: (encoding ?? Encoding(pathExtensionOf: output) ?? .binary).rawValue,
+                    dtype: dtype?.rawValue, compress: compress, tensors: written))
+            } else {
+                print("\(input) → \(output)")
+            }
         }
     }
 }

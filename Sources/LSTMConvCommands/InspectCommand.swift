@@ -7,25 +7,49 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show layers, gate variant, sizes, every tensor (document name, shape, dtype, checksum, source) and provenance.",
-        discussion: "Reads the header only: no tensor data is read and no checksum recomputed (`lstmconv verify` does that). Problems the header shows are listed after it; the exit status is then 65.")
+        discussion: """
+            FILE is a checkpoint (.lstmw, or .h5 in the lstmconv format) or any file `lstmconv import` reads (Keras \
+            .keras/.h5, PyTorch .pt/.pth, .safetensors, ONNX .onnx), imported in memory with import's options and \
+            shown the same way, under the source's own layer names. The view: a layer table (name, kind, input and \
+            output shape with symbolic batch and time, parameters) and the total, each layer's hyperparameters, every \
+            tensor, then the provenance. A checkpoint is read from its header alone: no tensor data, no checksum \
+            recomputed (`lstmconv verify` does that); problems the header shows are listed and the exit status is 65.
 
-    @Argument(help: "A checkpoint: .lstmw or .h5 in the lstmconv format.")
+            EXAMPLE:
+              lstmconv inspect Fixtures/pytorch/prefixed_head_last/model.pt --module encoder.rnn --head head --last-step
+            """)
+
+    @Argument(help: "A checkpoint (.lstmw or .h5) or any importable source (Keras .h5/.keras, PyTorch .pt/.pth, .safetensors, .onnx).")
     var file: String
 
-    @Flag(help: "Print JSON instead of text.")
-    var json = false
+    @OptionGroup var output: JSONOption
+
+    @OptionGroup var sourceOptions: SourceOptions
 
     func run() throws {
-        try reporting {
+        try reporting("inspect", json: output.json) {
             try FileRules.requireInput(file)
-            let report = try ModelReport.load(URL(fileURLWithPath: file))
-            if json {
+            try sourceOptions.requireInputs()
+            let report = try ModelReport.load(URL(fileURLWithPath: file), options: sourceOptions.importOptions)
+            // A checkpoint is read from its header only; what the header shows is wrong fails the command (65):
+            // --json answers with the error document, text shows the report and its problems first.
+            if output.json, let problem = report.problem { throw problem }
+            if output.json {
                 FileHandle.standardOutput.write(try report.json())
                 print()
             } else {
-                print(report.text)
+                print(report.text(colour: Terminal.wantsColour))
+                if let problem = report.problem { throw problem }
             }
-            if let problem = report.problem { throw problem }
         }
+    }
+}
+
+/// Whether stdout is a terminal that wants colour: never when `NO_COLOR` is set (no-color.org) or `TERM=dumb`.
+enum Terminal {
+    static var wantsColour: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["NO_COLOR"].map({ $0.isEmpty }) ?? true, environment["TERM"] != "dumb" else { return false }
+        return isatty(STDOUT_FILENO) == 1
     }
 }

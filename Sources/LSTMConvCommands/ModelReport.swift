@@ -1,58 +1,204 @@
 import Foundation
 import LSTMConv
 
-/// What `lstmconv inspect` prints: layers, hyperparameters, every tensor and the provenance — read from the
-/// checkpoint's header alone (``CheckpointHeader``): no tensor data is read and no model is built.
+/// What `lstmconv inspect` prints: a Keras-`summary()`-like layer table, every layer's hyperparameters, every
+/// tensor and the provenance, for a checkpoint or any importable source (imported in memory).
+///
+/// A checkpoint is described from its header alone (``CheckpointHeader``): no tensor data is read and no
+/// checksum recomputed; ``model`` then holds the layers' hyperparameters without tensors, and the tensor rows,
+/// parameter counts and attributes come from the header.
 struct ModelReport: Sendable {
-    var header: CheckpointHeader
+    var file: String
+    /// The checkpoint's encoding; `nil` for a framework file imported in memory.
+    var encoding: Encoding?
+    var fileSize: Int
+    var model: Model
+    /// What the importer said about a framework file (`nil` for a checkpoint).
+    var imported: ImportResult?
+    /// `lstmconv`, or the framework format the file was imported from.
+    var sourceFormat: String
+    /// A checkpoint's header (`nil` for a framework file imported in memory).
+    var header: CheckpointHeader?
 
-    /// Reads a checkpoint's header and describes it.
-    static func load(_ url: URL) throws -> ModelReport {
-        ModelReport(header: try Checkpoint.inspectHeader(url))
+    init(
+        file: String, encoding: Encoding?, fileSize: Int, model: Model, imported: ImportResult? = nil, sourceFormat: String = "lstmconv",
+        header: CheckpointHeader? = nil
+    ) {
+        self.file = file
+        self.encoding = encoding
+        self.fileSize = fileSize
+        self.model = model
+        self.imported = imported
+        self.sourceFormat = sourceFormat
+        self.header = header
     }
 
-    /// The problems the header shows, as the one error `inspect` exits with after printing the report.
+    /// One tensor row: from the header for a checkpoint, else from the imported model.
+    struct TensorRow {
+        var path: String
+        var shape: [Int]
+        var dtype: String
+        var crc32: String
+        var source: String?
+        var elements: Int
+    }
+
+    var tensorRows: [TensorRow] {
+        if let header {
+            return header.tensors.map { tensor in
+                TensorRow(
+                    path: tensor.path, shape: tensor.shape, dtype: tensor.dtype?.rawValue ?? "?",
+                    crc32: tensor.checksum.map { String(format: "%08x", $0) } ?? "?", source: tensor.source,
+                    elements: Tensor.elementCount(of: tensor.shape) ?? 0)
+            }
+        }
+        return model.storedTensors.map { entry in
+            TensorRow(
+                path: entry.slot.path, shape: entry.tensor.shape, dtype: entry.tensor.dtype.rawValue,
+                crc32: String(format: "%08x", entry.tensor.checksum), source: entry.source, elements: entry.tensor.elementCount)
+        }
+    }
+
+    var layerRows: [LayerSummary] {
+        guard header != nil else { return model.summary }
+        return model.summary(tensors: tensorRows.map { row in
+            (layer: row.path.split(separator: "/").first.flatMap { Int($0.dropFirst("layer_".count)) } ?? -1,
+             elements: row.elements, source: row.source)
+        })
+    }
+
+    var parameterCount: Int { tensorRows.reduce(0) { $0 + $1.elements } }
+
+    /// The problems a checkpoint's header shows, as the one error `inspect` exits with (after printing the report
+    /// in text mode).
     var problem: CheckpointError? {
-        guard let first = header.findings.first else { return nil }
-        let more = header.findings.count > 1 ? " (and \(header.findings.count - 1) more problems listed above)" : ""
+        guard let header, let first = header.findings.first else { return nil }
+        let more = header.findings.count > 1 ? " (and \(header.findings.count - 1) more problems)" : ""
         return CheckpointError(.invalidModel, first + more, file: header.file)
     }
 
-    /// Human-readable text.
-    var text: String {
+    /// Loads a checkpoint, or imports any other model file in memory, and describes it.
+    static func load(_ url: URL, options: ImportOptions = ImportOptions()) throws -> ModelReport {
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        // A forced --from skips detection (the importer checks it against the content).
+        let kind = options.from == nil ? try ModelSource.detect(url) : nil
+        if case .checkpoint? = kind {
+            let header = try Checkpoint.inspectHeader(url)
+            let model = Model(layers: header.layers, provenance: header.provenance ?? Provenance())
+            return ModelReport(file: url.path, encoding: header.encoding, fileSize: header.fileSize, model: model, header: header)
+        }
+        let result = try ModelSource.importFile(url, options: options)
+        let format: String = switch kind {
+        case .keras?: SourceFormat.keras.rawValue
+        case .pytorch?: SourceFormat.pytorch.rawValue
+        case .safetensors?: SourceFormat.safetensors.rawValue
+        case .onnx?: SourceFormat.onnx.rawValue
+        case .checkpoint?, nil: options.from?.rawValue ?? ""
+        }
+        return ModelReport(file: url.path, encoding: nil, fileSize: size, model: result.model, imported: result, sourceFormat: format)
+    }
+
+    /// Human-readable text, at most about 100 columns wide except for long source names; headings in bold when
+    /// `colour` is on (a terminal without `NO_COLOR`).
+    func text(colour: Bool = false) -> String {
+        func heading(_ title: String) -> String { colour ? "\u{1B}[1m\(title)\u{1B}[0m" : title }
         var lines: [String] = []
-        let schema = header.attributes.root.first { $0.key == "schema_version" }.map { "\($0.value)" } ?? "?"
-        lines.append("\(header.file): lstmconv \(header.encoding == .binary ? ".lstmw" : "HDF5") format \(header.formatVersion), schema \(schema), \(header.fileSize) bytes")
-        if let p = header.provenance {
-            let version = p.sourceFrameworkVersion.isEmpty ? "" : " \(p.sourceFrameworkVersion)"
-            lines.append("source: \(p.sourceFramework)\(version), layout \(p.sourceLayout)")
-            if !p.sourceSHA256.isEmpty { lines.append("source sha256: \(p.sourceSHA256)") }
-            lines.append("converter: \(p.converter)")
-            if !p.sourceComputeDType.isEmpty {
-                lines.append(
-                    "source computes in \(p.sourceComputeDType): the framework's outputs carry \(p.sourceComputeDType) rounding; lstmconv runs float32 (fast) or float64 (reference)")
-            }
+        let p = model.provenance
+        if let encoding {
+            let format = header?.formatVersion ?? "\(FormatVersion.major).\(FormatVersion.minor)"
+            lines.append("\(file): lstmconv \(encoding == .binary ? ".lstmw" : "HDF5") format \(format), schema \(model.schemaVersion), \(fileSize) bytes")
+        } else {
+            lines.append("\(file): \(sourceFormat) file, \(fileSize) bytes, imported in memory (`lstmconv import` writes it as .lstmw); schema \(model.schemaVersion)")
         }
-        for (index, layer) in header.layers.enumerated() {
-            lines.append("layer \(index): " + Self.summary(of: layer))
+        lines.append(heading("layers:"))
+        let summary = layerRows
+        let names = layerNames
+        let rows = summary.map { row in
+            [String(row.index), names[row.index], row.kind, "[" + row.inputShape.joined(separator: ", ") + "]",
+             "[" + row.outputShape.joined(separator: ", ") + "]", String(row.parameters)]
         }
-        lines.append("tensors:")
-        let rows = header.tensors.map { tensor in
-            [tensor.path, "\(tensor.shape)", tensor.dtype?.rawValue ?? "?",
-             tensor.checksum.map { String(format: "%08x", $0) } ?? "?", tensor.source ?? ""]
+        lines += Self.table(header: ["#", "name", "kind", "input", "output", "params"], rows: rows, rightAligned: [0, 5])
+        lines.append("  total: \(parameterCount) parameters in \(tensorRows.count) tensors")
+        for (index, layer) in model.layers.enumerated() {
+            lines += Self.wrapped("layer \(index): " + Self.summary(of: layer))
         }
-        let columns = ["path", "shape", "dtype", "crc32", "source"]
-        let widths = (0..<4).map { column in ([columns] + rows).map { $0[column].count }.max() ?? 0 }
-        for row in [columns] + rows {
-            var line = "  "
-            for column in 0..<4 { line += row[column].padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0) }
-            lines.append(line + row[4])
+        lines.append(heading("tensors:"))
+        let tensorTable = tensorRows.map { row in [row.path, "\(row.shape)", row.dtype, row.crc32, row.source ?? ""] }
+        lines += Self.table(header: ["path", "shape", "dtype", "crc32", "source"], rows: tensorTable, rightAligned: [])
+        var provenance: [String] = []
+        let version = p.sourceFrameworkVersion.isEmpty ? "" : " \(p.sourceFrameworkVersion)"
+        provenance.append("source: \(p.sourceFramework)\(version), layout \(p.sourceLayout)")
+        if !p.sourceSHA256.isEmpty { provenance.append("source sha256: \(p.sourceSHA256)") }
+        provenance.append("converter: \(p.converter)")
+        if !p.sourceComputeDType.isEmpty {
+            provenance.append(
+                "source computes in \(p.sourceComputeDType): the framework's outputs carry \(p.sourceComputeDType) rounding; lstmconv runs float32 (fast) or float64 (reference)")
         }
-        if !header.findings.isEmpty {
-            lines.append("problems (the file would not load):")
-            for finding in header.findings { lines.append("  \(finding)") }
+        if let imported {
+            if !imported.ignoredKeys.isEmpty { provenance.append("ignored source keys: \(imported.ignoredKeys.joined(separator: ", "))") }
+            for note in imported.notes { provenance.append("note: \(note)") }
+            for warning in imported.warnings { provenance.append("warning: \(warning)") }
+        }
+        lines.append(heading("provenance:"))
+        lines += provenance.flatMap { Self.wrapped($0) }
+        if let findings = header?.findings, !findings.isEmpty {
+            lines.append(heading("problems (the file would not load):"))
+            for finding in findings { lines += Self.wrapped("  " + finding) }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Each layer's name in its source: the importer's (`lstm (keras LSTM "lstm_1")` → `lstm_1`; a stacked PyTorch
+    /// module's layers as `rnn[0]`, `rnn[1]`) for a file imported in memory, else the one its tensors' sources share.
+    var layerNames: [String] {
+        let fallback = layerRows.map(\.name)
+        guard let lines = imported?.layerSummaries, lines.count == model.layers.count else { return fallback }
+        return zip(lines, fallback).map { line, fallback in
+            let parts = line.split(separator: "\"", omittingEmptySubsequences: false)
+            guard parts.count >= 3 else { return fallback }
+            var name = String(parts[1])
+            if let range = line.range(of: #", layer (\d+) of"#, options: .regularExpression) {
+                let index = line[range].split(separator: " ")[2]
+                name += "[\(index)]"
+            }
+            return name
+        }
+    }
+
+    /// `line` broken at spaces into lines of at most `width` characters (a longer word stays whole), continuation
+    /// lines indented by four spaces.
+    static func wrapped(_ line: String, width: Int = 100) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            if current.isEmpty {
+                current = (lines.isEmpty ? "" : "    ") + word
+            } else if current.count + 1 + word.count <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = "    " + word
+            }
+        }
+        lines.append(current)
+        return lines
+    }
+
+    /// Left-aligned columns (right-aligned where asked) two spaces apart, indented by two; the last column is not
+    /// padded.
+    static func table(header: [String], rows: [[String]], rightAligned: Set<Int>) -> [String] {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            var line = " "
+            for (column, cell) in row.enumerated() {
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                let last = column == row.count - 1
+                line += " " + (rightAligned.contains(column) ? pad + cell : (last ? cell : cell + pad))
+                if !last { line += " " }
+            }
+            return line
+        }
     }
 
     /// One line describing a layer's kind and hyperparameters.
@@ -89,7 +235,7 @@ struct ModelReport: Sendable {
 
     /// Deterministic JSON (sorted keys).
     func json() throws -> Data {
-        let attributes = header.attributes
+        let attributes = header?.attributes ?? model.schemaAttributes
         func plain(_ value: MetaValue) -> Any {
             switch value {
             case .int(let v): v
@@ -101,22 +247,37 @@ struct ModelReport: Sendable {
         func object(_ list: Attributes) -> [String: Any] {
             Dictionary(list.map { ($0.key, plain($0.value)) }, uniquingKeysWith: { first, _ in first })
         }
-        let tensors: [[String: Any]] = header.tensors.map { tensor in
-            let parts = tensor.path.split(separator: "/").map(String.init)
-            let layer = parts.first.flatMap { Int($0.dropFirst("layer_".count)) }
+        let tensors: [[String: Any]] = tensorRows.map { row in
+            let parts = row.path.split(separator: "/").map(String.init)
             return [
-                "path": tensor.path, "layer": layer ?? NSNull(), "direction": parts.count == 3 ? parts[1] : NSNull(),
-                "name": parts.last ?? tensor.path, "shape": tensor.shape, "dtype": tensor.dtype?.rawValue ?? NSNull(),
-                "crc32": tensor.checksum.map { String(format: "%08x", $0) } ?? NSNull(), "source": tensor.source ?? NSNull(),
+                "path": row.path, "layer": parts.first.flatMap { Int($0.dropFirst("layer_".count)) } ?? NSNull(),
+                "direction": parts.count == 3 ? parts[1] : NSNull(),
+                "name": parts.last ?? row.path, "shape": row.shape, "dtype": row.dtype,
+                "crc32": row.crc32, "source": row.source ?? NSNull(),
             ]
         }
+        let names = layerNames
+        let summary: [[String: Any]] = layerRows.map { row in
+            [
+                "index": row.index, "name": names[row.index], "kind": row.kind, "input_shape": row.inputShape,
+                "output_shape": row.outputShape, "parameters": row.parameters,
+            ]
+        }
+        let importer: Any = imported.map { result -> [String: Any] in
+            [
+                "layers": result.layerSummaries, "ignored_keys": result.ignoredKeys, "notes": result.notes,
+                "warnings": result.warnings,
+            ]
+        } ?? NSNull()
         let document: [String: Any] = [
-            "file": header.file, "encoding": header.encoding.rawValue, "file_size": header.fileSize,
+            "command": "inspect", "schema_version": JSONOutput.schemaVersion,
+            "file": file, "encoding": encoding?.rawValue ?? NSNull(), "file_size": fileSize, "source_format": sourceFormat,
             "attributes": object(attributes.root),
             "layers": attributes.layers.map(object),
+            "summary": ["layers": summary, "total_parameters": parameterCount],
+            "imported": importer,
             "tensors": tensors,
-            "problems": header.findings,
         ]
-        return try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        return try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 }

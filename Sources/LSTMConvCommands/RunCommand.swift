@@ -14,6 +14,9 @@ struct RunCommand: ParsableCommand {
             embedding. --lengths limits each sequence (PyTorch packed sequences). Output: [B, T, D*H] with return_sequences, [B, D*H] otherwise, [B, units] after a dense \
             head; float32 from the fast engine, float64 from the reference engine. --states writes a .npz with \
             layer_<k>/<direction>/STM for every recurrent layer and direction, and .../LTM for LSTM layers.
+
+            EXAMPLE:
+              lstmconv run Fixtures/pytorch/lstm_2layer/model.pt --input Fixtures/pytorch/lstm_2layer/input.npy --output y.npy --states states.npz
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -33,6 +36,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Replace existing output files.")
     var force = false
 
+    @OptionGroup var json: JSONOption
+
     @Flag(help: "No progress bar (drawn on stderr only when it is a terminal and the work takes over 0.5 s).")
     var quiet = false
 
@@ -43,7 +48,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reporting {
+        try reporting("run", json: json.json) {
             try FileRules.requireInput(input)
             if let initialStates { try FileRules.requireInput(initialStates) }
             try FileRules.requireWritable(output, force: force)
@@ -57,7 +62,10 @@ struct RunCommand: ParsableCommand {
                 try blaming(path) { try ForwardJob.states(from: URL(fileURLWithPath: path), model: pass.model, batch: x.shape.first) }
             } ?? [:]
             warnNonFinite(x, in: input)
-            let result = try blaming(initialStates.map { "\(input) with \($0)" } ?? input) {
+            let result = try blamingInput(
+                initialStates.map { "\(input) with \($0)" } ?? input, shape: x.shape, isTokens: x.isTokens, model: pass.model,
+                timeMajor: runOptions.timeMajor
+            ) {
                 try pass.run(x, initialStates: initial, options: runOptions)
             }
             // Every output is finished and flushed next to its target before any is moved into place: a failure
@@ -82,6 +90,12 @@ struct RunCommand: ParsableCommand {
             warnNonFinite(result.output, in: output)
             let precision = result.precision == .f64 ? "float64" : "float32"
             printError("\(output): \(result.output.shape) \(precision) (\(modelOptions.engine.rawValue) engine)")
+            if json.json {
+                try JSONOutput.write(RunDocument(
+                    model: modelOptions.model, input: input, output: output, outputShape: result.output.shape, precision: precision,
+                    engine: modelOptions.engine.rawValue, timeMajor: runOptions.timeMajor, states: states,
+                    stateNames: states == nil ? [] : result.namedStates.map(\.name)))
+            }
         }
     }
 }
