@@ -57,7 +57,8 @@ extension BinaryFile {
     /// the header plus 1 MiB per thread whatever the file's size.
     ///
     /// When every checksum matches, the model's semantics are checked from the header (``BinaryHeader/outline(file:)``);
-    /// the first problem is ``BinaryVerification/modelError``.
+    /// when the header shows a problem, the file is read whole once more to report exactly the error a load gives
+    /// (``BinaryVerification/modelError``).
     package static func verifyStreaming(_ url: URL, threads: Int? = nil) throws(BinaryFormatError) -> BinaryVerification {
         let path = url.path
         let header = try BinaryHeader.read(path: path)
@@ -132,7 +133,14 @@ extension BinaryFile {
         }
         var modelError: BinaryFormatError?
         if checks.allSatisfy(\.isValid), let finding = header.outline(file: path).findings.first {
-            modelError = BinaryFormatError(.invalidModel, finding, file: path)
+            // A file that will not load: the precise error a load gives (its code and message) comes from
+            // rebuilding the model, which reads the file whole — only ever for a file whose header is wrong.
+            do {
+                _ = try BinaryFile(contentsOf: url).model(verifyChecksums: false)
+                modelError = BinaryFormatError(.invalidModel, finding, file: path)
+            } catch {
+                modelError = error
+            }
         }
         return BinaryVerification(headerChecksum: header.headerChecksum, tensors: checks, modelError: modelError)
     }

@@ -45,7 +45,12 @@ struct ModelReport: Sendable {
 
     var tensorRows: [TensorRow] {
         if let header {
-            return header.tensors.map { tensor in
+            // Canonical (load) order for a valid header; an HDF5 file lists its datasets in its own order.
+            let rank = Dictionary(model.expectedSlots.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { first, _ in first })
+            let ordered = header.isValid
+                ? header.tensors.enumerated().sorted { (rank[$0.element.path] ?? Int.max, $0.offset) < (rank[$1.element.path] ?? Int.max, $1.offset) }.map(\.element)
+                : header.tensors
+            return ordered.map { tensor in
                 TensorRow(
                     path: tensor.path, shape: tensor.shape, dtype: tensor.dtype?.rawValue ?? "?",
                     crc32: tensor.checksum.map { String(format: "%08x", $0) } ?? "?", source: tensor.source,
@@ -235,7 +240,9 @@ struct ModelReport: Sendable {
 
     /// Deterministic JSON (sorted keys).
     func json() throws -> Data {
-        let attributes = header?.attributes ?? model.schemaAttributes
+        // A valid header's layers and provenance give the attributes a load would (canonical keys and order, no
+        // `about`, unknown keys left out); a header with problems is shown as stored.
+        let attributes = header.map { $0.isValid ? model.schemaAttributes : $0.attributes } ?? model.schemaAttributes
         func plain(_ value: MetaValue) -> Any {
             switch value {
             case .int(let v): v
