@@ -1,7 +1,7 @@
 import LSTMModel
 
 // The fast engine's prepared weights: every gate of a direction stacked and transposed once, so that one
-// GEMM computes all gates (spec/engine.md §7).
+// GEMM computes all gates, and packed once into the kernels' 32-column panels (spec/engine.md §7).
 
 /// The float32 settings the fused loops read.
 struct FastSettings: Sendable {
@@ -36,10 +36,13 @@ struct FastCell: Sendable {
     /// Projection size, or `nil`.
     let P: Int?
     let storage: [Float]
-    /// `W_x^T [I, G·H]`: the `E` column block of every gate, transposed.
-    let wxT: Int
-    /// `W_h^T [R, G·H]`: the `STM` column block of every gate, transposed.
-    let whT: Int
+    /// `W_x^T [I, G·H]`: the `E` column block of every gate, transposed and packed.
+    let wxT: PackedMatrix
+    /// `W_h^T [R, G·H]`: the `STM` column block of every gate, transposed and packed. GRU: the `z, r` columns
+    /// `[R, 2H]` only; the candidate's are ``whCandidateT``.
+    let whT: PackedMatrix
+    /// GRU: `W_h^T` of the candidate `[R, H]`, packed.
+    let whCandidateT: PackedMatrix?
     /// `[G·H]`: what the input projection starts from. LSTM: `b + bh`, plus `forget_bias` on `f`.
     /// GRU: `b + bh` for `z`, `r`; `b_c (+ bh_c)` for `c` with reset before, `b_c` alone with reset after.
     let bias: Int
@@ -47,12 +50,12 @@ struct FastCell: Sendable {
     let bhCandidate: Int?
     /// Diagonal peepholes `[3H]`: `P_i, P_f, P_v`.
     let peepholeDiagonal: Int?
-    /// Full peepholes `[P_i; P_f]^T [H, 2H]` and `P_v^T [H, H]`.
-    let peepholeInputForgetT: Int?, peepholeUseT: Int?
-    /// Document variant: `W_u^T [H, H]`, `b_u [H]`.
-    let wuT: Int?, bu: Int?
-    /// Projection `W_p^T [H, P]`.
-    let wpT: Int?
+    /// Full peepholes `[P_i; P_f]^T [H, 2H]` and `P_v^T [H, H]`, packed.
+    let peepholeInputForgetT: PackedMatrix?, peepholeUseT: PackedMatrix?
+    /// Document variant: `W_u^T [H, H]` packed, `b_u [H]`.
+    let wuT: PackedMatrix?, bu: Int?
+    /// Projection `W_p^T [H, P]`, packed.
+    let wpT: PackedMatrix?
 
     init(_ set: ParameterSet, layer: RecurrentLayer) throws(ModelError) {
         H = layer.hiddenSize
@@ -111,8 +114,20 @@ struct FastCell: Sendable {
             }
             if isCandidate && layer.resetMode == .after { bhCandidate = bh.map(Float.init) }
         }
-        wxT = append(wx)
-        whT = append(wh)
+        wxT = PackedMatrix(wx, k: I, n: width, into: &storage)
+        if layer.cell == .gru {
+            // z, r columns and the candidate's, packed apart (reset before multiplies only the candidate's input).
+            var zr = [Float](repeating: 0, count: R * 2 * H), candidate = [Float](repeating: 0, count: R * H)
+            for k in 0..<R {
+                for j in 0..<(2 * H) { zr[k * 2 * H + j] = wh[k * width + j] }
+                for j in 0..<H { candidate[k * H + j] = wh[k * width + 2 * H + j] }
+            }
+            whT = PackedMatrix(zr, k: R, n: 2 * H, into: &storage)
+            whCandidateT = PackedMatrix(candidate, k: R, n: H, into: &storage)
+        } else {
+            whT = PackedMatrix(wh, k: R, n: width, into: &storage)
+            whCandidateT = nil
+        }
         self.bias = append(bias)
         self.bhCandidate = bhCandidate.map(append)
 
@@ -126,20 +141,20 @@ struct FastCell: Sendable {
             } else {
                 peepholeDiagonal = nil
                 // [P_i; P_f] is [2H, H]; its transpose [H, 2H] lets LTM [B, H] · it land on the i, f columns.
-                peepholeInputForgetT = append(transposed(P_i + P_f, rows: 2 * H, columns: H))
-                peepholeUseT = append(transposed(P_v, rows: H, columns: H))
+                peepholeInputForgetT = PackedMatrix(transposed(P_i + P_f, rows: 2 * H, columns: H), k: H, n: 2 * H, into: &storage)
+                peepholeUseT = PackedMatrix(transposed(P_v, rows: H, columns: H), k: H, n: H, into: &storage)
             }
         } else {
             (peepholeDiagonal, peepholeInputForgetT, peepholeUseT) = (nil, nil, nil)
         }
         if layer.cell == .lstm, layer.useGate == .document {
-            wuT = append(transposed(try set.tensor(.W_u).floats(), rows: H, columns: H))
+            wuT = PackedMatrix(transposed(try set.tensor(.W_u).floats(), rows: H, columns: H), k: H, n: H, into: &storage)
             bu = append(try set.tensor(.b_u).floats())
         } else {
             (wuT, bu) = (nil, nil)
         }
         if let P = layer.projectionSize {
-            wpT = append(transposed(try set.tensor(.W_p).floats(), rows: P, columns: H))
+            wpT = PackedMatrix(transposed(try set.tensor(.W_p).floats(), rows: P, columns: H), k: H, n: P, into: &storage)
         } else {
             wpT = nil
         }
@@ -147,10 +162,11 @@ struct FastCell: Sendable {
     }
 }
 
-/// A dense layer's `W_d^T [F, units]` and bias.
+/// A dense layer's `W_d^T [F, units]` (packed, in `storage`) and bias.
 struct FastDense: Sendable {
     let inputs: Int, units: Int
-    let wdT: [Float]
+    let wdT: PackedMatrix
+    let storage: [Float]
     let bias: [Float]
     let activation: Activation
 
@@ -162,7 +178,9 @@ struct FastDense: Sendable {
         for unit in 0..<units {
             for feature in 0..<inputs { transposed[feature * units + unit] = W[unit * inputs + feature] }
         }
-        wdT = transposed
+        var storage: [Float] = []
+        wdT = PackedMatrix(transposed, k: inputs, n: units, into: &storage)
+        self.storage = storage
         bias = layer.useBias ? try layer.parameters.tensor(.b_d).floats() : [Float](repeating: 0, count: units)
         activation = layer.activation
     }
