@@ -155,6 +155,17 @@ void lstmk_pack(size_t k, size_t n, const float *b, size_t ldb, float *packed) {
     }
 }
 
+void lstmk_pack_transposed(size_t k, size_t column, size_t count, const float *rows, size_t ld, float *packed) {
+    // Row j lands in one column of one panel: K values 32 floats apart. Consecutive rows fill the same panel, which
+    // stays in cache while its 32 rows are written.
+    for (size_t j = 0; j < count; j++) {
+        size_t n = column + j;
+        float *target = packed + n / LSTMK_PANEL * k * LSTMK_PANEL + n % LSTMK_PANEL;
+        const float *source = rows + j * ld;
+        for (size_t kk = 0; kk < k; kk++) target[kk * LSTMK_PANEL] = source[kk];
+    }
+}
+
 // MARK: - Worker pool
 
 // Workers spin briefly on a generation counter (a time step is microseconds), then sleep on a condition

@@ -34,6 +34,10 @@ size_t lstmk_packed_count(size_t k, size_t n);
 /// Packs row-major `b [k, n]` (row stride `ldb`) into panels of 32 columns, each `[k][32]`, zero-padded.
 void lstmk_pack(size_t k, size_t n, const float *b, size_t ldb, float *packed);
 
+/// Packs the transpose of `count` rows `rows [count, k]` (row stride `ld`) into columns `column ..< column + count` of
+/// a packed `[k, n]` matrix (zero-filled by the caller): how gate matrices `W [H, ·]` become `W^T` panels directly.
+void lstmk_pack_transposed(size_t k, size_t column, size_t count, const float *rows, size_t ld, float *packed);
+
 /// `c[m, n] = a[m, k] · B + (accumulate ? c : 0)` with `B` packed by `lstmk_pack(k, n, …)`; row-major `a`, `c`.
 /// `threads` > 1 splits the panels over the engine's worker threads when the product is large enough.
 void lstmk_gemm(int path, int threads, size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed,

@@ -71,6 +71,13 @@ struct FastCell: Sendable {
         gates = roles.count
         let width = gates * H
         var storage: [Float] = []
+        // Everything below, reserved once: growing a buffer of tens of MiB by appends would copy it each time.
+        let lstm = layer.cell == .lstm
+        var capacity = packedCount(I, width) + packedCount(R, width) + packedCount(R, H) + width + 4 * H
+        if lstm && layer.peepholes == .full { capacity += packedCount(H, 2 * H) + packedCount(H, H) }
+        if lstm && layer.useGate == .document { capacity += packedCount(H, H) }
+        if let P = layer.projectionSize { capacity += packedCount(H, P) }
+        storage.reserveCapacity(capacity)
 
         func append(_ values: [Float]) -> Int {
             let offset = storage.count
@@ -86,16 +93,20 @@ struct FastCell: Sendable {
             return result
         }
 
-        var wx = [Float](repeating: 0, count: I * width)
-        var wh = [Float](repeating: 0, count: R * width)
+        // W^T blocks packed straight from each gate's `W [H, R + I]` rows (STM columns first, then E).
+        wxT = PackedMatrix(zeros: I, n: width, into: &storage)
+        let gru = layer.cell == .gru
+        whT = PackedMatrix(zeros: R, n: gru ? 2 * H : width, into: &storage)
+        whCandidateT = gru ? PackedMatrix(zeros: R, n: H, into: &storage) : nil
         var bias = [Float](repeating: 0, count: width)
         var bhCandidate: [Float]?
         for (g, role) in roles.enumerated() {
             let W = try set.tensor(role.W).floats()  // [H, R + I]
-            for j in 0..<H {
-                let row = j * (R + I)
-                for k in 0..<R { wh[k * width + g * H + j] = W[row + k] }
-                for k in 0..<I { wx[k * width + g * H + j] = W[row + R + k] }
+            wxT.fillTransposed(W, start: R, column: g * H, rows: H, stride: R + I, in: &storage)
+            if gru && g == 2, let whCandidateT {
+                whCandidateT.fillTransposed(W, column: 0, rows: H, stride: R + I, in: &storage)
+            } else {
+                whT.fillTransposed(W, column: g * H, rows: H, stride: R + I, in: &storage)
             }
             let b = try set.tensor(role.b).doubles()
             let bh = two ? try set.tensor(role.bh).doubles() : [Double](repeating: 0, count: H)
@@ -113,20 +124,6 @@ struct FastCell: Sendable {
                 bias[g * H + j] = Float(value)
             }
             if isCandidate && layer.resetMode == .after { bhCandidate = bh.map(Float.init) }
-        }
-        wxT = PackedMatrix(wx, k: I, n: width, into: &storage)
-        if layer.cell == .gru {
-            // z, r columns and the candidate's, packed apart (reset before multiplies only the candidate's input).
-            var zr = [Float](repeating: 0, count: R * 2 * H), candidate = [Float](repeating: 0, count: R * H)
-            for k in 0..<R {
-                for j in 0..<(2 * H) { zr[k * 2 * H + j] = wh[k * width + j] }
-                for j in 0..<H { candidate[k * H + j] = wh[k * width + 2 * H + j] }
-            }
-            whT = PackedMatrix(zr, k: R, n: 2 * H, into: &storage)
-            whCandidateT = PackedMatrix(candidate, k: R, n: H, into: &storage)
-        } else {
-            whT = PackedMatrix(wh, k: R, n: width, into: &storage)
-            whCandidateT = nil
         }
         self.bias = append(bias)
         self.bhCandidate = bhCandidate.map(append)

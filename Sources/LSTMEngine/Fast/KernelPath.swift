@@ -81,7 +81,7 @@ struct PackedMatrix: Sendable {
         self.k = k
         self.n = n
         let count = lstmk_packed_count(k, n)
-        storage += [Float](repeating: 0, count: count)
+        storage.append(contentsOf: repeatElement(0, count: count))
         values.withUnsafeBufferPointer { source in
             storage.withUnsafeMutableBufferPointer { target in
                 guard let from = source.baseAddress, let to = target.baseAddress, count > 0 else { return }
@@ -90,6 +90,32 @@ struct PackedMatrix: Sendable {
         }
     }
 }
+
+extension PackedMatrix {
+    /// A zero `[k, n]` packed matrix on the end of `storage`, filled by ``fillTransposed(_:column:rows:stride:in:)``.
+    init(zeros k: Int, n: Int, into storage: inout [Float]) {
+        offset = storage.count
+        self.k = k
+        self.n = n
+        storage.append(contentsOf: repeatElement(0, count: lstmk_packed_count(k, n)))
+    }
+
+    /// Columns `column ..< column + rows` = the transpose of `rows` rows of `source` (row stride `stride`, first
+    /// element at `start`).
+    func fillTransposed(_ source: [Float], start: Int = 0, column: Int, rows: Int, stride: Int, in storage: inout [Float]) {
+        guard k > 0, rows > 0 else { return }
+        precondition(start + (rows - 1) * stride + k <= source.count && column + rows <= n)
+        source.withUnsafeBufferPointer { from in
+            storage.withUnsafeMutableBufferPointer { to in
+                guard let from = from.baseAddress, let to = to.baseAddress else { return }
+                lstmk_pack_transposed(k, column, rows, from + start, stride, to + offset)
+            }
+        }
+    }
+}
+
+/// Floats a packed `[k, n]` matrix takes.
+func packedCount(_ k: Int, _ n: Int) -> Int { lstmk_packed_count(k, n) }
 
 /// The kernels a prepared fast engine calls: one path, one thread budget.
 struct KernelSet: Sendable {

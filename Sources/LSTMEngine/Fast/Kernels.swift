@@ -1,51 +1,9 @@
-import CCBLAS
 import CLSTMKernels
 import Foundation
 import LSTMModel
 
 // The fast engine's pointer code, in one place: the packed kernels' calls and the fused, vectorised time loops.
 // Every buffer is allocated by the caller before a loop starts; nothing inside a time loop allocates.
-
-/// Row-major BLAS calls on float32.
-enum BLAS {
-    /// `C[m, n] = A[m, k]·B[k, n] + beta·C` (no transposes; GEMV when `m == 1`).
-    @inline(__always)
-    static func gemm(
-        _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
-        _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, beta: Float
-    ) {
-        guard m > 0, n > 0 else { return }
-        if m == 1 {
-            // y[n] = B^T·x: row-major `Trans` GEMV walks B [k, n] row by row, the fast direction.
-            if beta == 0 { c.update(repeating: 0, count: n) }
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, b, Int32(ldb), a, 1, beta == 0 ? 1 : beta, c, 1)
-        } else {
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        }
-    }
-}
-
-/// The BLAS library's thread count (OpenBLAS; a no-op on Accelerate, which manages its own threads).
-@_spi(Benchmarks)
-public enum BLASThreads {
-    /// Sets how many threads BLAS calls may use.
-    public static func set(_ count: Int) {
-        #if !canImport(Accelerate)
-        openblas_set_num_threads(Int32(max(1, min(count, 1024))))
-        #endif
-    }
-
-    /// How many threads BLAS calls may use (1 where unknown).
-    public static var count: Int {
-        #if canImport(Accelerate)
-        return 1
-        #else
-        return Int(openblas_get_num_threads())
-        #endif
-    }
-}
 
 /// A float32 array of `count` elements that `fill` initialises completely (saves zeroing large buffers).
 func uninitializedArray(count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
