@@ -10,6 +10,8 @@ median seconds per forward, --threads N; it also writes the exact weights in our
 PyTorch's output), then `lstmconv run lstm_H<h>.h5 --input x.npy --output y.npy --force` timed from process start
 to exit, repeated (median), with LSTMCONV_THREADS=N. lstmconv's output is checked against PyTorch's (max |Δ|).
 ratio = median over rounds of (faster peer in that round) / (lstmconv in that round): above 1 lstmconv is faster.
+Every lstmconv run is `--verbose`, so the table also shows the engine's own run time inside that process (the
+in-process figure, same measurement as the peers') and the load / read / write phases.
 The load average is recorded with every measurement (the development machine is shared).
 
 The lstmconv binary is the release build of this repository (`swift build -c release --product lstmconv`, built
@@ -63,21 +65,29 @@ def frameworks(python, threads, cell, work, min_seconds):
     return report["meta"], times, folder
 
 
+def phases(stderr):
+    """The phase milliseconds `run --verbose` prints: load + prepare, read input, run, write."""
+    line = next(l for l in stderr.splitlines() if l.startswith("time:"))
+    return [float(part.split()[-2]) / 1e3 for part in line.split(":", 1)[1].split(",")]
+
+
 def whole_process(binary, threads, cell, folder, min_seconds, repeats):
     h, b, _ = cell
     model, x, y = folder / f"lstm_H{h}.h5", folder / f"input_H{h}_B{b}.npy", folder / f"out_H{h}_B{b}.npy"
     env = dict(os.environ, LSTMCONV_THREADS=str(threads))
-    command = [str(binary), "run", str(model), "--input", str(x), "--output", str(y), "--force"]
-    verbose = subprocess.run(command + ["--verbose"], env=env, check=True, capture_output=True, text=True).stderr
-    times = []
+    command = [str(binary), "run", str(model), "--input", str(x), "--output", str(y), "--force", "--verbose"]
+    times, inside = [], []
     started = time.perf_counter()
     while len(times) < repeats or (time.perf_counter() - started < min_seconds and len(times) < 50 * repeats):
         t0 = time.perf_counter()
-        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         times.append(time.perf_counter() - t0)
+        inside.append(phases(done.stderr))
     expected = np.load(folder / f"expected_H{h}_B{b}.npy")
     error = float(np.max(np.abs(np.load(y).astype(np.float64) - expected)))
-    return statistics.median(times), len(times), error, verbose.strip()
+    verbose = [l for l in done.stderr.splitlines() if l.startswith("engine:")][0]
+    median_phases = [statistics.median(p[i] for p in inside) for i in range(4)]
+    return statistics.median(times), len(times), error, verbose, median_phases
 
 
 def sgemm_peak(python, threads):
@@ -121,14 +131,17 @@ def main():
             for cell in grid:
                 meta, peer, folder = frameworks(args.python, threads, cell, args.work, args.min_seconds)
                 load_before = os.getloadavg()[0]
-                ours, runs, error, verbose = whole_process(binary, threads, cell, folder, args.min_seconds, args.repeats)
+                ours, runs, error, verbose, inside = whole_process(binary, threads, cell, folder, args.min_seconds,
+                                                                   args.repeats)
                 row = {"round": round_, "threads": threads, "hidden": cell[0], "batch": cell[1], "steps": cell[2],
                        "pytorch": peer["pytorch"], "onnxruntime": peer["onnxruntime"], "lstmconv_run": ours,
+                       "engine_run": inside[2], "load_prepare": inside[0], "read_input": inside[1], "write": inside[3],
                        "runs": runs, "max_abs_diff_vs_pytorch": error, "load": load_before, "verbose": verbose}
                 measurements.append(row)
                 print(f"round {round_ + 1} threads {threads} H={cell[0]} B={cell[1]} T={cell[2]}: torch "
                       f"{peer['pytorch'] * 1e3:.1f} ms, ort {peer['onnxruntime'] * 1e3:.1f} ms, lstmconv run "
-                      f"{ours * 1e3:.1f} ms (load {load_before:.1f}, |d| {error:.1e})", file=sys.stderr)
+                      f"{ours * 1e3:.1f} ms, engine inside it {inside[2] * 1e3:.1f} ms (load {load_before:.1f}, |d| {error:.1e})",
+                      file=sys.stderr)
     saved = {"meta": dict(meta, cpu=cpu_name(), kernel_line=measurements[-1]["verbose"],
                           platform=platform.platform(), binary=str(binary)),
              "measurements": measurements, "sgemm_peaks": peaks}
@@ -150,16 +163,17 @@ def cpu_name():
 
 def report(saved):
     meta, rows = saved["meta"], saved["measurements"]
-    print(f"CPU: {meta['cpu']}; {meta['kernel_line'].splitlines()[-2] if meta['kernel_line'] else ''}")
+    print(f"CPU: {meta['cpu']}; lstmconv: {meta['kernel_line']}")
     print(f"Peers: torch {meta.get('torch')}, onnxruntime {meta.get('onnxruntime')}, numpy {meta.get('numpy')}, "
           f"Python {meta.get('python')}; lstmconv links no BLAS.")
     for threads in sorted({r["threads"] for r in rows}):
         peaks = [p["gflops"] for p in saved["sgemm_peaks"] if p["threads"] == threads]
         print(f"\n**{threads} thread(s)** on every side (sgemm peak, torch.mm 2048³: "
               f"{', '.join(f'{g:.0f}' for g in peaks)} GFLOP/s per round)\n")
-        print("| H | B | T | PyTorch ms | onnxruntime ms | `lstmconv run` ms (whole process) | ratio (faster peer / lstmconv) "
-              "| paired per round | target | met | load avg | max abs diff vs PyTorch |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|")
+        print("| H | B | T | PyTorch ms | onnxruntime ms | `lstmconv run` ms (whole process) | of which engine run ms "
+              "| whole-process ratio (faster peer / lstmconv) | paired per round | target | met | engine-only ratio "
+              "| load + prepare / read / write ms | load avg | max abs diff vs PyTorch |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|")
         cells_seen = []
         for r in rows:
             if r["threads"] == threads and (r["hidden"], r["batch"], r["steps"]) not in cells_seen:
@@ -167,12 +181,15 @@ def report(saved):
         for cell in cells_seen:
             mine = [r for r in rows if r["threads"] == threads and (r["hidden"], r["batch"], r["steps"]) == cell]
             paired = [min(r["pytorch"], r["onnxruntime"]) / r["lstmconv_run"] for r in mine]
+            engine_paired = [min(r["pytorch"], r["onnxruntime"]) / r["engine_run"] for r in mine]
             ratio = statistics.median(paired)
             med = lambda key: statistics.median(r[key] for r in mine) * 1e3
             loads = ", ".join(f"{r['load']:.1f}" for r in mine)
             print(f"| {cell[0]} | {cell[1]} | {cell[2]} | {med('pytorch'):.1f} | {med('onnxruntime'):.1f} | "
-                  f"{med('lstmconv_run'):.1f} | {ratio:.2f}x | {', '.join(f'{p:.2f}' for p in paired)} | "
-                  f">= {target(cell):g}x | {'yes' if ratio >= target(cell) else 'no'} | {loads} | "
+                  f"{med('lstmconv_run'):.1f} | {med('engine_run'):.1f} | {ratio:.2f}x | "
+                  f"{', '.join(f'{p:.2f}' for p in paired)} | >= {target(cell):g}x | "
+                  f"{'yes' if ratio >= target(cell) else 'no'} | {statistics.median(engine_paired):.2f}x | "
+                  f"{med('load_prepare'):.1f} / {med('read_input'):.1f} / {med('write'):.1f} | {loads} | "
                   f"{max(r['max_abs_diff_vs_pytorch'] for r in mine):.1e} |")
 
 

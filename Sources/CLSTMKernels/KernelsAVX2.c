@@ -4,7 +4,7 @@
 #define SUFFIX avx2
 #define ATTR __attribute__((target("avx2,fma")))
 #define W 8
-#define MR 3
+#define MR 2
 #define KS 2
 #include "kernels_impl.h"
 #endif
