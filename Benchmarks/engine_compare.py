@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,6 +63,7 @@ def frameworks(python, threads, cell, work, min_seconds):
                "--save-dir", str(folder)]
     report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     times = {r["framework"]: r["median_seconds"] for r in report["results"]}
+    times.update({r["framework"] + "_cpu": r["median_cpu_seconds"] for r in report["results"]})
     return report["meta"], times, folder
 
 
@@ -76,18 +78,21 @@ def whole_process(binary, threads, cell, folder, min_seconds, repeats):
     model, x, y = folder / f"lstm_H{h}.h5", folder / f"input_H{h}_B{b}.npy", folder / f"out_H{h}_B{b}.npy"
     env = dict(os.environ, LSTMCONV_THREADS=str(threads))
     command = [str(binary), "run", str(model), "--input", str(x), "--output", str(y), "--force", "--verbose"]
-    times, inside = [], []
+    times, inside, cpu = [], [], []
     started = time.perf_counter()
     while len(times) < repeats or (time.perf_counter() - started < min_seconds and len(times) < 50 * repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         done = subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         times.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         inside.append(phases(done.stderr))
     expected = np.load(folder / f"expected_H{h}_B{b}.npy")
     error = float(np.max(np.abs(np.load(y).astype(np.float64) - expected)))
     verbose = [l for l in done.stderr.splitlines() if l.startswith("engine:")][0]
     median_phases = [statistics.median(p[i] for p in inside) for i in range(4)]
-    return statistics.median(times), len(times), error, verbose, median_phases
+    return statistics.median(times), len(times), error, verbose, median_phases + [statistics.median(cpu)]
 
 
 def sgemm_peak(python, threads):
@@ -136,6 +141,8 @@ def main():
                 row = {"round": round_, "threads": threads, "hidden": cell[0], "batch": cell[1], "steps": cell[2],
                        "pytorch": peer["pytorch"], "onnxruntime": peer["onnxruntime"], "lstmconv_run": ours,
                        "engine_run": inside[2], "load_prepare": inside[0], "read_input": inside[1], "write": inside[3],
+                       "lstmconv_run_cpu": inside[4], "pytorch_cpu": peer["pytorch_cpu"],
+                       "onnxruntime_cpu": peer["onnxruntime_cpu"],
                        "runs": runs, "max_abs_diff_vs_pytorch": error, "load": load_before, "verbose": verbose}
                 measurements.append(row)
                 print(f"round {round_ + 1} threads {threads} H={cell[0]} B={cell[1]} T={cell[2]}: torch "
@@ -164,6 +171,8 @@ def cpu_name():
 def report(saved):
     meta, rows = saved["meta"], saved["measurements"]
     print(f"CPU: {meta['cpu']}; lstmconv: {meta['kernel_line']}")
+    loads = [r["load"] for r in rows]
+    print(f"Load average (1 min) during the measurements: {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores.")
     print(f"Peers: torch {meta.get('torch')}, onnxruntime {meta.get('onnxruntime')}, numpy {meta.get('numpy')}, "
           f"Python {meta.get('python')}; lstmconv links no BLAS.")
     for threads in sorted({r["threads"] for r in rows}):
@@ -191,6 +200,19 @@ def report(saved):
                   f"{'yes' if ratio >= target(cell) else 'no'} | {statistics.median(engine_paired):.2f}x | "
                   f"{med('load_prepare'):.1f} / {med('read_input'):.1f} / {med('write'):.1f} | {loads} | "
                   f"{max(r['max_abs_diff_vs_pytorch'] for r in mine):.1e} |")
+        if "lstmconv_run_cpu" not in rows[0]:
+            continue
+        print(f"\nCPU seconds (user + sys) per forward, {threads} thread(s): the load-robust view on a shared machine "
+              "(whole `lstmconv run` process from exec to exit vs the peers' in-process forward)\n")
+        print("| H | B | T | PyTorch CPU ms | onnxruntime CPU ms | `lstmconv run` CPU ms (whole process) | ratio (faster peer / lstmconv) | target | met |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
+        for cell in cells_seen:
+            mine = [r for r in rows if r["threads"] == threads and (r["hidden"], r["batch"], r["steps"]) == cell]
+            med = lambda key: statistics.median(r[key] for r in mine) * 1e3
+            ratio = statistics.median(min(r["pytorch_cpu"], r["onnxruntime_cpu"]) / r["lstmconv_run_cpu"] for r in mine)
+            print(f"| {cell[0]} | {cell[1]} | {cell[2]} | {med('pytorch_cpu'):.1f} | {med('onnxruntime_cpu'):.1f} | "
+                  f"{med('lstmconv_run_cpu'):.1f} | {ratio:.2f}x | >= {target(cell):g}x | "
+                  f"{'yes' if ratio >= target(cell) else 'no'} |")
 
 
 if __name__ == "__main__":

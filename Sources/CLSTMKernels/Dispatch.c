@@ -168,10 +168,15 @@ void lstmk_pack_transposed(size_t k, size_t column, size_t count, const float *r
 
 // MARK: - Worker pool
 
-// Workers spin briefly on a generation counter (a time step is microseconds), then sleep on a condition
-// variable. One dispatch at a time: a caller that finds the pool busy runs its work on its own thread.
+// Parts of a dispatch are claimed dynamically from one atomic word (generation | parts | next): the calling thread
+// claims parts too, so a worker the scheduler has not run yet (a loaded machine) costs nothing — the caller does
+// its share. Workers spin briefly on the generation (a time step is microseconds), then sleep on a condition
+// variable. One dispatch at a time: a caller that finds the pool busy runs its parts on its own thread.
 
-enum { MAX_THREADS = 16, SPIN_ROUNDS = 1 << 15 };
+#include <sched.h>
+#include <stdint.h>
+
+enum { MAX_THREADS = 16, SPIN_ROUNDS = 1 << 14, MAX_PARTS = (1 << 20) - 1 };
 
 typedef void (*job_fn)(void *context, int part, int parts);
 
@@ -179,13 +184,13 @@ static struct {
     pthread_mutex_t dispatch;  // held by the thread using the pool
     pthread_mutex_t sleep_lock;
     pthread_cond_t wake;
-    _Atomic unsigned long generation;
+    _Atomic unsigned long generation;  // bumped to wake the workers
+    _Atomic uint64_t claim;            // generation (24 bits) | parts (20) | next part (20)
+    _Atomic size_t done;               // parts finished in this generation
     _Atomic int sleeping;
-    _Atomic int pending;
     int workers;
     job_fn job;
     void *context;
-    int parts;
     unsigned long birth[MAX_THREADS];
 } pool = {.dispatch = PTHREAD_MUTEX_INITIALIZER, .sleep_lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
@@ -197,8 +202,32 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/// Claims the next part of generation `generation`; 0 when it has none left (or a newer generation started).
+static int claim_part(unsigned long generation, int *part, int *parts) {
+    uint64_t word = atomic_load(&pool.claim);
+    for (;;) {
+        if ((word >> 40) != (generation & 0xFFFFFF)) return 0;
+        uint64_t count = (word >> 20) & 0xFFFFF, next = word & 0xFFFFF;
+        if (next >= count) return 0;
+        if (atomic_compare_exchange_weak(&pool.claim, &word, word + 1)) {
+            *part = (int)next;
+            *parts = (int)count;
+            return 1;
+        }
+    }
+}
+
+/// Runs every part of `generation` this thread can claim. The claim's acquire makes the job visible.
+static void work(unsigned long generation) {
+    int part, parts;
+    while (claim_part(generation, &part, &parts)) {
+        pool.job(pool.context, part, parts);
+        atomic_fetch_add(&pool.done, 1);
+    }
+}
+
 static void *worker_main(void *argument) {
-    int index = (int)(size_t)argument;  // 1-based part index
+    int index = (int)(size_t)argument;
     unsigned long seen = pool.birth[index];  // the generation before the dispatch that started this worker
     for (;;) {
         unsigned long now;
@@ -215,21 +244,20 @@ static void *worker_main(void *argument) {
             pthread_mutex_unlock(&pool.sleep_lock);
         }
         seen = now;
-        if (index < pool.parts) pool.job(pool.context, index, pool.parts);
-        atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_acq_rel);
+        work(seen);
     }
     return NULL;
 }
 
-/// Runs `job(context, part, parts)` for every part, part 0 on the calling thread. Falls back to running every part
-/// here when the pool is busy or a worker cannot be started.
-static void run_parts(job_fn job, void *context, int parts) {
-    if (parts > MAX_THREADS) parts = MAX_THREADS;
-    if (parts <= 1 || pthread_mutex_trylock(&pool.dispatch) != 0) {
+/// Runs `job(context, part, parts)` for every part, on the calling thread and up to `threads - 1` workers.
+static void run_parts(job_fn job, void *context, int parts, int threads) {
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    if (parts > MAX_PARTS) parts = MAX_PARTS;
+    if (parts <= 1 || threads <= 1 || pthread_mutex_trylock(&pool.dispatch) != 0) {
         for (int part = 0; part < parts; part++) job(context, part, parts);
         return;
     }
-    while (pool.workers < parts - 1) {
+    while (pool.workers < threads - 1) {
         pthread_t thread;
         pthread_attr_t attributes;
         pthread_attr_init(&attributes);
@@ -240,19 +268,22 @@ static void run_parts(job_fn job, void *context, int parts) {
         if (failed) break;
         pool.workers++;
     }
-    int usable = pool.workers + 1 < parts ? pool.workers + 1 : parts;
+    unsigned long generation = atomic_load(&pool.generation) + 1;
     pool.job = job;
     pool.context = context;
-    pool.parts = usable;
-    atomic_store(&pool.pending, pool.workers);
-    atomic_fetch_add(&pool.generation, 1);
+    atomic_store(&pool.done, 0);
+    atomic_store(&pool.claim, ((uint64_t)(generation & 0xFFFFFF) << 40) | ((uint64_t)parts << 20));
+    atomic_store(&pool.generation, generation);
     if (atomic_load(&pool.sleeping) > 0) {
         pthread_mutex_lock(&pool.sleep_lock);
         pthread_cond_broadcast(&pool.wake);
         pthread_mutex_unlock(&pool.sleep_lock);
     }
-    job(context, 0, usable);
-    while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) cpu_relax();
+    work(generation);
+    // Parts a worker claimed and is still running.
+    for (int spins = 0; atomic_load(&pool.done) < (size_t)parts; spins++) {
+        if (spins < SPIN_ROUNDS) cpu_relax(); else sched_yield();
+    }
     pthread_mutex_unlock(&pool.dispatch);
 }
 
@@ -281,13 +312,14 @@ static void gemm_with(kernel_table kernels, int threads, size_t m, size_t n, siz
     if (m == 0 || n == 0) return;
     size_t panels = (n + LSTMK_PANEL - 1) / LSTMK_PANEL;
     gemm_job job = {kernels, m, n, k, lda, ldc, a, packed, c, accumulate};
-    int parts = threads < 1 ? 1 : threads;
-    if ((size_t)parts > panels) parts = (int)panels;
+    // Several parts per thread, claimed dynamically, so that a slow or descheduled thread costs little.
+    size_t parts = threads > 1 ? (size_t)threads * 4 : 1;
+    if (parts > panels) parts = panels;
     if (m * n * k < threaded_minimum) parts = 1;
     if (parts == 1) {
         kernels.gemm(m, n, k, a, lda, packed, c, ldc, accumulate, 0, panels);
     } else {
-        run_parts(gemm_part, &job, parts);
+        run_parts(gemm_part, &job, (int)parts, threads);
     }
 }
 
