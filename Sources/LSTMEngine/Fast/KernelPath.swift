@@ -36,12 +36,13 @@ public enum KernelPath: String, Sendable, CaseIterable, CustomStringConvertible 
         return best
     }()
 
-    /// How many threads a fast engine may use: `LSTMCONV_THREADS` (1…64) when set, else 1. Read once per process.
+    /// How many threads a fast engine may use: `LSTMCONV_THREADS` (1…64) when set, else the online processors, at
+    /// most 2 (the configuration measured in Benchmarks/RESULTS.md). Read once per process.
     public static let defaultThreads: Int = {
         if let text = getenv("LSTMCONV_THREADS").map({ String(cString: $0) }), let count = Int(text), (1...64).contains(count) {
             return count
         }
-        return 1
+        return min(max(sysconf(Int32(_SC_NPROCESSORS_ONLN)), 1), 2)
     }()
 
     /// The name printed by `lstmconv run --verbose` ("neon" for the generic path on arm64).
