@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 pip_install() {
     python3 -m pip install --quiet "$@" || python3 -m pip install --quiet --break-system-packages "$@"
 }
-pip_install pytest
+pip_install pytest "jsonschema==4.26.0"
 pip_install --force-reinstall --no-deps ./python
 rm -rf python/build python/*.egg-info
 export LSTMCONV="${LSTMCONV:-$PWD/.build/debug/lstmconv}"

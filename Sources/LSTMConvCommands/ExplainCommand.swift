@@ -12,7 +12,11 @@ struct ExplainCommand: ParsableCommand {
             short summary per layer and direction (mean gates, memory half-life, saturation); -o writes a \
             self-contained HTML report (inline SVG, no network); --gates writes every activation as a .npz with \
             one float32 [B, T, width] array per key layer_<k>/<direction>/<gate> (LSTM: N i f LTM U V STM, plus \
-            STM_unprojected with a projection; GRU: z r N STM), indexed by the input's time position.
+            STM_unprojected with a projection; GRU: z r N STM), indexed by the input's time position. --json prints \
+            the summary's statistics as one document.
+
+            EXAMPLE:
+              lstmconv explain Fixtures/pytorch/lstm_2layer/model.pt --input Fixtures/pytorch/lstm_2layer/input.npy -o report.html --gates gates.npz
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -35,6 +39,8 @@ struct ExplainCommand: ParsableCommand {
     @Flag(help: "Replace existing output files.")
     var force = false
 
+    @OptionGroup var json: JSONOption
+
     func validate() throws {
         if let gates, let output, URL(fileURLWithPath: gates).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
             throw ValidationError("--output and --gates must name different files")
@@ -44,14 +50,16 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reporting {
+        try reporting("explain", json: json.json) {
             try FileRules.requireInput(input)
             if let output { try FileRules.requireWritable(output, force: force) }
             if let gates { try FileRules.requireWritable(gates, force: force) }
             let model = try modelOptions.loadModel()
             let x = try blaming(input) { try ForwardJob.input(from: URL(fileURLWithPath: input), for: model) }
             let layout = try modelOptions.runOptions()
-            let trace = try blaming(input) { try modelOptions.engine.trace(model, input: x, options: layout) }
+            let trace = try blamingInput(input, shape: x.shape, isTokens: x.isTokens, model: model, timeMajor: layout.timeMajor) {
+                try modelOptions.engine.trace(model, input: x, options: layout)
+            }
             let report: ExplainReport
             do throws(ExplainError) {
                 report = try ExplainReport(
@@ -79,7 +87,13 @@ struct ExplainCommand: ParsableCommand {
                 for path in written { try? FileManager.default.removeItem(atPath: path) }
                 throw error
             }
-            print(report.summary, terminator: "")
+            if json.json {
+                try JSONOutput.write(ExplainDocument(
+                    model: modelOptions.model, input: input, engine: modelOptions.engine.rawValue, sample: sample, report: output,
+                    gates: gates, statistics: report.statistics))
+            } else {
+                print(report.summary, terminator: "")
+            }
         }
     }
 }

@@ -41,6 +41,10 @@ struct ExportCommand: ParsableCommand {
             Keras 3 and tf-keras; hard_sigmoid refused there) that load_model rebuilds as a Sequential; two biases \
             fold into Keras' one (a reset-after GRU keeps both rows); peepholes, projection, clips, forget_bias, \
             the document use gate and a HardSigmoid other than x/6 + 0.5 are refused (exit 65).
+            --json prints what was written (every key, initializer or weight; the modules; the notes) as one document.
+
+            EXAMPLE:
+              lstmconv export Fixtures/keras/k3_stacked_lstm_dense/model.h5 --to pytorch -o model.safetensors --prefix rnn
             """)
 
     @Argument(help: "A .lstmw or .h5 checkpoint, or any importable source (Keras .h5/.keras, PyTorch .pt/.pth, .safetensors), imported in memory.")
@@ -73,6 +77,8 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Replace OUT if it exists.")
     var force = false
 
+    @OptionGroup var json: JSONOption
+
     @OptionGroup var sourceOptions: SourceOptions
 
     func validate() throws {
@@ -86,7 +92,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reporting {
+        try reporting("export", json: json.json) {
             try FileRules.requireInput(model)
             try sourceOptions.requireInputs()
             try FileRules.requireDistinct(output, from: model)
@@ -120,8 +126,14 @@ struct ExportCommand: ParsableCommand {
         }
         try writing { () throws(ExportError) in try ONNXExporter.write(export, to: URL(fileURLWithPath: output), overwrite: force) }
         let graph = export.model.graph
-        print("exported \(model) → \(output) (ONNX opset \(ONNXExporter.opset), \(graph.node.count) nodes, \(graph.initializer.count) initializers)")
         let ops = graph.node.map(\.opType).filter { ["LSTM", "GRU", "Gemm", "MatMul", "Gather"].contains($0) }
+        if json.json {
+            return try JSONOutput.write(ExportDocument(
+                model: model, output: output, to: to.rawValue, format: "ONNX opset \(ONNXExporter.opset)",
+                tensors: graph.initializer.map { .init(name: $0.name, shape: $0.dims.map { Int($0) }, dtype: nil) }, modules: [],
+                headActivation: nil, operators: ops, notes: export.notes))
+        }
+        print("exported \(model) → \(output) (ONNX opset \(ONNXExporter.opset), \(graph.node.count) nodes, \(graph.initializer.count) initializers)")
         print("  input: \(graph.input.first?.name ?? "input"), output: \(graph.output.first?.name ?? "output"); operators: \(ops.joined(separator: ", "))")
         for note in export.notes { print("  note: \(note)") }
         if verbose {
@@ -149,6 +161,13 @@ struct ExportCommand: ParsableCommand {
         } else {
             try writing { () throws(ExportError) in try KerasExporter.write(export, to: url, overwrite: force) }
         }
+        if json.json {
+            return try JSONOutput.write(ExportDocument(
+                model: model, output: output, to: to.rawValue,
+                format: legacy ? "legacy Keras HDF5 model" : "Keras \(KerasExporter.kerasVersion) .keras archive",
+                tensors: export.weights.map { .init(name: $0.0, shape: $0.1.shape, dtype: $0.1.dtype.rawValue) }, modules: [],
+                headActivation: nil, operators: [], notes: export.notes))
+        }
         print("exported \(model) → \(output) (\(legacy ? "legacy Keras HDF5 model" : "Keras \(KerasExporter.kerasVersion) .keras archive"), \(export.weights.count) weights)")
         for note in export.notes { print("  note: \(note)") }
         if verbose {
@@ -168,6 +187,16 @@ struct ExportCommand: ParsableCommand {
                 throw error.inFile(model)
             }
             try writing { () throws(ExportError) in try PyTorchExporter.write(export, to: URL(fileURLWithPath: output), overwrite: force) }
+            if let activation = export.headActivation {
+                printError("note: the head's activation \(activation) is not in the state_dict; apply it after nn.Linear `\(headPrefix)` (metadata lstmconv.head_activation)")
+            }
+            if json.json {
+                return try JSONOutput.write(ExportDocument(
+                    model: model, output: output, to: to.rawValue, format: "PyTorch state_dict",
+                    tensors: export.tensors.map { .init(name: $0.0, shape: $0.1.shape, dtype: $0.1.dtype.rawValue) },
+                    modules: export.modules.map { .init(prefix: $0.prefix, constructor: $0.constructor, layers: $0.layers, output: $0.output) },
+                    headActivation: export.headActivation.map { "\($0)" }, operators: [], notes: export.notes))
+            }
             print("exported \(model) → \(output) (PyTorch state_dict, \(export.tensors.count) tensors)")
             for module in export.modules {
                 let name = module.prefix.isEmpty ? "(top level)" : module.prefix
@@ -177,9 +206,6 @@ struct ExportCommand: ParsableCommand {
                 print(line)
             }
             for note in export.notes { print("  note: \(note)") }
-            if let activation = export.headActivation {
-                printError("note: the head's activation \(activation) is not in the state_dict; apply it after nn.Linear `\(headPrefix)` (metadata lstmconv.head_activation)")
-            }
             if verbose {
                 print("keys:")
                 for (key, tensor) in export.tensors {

@@ -30,12 +30,12 @@ enum ForwardJob {
             return .float64(try NDArray(shape: array.shape, scalars: values))
         case .int32(let values):
             guard startsWithEmbedding else {
-                throw ArrayConversionError(file: url.path, message: "integer input (token ids) needs a model whose first layer is an embedding; found \(model.layers.first?.kindName ?? "no layer")")
+                throw ArrayConversionError(file: url.path, message: "integer input (token ids): \(Hints.embeddingHint(model: model))")
             }
             return .tokens(try NDArray(shape: array.shape, scalars: values.map(Int.init)))
         case .int64(let values):
             guard startsWithEmbedding else {
-                throw ArrayConversionError(file: url.path, message: "integer input (token ids) needs a model whose first layer is an embedding; found \(model.layers.first?.kindName ?? "no layer")")
+                throw ArrayConversionError(file: url.path, message: "integer input (token ids): \(Hints.embeddingHint(model: model))")
             }
             var ids: [Int] = []
             ids.reserveCapacity(values.count)

@@ -7,9 +7,17 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import a Keras, PyTorch, safetensors or ONNX file onto the document gates and write an lstmconv checkpoint.",
-        discussion: "The source kind is detected from content (HDF5 signature, zip members, magic), not the extension.")
+        discussion: """
+            The source kind is detected from content (HDF5 signature, zip members, magic), not the extension; --from \
+            that disagrees with the content is refused. Prints each source layer and the gates it mapped, the keys \
+            left out, and a warning for each tensor the model could have used (an embedding, a head) with the option \
+            that keeps it.
 
-    @Argument(help: "The source file (.h5, .keras, .weights.h5, .pt, .pth, .safetensors).")
+            EXAMPLE:
+              lstmconv import Fixtures/pytorch/prefixed_head_last/model.pt -o model.lstmw --module encoder.rnn --head head --last-step
+            """)
+
+    @Argument(help: "The source file (.h5, .keras, .weights.h5, .pt, .pth, .safetensors, .onnx).")
     var source: String
 
     @Option(name: .shortAndLong, help: "Output path; default: SOURCE with .lstmw (.h5 with --encoding hdf5) in place of its extension and any .weights.")
@@ -32,6 +40,8 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Replace OUT if it exists.")
     var force = false
 
+    @OptionGroup var json: JSONOption
+
     @OptionGroup var sourceOptions: SourceOptions
 
     /// The output path: `-o`, else the source name with the encoding's extension.
@@ -49,7 +59,7 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reporting {
+        try reporting("import", json: json.json) {
             try FileRules.requireInput(source)
             try sourceOptions.requireInputs()
             let destination = outputPath
@@ -61,6 +71,11 @@ struct ImportCommand: ParsableCommand {
             try FileRules.writing(destination) {
                 try Checkpoint.save(
                     result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
+            }
+            for warning in result.warnings { printError("lstmconv: warning: \(source): \(warning)") }
+            if json.json {
+                try JSONOutput.write(ImportDocument(source: source, output: destination, encoding: chosen, result: result))
+                return
             }
             let p = result.model.provenance
             let origin = [p.sourceFramework, p.sourceFrameworkVersion].filter { !$0.isEmpty }.joined(separator: " ")

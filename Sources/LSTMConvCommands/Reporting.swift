@@ -6,6 +6,16 @@ import LSTMConv
 struct CommandFailure: Error, CustomStringConvertible {
     var exitCode: ExitCode
     var message: String
+    /// The stable code for `--json` (default: named after the exit code).
+    var code: String?
+    /// The file at fault, for `--json`.
+    var file: String?
+    /// The library error this failure reports, for `--json`'s code, location, expected and found.
+    var underlying: (any LSTMConvError)?
+    /// What to try next, already part of `message`; `--json` gives it apart too.
+    var hint: String?
+    /// `--json` only: the command already wrote its document (validate's shape mismatch), so no error document.
+    var documented = false
     var description: String { message }
 }
 
@@ -70,7 +80,7 @@ func blaming<T>(_ file: String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as any LSTMConvError where error.file == nil {
-        throw CommandFailure(exitCode: exitStatus(for: error.failureKind), message: "\(file): \(error)")
+        throw CommandFailure(exitCode: exitStatus(for: error.failureKind), message: "\(file): \(error)", file: file, underlying: error)
     }
 }
 
@@ -81,7 +91,7 @@ enum FileRules {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
               FileManager.default.isReadableFile(atPath: path) else {
-            throw CommandFailure(exitCode: ExitStatus.missingInput, message: "\(path): no such readable file")
+            throw CommandFailure(exitCode: ExitStatus.missingInput, message: "\(path): no such readable file", file: path)
         }
     }
 
@@ -92,12 +102,12 @@ enum FileRules {
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
             if isDirectory.boolValue {
-                throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: "\(path): is a folder, not an output file")
+                throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: "\(path): is a folder, not an output file", file: path)
             }
             if !force {
                 throw CommandFailure(
                     exitCode: ExitStatus.cannotCreateOutput,
-                    message: "\(path): already exists; pass --force to replace it or choose another output path")
+                    message: "\(path): already exists; pass --force to replace it or choose another output path", code: "output exists", file: path)
             }
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -125,7 +135,7 @@ enum FileRules {
         do {
             try body()
         } catch let error as any LSTMConvError where error.failureKind == .cannotWrite {
-            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: error.description)
+            throw CommandFailure(exitCode: ExitStatus.cannotCreateOutput, message: error.description, underlying: error)
         }
     }
 }

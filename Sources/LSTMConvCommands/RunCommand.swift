@@ -14,6 +14,9 @@ struct RunCommand: ParsableCommand {
             embedding. --lengths limits each sequence (PyTorch packed sequences). Output: [B, T, D*H] with return_sequences, [B, D*H] otherwise, [B, units] after a dense \
             head; float32 from the fast engine, float64 from the reference engine. --states writes a .npz with \
             layer_<k>/<direction>/STM for every recurrent layer and direction, and .../LTM for LSTM layers.
+
+            EXAMPLE:
+              lstmconv run Fixtures/pytorch/lstm_2layer/model.pt --input Fixtures/pytorch/lstm_2layer/input.npy --output y.npy --states states.npz
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -36,6 +39,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Report the engine's kernel path, CPU features, threads and where the time went (stderr).")
     var verbose = false
 
+    @OptionGroup var json: JSONOption
+
     func validate() throws {
         if let states, URL(fileURLWithPath: states).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
             throw ValidationError("--output and --states must name different files")
@@ -43,7 +48,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reporting {
+        try reporting("run", json: json.json) {
             try FileRules.requireInput(input)
             if let initialStates { try FileRules.requireInput(initialStates) }
             try FileRules.requireWritable(output, force: force)
@@ -59,7 +64,10 @@ struct RunCommand: ParsableCommand {
             } ?? [:]
             warnNonFinite(x, in: input)
             let loaded = clock.now
-            let result = try blaming(initialStates.map { "\(input) with \($0)" } ?? input) {
+            let result = try blamingInput(
+                initialStates.map { "\(input) with \($0)" } ?? input, shape: x.shape, isTokens: x.isTokens, model: pass.model,
+                timeMajor: runOptions.timeMajor
+            ) {
                 try pass.run(x, initialStates: initial, options: runOptions)
             }
             let computed = clock.now
@@ -84,11 +92,18 @@ struct RunCommand: ParsableCommand {
             }
             warnNonFinite(result.values, in: output)
             let precision = result.precision == .f64 ? "float64" : "float32"
-            printError("\(output): \(outputShape(result.values)) \(precision) (\(modelOptions.engine.rawValue) engine)")
+            let shape = outputShape(result.values)
+            printError("\(output): \(shape) \(precision) (\(modelOptions.engine.rawValue) engine)")
             if verbose {
                 printError(RunReport.engine(pass))
                 printError(RunReport.timings(
                     prepare: prepared - started, read: loaded - prepared, run: computed - loaded, write: clock.now - computed))
+            }
+            if json.json {
+                try JSONOutput.write(RunDocument(
+                    model: modelOptions.model, input: input, output: output, outputShape: shape, precision: precision,
+                    engine: modelOptions.engine.rawValue, timeMajor: runOptions.timeMajor, states: states,
+                    stateNames: states == nil ? [] : result.namedStates.map(\.name)))
             }
         }
     }

@@ -10,7 +10,12 @@ struct ValidateCommand: ParsableCommand {
         discussion: """
             An element passes when |actual − expected| ≤ atol + rtol·|expected| (NumPy's isclose). Shape mismatches \
             are reported as such. Input and expected output are batch-first ([batch, time, …]) unless --time-major is \
-            given or the model records time_major; --lengths limits each sequence as run does.
+            given or the model records time_major; --lengths limits each sequence as run does. A shape mismatch \
+            says what to try (--last-step, --final-states, --time-major); --json prints the errors, the worst \
+            element, the tolerances, the engine and pass/fail as one document.
+
+            EXAMPLE:
+              lstmconv validate Fixtures/keras/k3_stacked_lstm_dense/model.h5 --input Fixtures/keras/k3_stacked_lstm_dense/input.npy --expected Fixtures/keras/k3_stacked_lstm_dense/expected.npy
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -27,6 +32,8 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Relative tolerance.")
     var rtol: Double = 1e-4
 
+    @OptionGroup var json: JSONOption
+
     func validate() throws {
         guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else {
             throw ValidationError("--atol and --rtol must be finite and non-negative")
@@ -34,7 +41,7 @@ struct ValidateCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reporting {
+        try reporting("validate", json: json.json) {
             try FileRules.requireInput(input)
             try FileRules.requireInput(expected)
             let pass = try modelOptions.prepare()
@@ -43,13 +50,34 @@ struct ValidateCommand: ParsableCommand {
             let want = try blaming(expected) { try ForwardJob.expected(from: URL(fileURLWithPath: expected)) }
             warnNonFinite(x, in: input)
             warnNonFinite(want, in: expected)
-            let result = try blaming(input) { try pass.run(x, initialStates: [:], options: runOptions) }
+            let result = try blamingInput(input, shape: x.shape, isTokens: x.isTokens, model: pass.model, timeMajor: runOptions.timeMajor) {
+                try pass.run(x, initialStates: [:], options: runOptions)
+            }
             warnNonFinite(result.output, in: "the output of \(modelOptions.model)")
             let comparison = Comparison(actual: result.output, expected: want, atol: atol, rtol: rtol)
+            var document = ValidateDocument(
+                model: modelOptions.model, input: input, expected: expected, engine: modelOptions.engine.rawValue, atol: atol, rtol: rtol,
+                passed: false, elements: 0, mismatches: 0, hints: [])
             if let mismatch = comparison.shapeMismatch {
+                let hints = Hints.shapeMismatch(
+                    actual: mismatch.actual, expected: mismatch.expected, model: pass.model, timeMajor: runOptions.timeMajor)
+                if json.json {
+                    document.shapeMismatch = .init(actual: mismatch.actual, expected: mismatch.expected)
+                    document.hints = hints
+                    try JSONOutput.write(document)
+                }
                 throw CommandFailure(
                     exitCode: ExitStatus.mismatch,
-                    message: "\(modelOptions.model): shape mismatch: the model produces \(mismatch.actual), \(expected) holds \(mismatch.expected)")
+                    message: "\(modelOptions.model): shape mismatch: the model produces \(mismatch.actual), \(expected) holds \(mismatch.expected)"
+                        + hints.map { "; \($0)" }.joined(),
+                    documented: json.json)
+            }
+            let float16 = pass.model.provenance.sourceComputeDType == "float16"
+            if json.json {
+                document.record(comparison, float16Source: float16)
+                try JSONOutput.write(document)
+                if !document.passed { throw ExitStatus.mismatch }
+                return
             }
             print("engine: \(modelOptions.engine.rawValue)")
             print("elements: \(comparison.count)")
@@ -59,7 +87,7 @@ struct ValidateCommand: ParsableCommand {
                 print("worst element: \(index) actual \(a) expected \(e)")
             }
             guard comparison.isWithinTolerance else {
-                if pass.model.provenance.sourceComputeDType == "float16" {
+                if float16 {
                     print("hint: the source computes in float16 (provenance.source_compute_dtype); its outputs carry float16 rounding: try --atol 1e-2")
                 }
                 throw CommandFailure(

@@ -133,6 +133,7 @@ public enum ModelSource {
     public static func importFile(_ url: URL, options: ImportOptions = ImportOptions()) throws -> ImportResult {
         let format: SourceFormat
         if let forced = options.from {
+            try requireContent(of: url, matches: forced)
             format = forced
         } else {
             switch try detect(url) {
@@ -156,6 +157,29 @@ public enum ModelSource {
             return try PyTorchImporter.importFile(
                 at: url, options: options.pytorch)
         }
+    }
+
+    /// Refuses `--from` when the content is recognisably another kind (`source format mismatch`): a `.pt` read
+    /// `--from safetensors` is a torch.save archive whatever the flag says. Content no detector recognises is left
+    /// to the forced importer, which explains what is wrong with it.
+    static func requireContent(of url: URL, matches forced: SourceFormat) throws(ImportError) {
+        guard let kind = try? detect(url) else { return }
+        let actual: SourceFormat
+        switch kind {
+        case .checkpoint(let encoding):
+            throw ImportError(
+                .sourceFormatMismatch,
+                "--from \(forced.rawValue), but this is an lstmconv checkpoint (\(encoding.rawValue)); drop --from (use `lstmconv convert` to re-encode it)",
+                file: url.path)
+        case .keras: actual = .keras
+        case .pytorch: actual = .pytorch
+        case .safetensors: actual = .safetensors
+        case .onnx: actual = .onnx
+        }
+        guard actual != forced else { return }
+        throw ImportError(
+            .sourceFormatMismatch, "--from \(forced.rawValue), but the content is a \(kind); drop --from or pass --from \(actual.rawValue)",
+            file: url.path)
     }
 
     /// Loads any model file: an lstmconv checkpoint directly, anything else imported in memory.

@@ -154,7 +154,8 @@ public enum PyTorchImporter {
             guard let match = groups.first(where: { $0.prefix == wanted }) else {
                 throw ImportError(
                     .noRecurrentWeights,
-                    "no recurrent module `\(wanted)`; the file has: \(groups.map { moduleLabel($0.prefix) }.joined(separator: ", "))",
+                    "no recurrent module `\(wanted)`; "
+                        + NameSuggestion.hint(flag: "--module", name: wanted, candidates: groups.map(\.prefix), noun: "recurrent modules"),
                     location: wanted)
             }
             chosen = match
@@ -214,6 +215,7 @@ public enum PyTorchImporter {
             notes.append("\(module.torchName) `\(moduleLabel(module.prefix))` is stored as a one-layer recurrent layer run over the sequence")
         }
         var used = Set(module.keys)
+        var warnings: [String] = []
 
         if let (embedding, key) = try findEmbedding(options.embedding, in: dict, inputSize: module.inputSize, excluding: used, head: options.head) {
             layers.insert(.embedding(embedding), at: 0)
@@ -221,6 +223,13 @@ public enum PyTorchImporter {
             summaries.insert(
                 "embedding (pytorch nn.Embedding \"\(String(key.dropLast(".weight".count)))\"): vocabulary \(embedding.vocabularySize), size \(embedding.embeddingSize) → W_e; input is token ids [B, T]",
                 at: 0)
+        } else if options.embedding == nil {
+            // Not taken automatically (none, or several candidates): a table that could feed the module is not
+            // silently dropped.
+            for candidate in embeddingCandidates(in: dict, inputSize: module.inputSize, excluding: used, head: options.head) {
+                warnings.append(
+                    "`\(candidate).weight` looks like an nn.Embedding feeding `\(moduleLabel(module.prefix))` and was not imported; pass --embedding \(candidate) to keep it (the input is then token ids [B, T])")
+            }
         }
 
         if let head = options.head {
@@ -230,8 +239,10 @@ public enum PyTorchImporter {
             summaries.append(
                 "dense (pytorch nn.Linear \"\(head)\"): in=\(dense.inputSize) out=\(dense.units), \(dense.useBias ? "with" : "no") bias, activation linear")
         } else {
-            for candidate in linearCandidates(in: dict, inputSize: module.outputSize, excluding: used) {
-                notes.append("`\(candidate)` looks like an nn.Linear on the recurrent output; pass --head \(candidate) to append it")
+            for candidate in linearCandidates(in: dict, inputSize: module.outputSize, excluding: used)
+            where !warnings.contains(where: { $0.hasPrefix("`\(candidate).weight`") }) {
+                warnings.append(
+                    "`\(candidate)` looks like an nn.Linear on the recurrent output and was not imported; pass --head \(candidate) to keep it (with --last-step or --final-states when it reads one step)")
             }
         }
 
@@ -248,7 +259,8 @@ public enum PyTorchImporter {
         }
         let ignored = dict.entries.map(\.key).filter { !used.contains($0) }
         return ImportResult(
-            model: model, layerSummaries: summaries, tensorMap: ImportResult.tensorMap(of: model), ignoredKeys: ignored, notes: notes)
+            model: model, layerSummaries: summaries, tensorMap: ImportResult.tensorMap(of: model), ignoredKeys: ignored, notes: notes,
+            warnings: warnings)
     }
 
     /// Cuts layer `index` of a module out of its tensors through the layout table.
@@ -297,7 +309,16 @@ public enum PyTorchImporter {
             }
         }
         guard let weight = try floatTensor(weightKey) else {
-            throw ImportError(.missingTensor, "the head `\(prefix)` needs `\(weightKey)` [out, in]", location: weightKey)
+            let heads = linearCandidates(in: dict, inputSize: inputSize, excluding: [])
+            let matrices = dict.entries.compactMap { key, value -> String? in
+                guard key.hasSuffix(".weight"), value.shape?.count == 2 else { return nil }
+                return String(key.dropLast(".weight".count))
+            }
+            throw ImportError(
+                .missingTensor,
+                "the head `\(prefix)` needs `\(weightKey)` [out, in]; "
+                    + NameSuggestion.hint(flag: "--head", name: prefix, candidates: heads.isEmpty ? matrices : heads, noun: "heads"),
+                location: weightKey)
         }
         guard weight.shape.count == 2, weight.shape[0] > 0 else {
             throw ImportError(.shapeMismatch, "an nn.Linear weight is [out, in], found \(weight.shape)", location: weightKey)
@@ -331,18 +352,20 @@ public enum PyTorchImporter {
         if let wanted {
             key = wanted + ".weight"
             guard dict[key] != nil else {
-                throw ImportError(.missingTensor, "the embedding `\(wanted)` needs `\(key)` [num_embeddings, embedding_dim]", location: key)
+                let tables = dict.entries.compactMap { entry -> String? in
+                    guard entry.key.hasSuffix(".weight"), let shape = entry.value.shape, shape.count == 2, shape[1] == inputSize else { return nil }
+                    return String(entry.key.dropLast(".weight".count))
+                }
+                throw ImportError(
+                    .missingTensor,
+                    "the embedding `\(wanted)` needs `\(key)` [num_embeddings, embedding_dim]; "
+                        + NameSuggestion.hint(flag: "--embedding", name: wanted, candidates: tables, noun: "embeddings"),
+                    location: key)
             }
         } else {
-            let candidates = dict.entries.compactMap { entry -> String? in
-                let (prefix, name) = splitKey(entry.key)
-                guard name == "weight", !used.contains(entry.key), prefix != head, prefix.lowercased().contains("embed"),
-                    dict[prefix + ".bias"] == nil, let shape = entry.value.shape, shape.count == 2, shape[1] == inputSize
-                else { return nil }
-                return entry.key
-            }
+            let candidates = embeddingCandidates(in: dict, inputSize: inputSize, excluding: used, head: head)
             guard candidates.count == 1, let only = candidates.first else { return nil }
-            key = only
+            key = only + ".weight"
         }
         let tensor: Tensor
         switch dict[key] {
@@ -365,6 +388,18 @@ public enum PyTorchImporter {
             vocabularySize: tensor.shape[0], embeddingSize: tensor.shape[1],
             parameters: ParameterSet(tensors: [.W_e: tensor], sources: [.W_e: key]))
         return (layer, key)
+    }
+
+    /// Prefixes whose bias-less `.weight` is a `[V, inputSize]` table under a name containing `embed`: the
+    /// embeddings that could feed the recurrent module.
+    static func embeddingCandidates(in dict: StateDict, inputSize: Int, excluding used: Set<String>, head: String?) -> [String] {
+        dict.entries.compactMap { entry -> String? in
+            let (prefix, name) = splitKey(entry.key)
+            guard name == "weight", !used.contains(entry.key), prefix != head, prefix.lowercased().contains("embed"),
+                dict[prefix + ".bias"] == nil, let shape = entry.value.shape, shape.count == 2, shape[1] == inputSize
+            else { return nil }
+            return prefix
+        }
     }
 
     /// Prefixes whose `.weight` is a matrix reading `inputSize` features: likely heads, for a hint.

@@ -30,6 +30,8 @@ public struct ImportError: LSTMConvError, Equatable {
         public static let noRecurrentWeights = Code(name: "no recurrent weights")
         /// The imported model failed semantic validation.
         public static let invalidModel = Code(name: "invalid model")
+        /// `--from` names a format the file's content is not (a `.pt` read `--from safetensors`).
+        public static let sourceFormatMismatch = Code(name: "source format mismatch")
         /// A temporary file (in `$TMPDIR`) could not be created or written: not a fault of the input.
         public static let temporaryStorage = Code(name: "temporary storage unavailable")
         public var description: String { name }

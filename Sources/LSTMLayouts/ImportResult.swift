@@ -12,14 +12,21 @@ public struct ImportResult: Sendable {
     public var ignoredKeys: [String]
     /// Non-fatal remarks.
     public var notes: [String]
+    /// Source tensors the model's topology could have used (an embedding, a head) that were not imported, each
+    /// saying which option keeps it.
+    public var warnings: [String]
 
     /// A result from the model and what the importer reports about it.
-    public init(model: Model, layerSummaries: [String] = [], tensorMap: [(source: String, document: String)] = [], ignoredKeys: [String] = [], notes: [String] = []) {
+    public init(
+        model: Model, layerSummaries: [String] = [], tensorMap: [(source: String, document: String)] = [], ignoredKeys: [String] = [],
+        notes: [String] = [], warnings: [String] = []
+    ) {
         self.model = model
         self.layerSummaries = layerSummaries
         self.tensorMap = tensorMap
         self.ignoredKeys = ignoredKeys
         self.notes = notes
+        self.warnings = warnings
     }
 
     /// Builds the tensor map from the model's recorded source names.

@@ -1,4 +1,4 @@
 import LSTMConvCommands
 
 LSTMConvRoot.prepareProcess()
-LSTMConvRoot.main()
+LSTMConvRoot.mainReportingJSON()

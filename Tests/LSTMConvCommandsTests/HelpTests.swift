@@ -70,7 +70,9 @@ struct HelpTests {
         OVERVIEW: Move LSTM/GRU weights between frameworks, check them, and run them.
 
         Weights are stored under the gate names of the notes (learn, forget, remember,
-        use). See spec/ for the format.
+        use). See spec/ for the format. Every command takes --json (one document on
+        stdout; spec/schemas). Shell completions: lstmconv --generate-completion-script
+        bash|zsh|fish.
 
         USAGE: lstmconv <subcommand>
 

@@ -54,6 +54,11 @@ struct ModelsCommandTests {
         let half = try await Self.validate("k3_mixed_float16_lstm", "model.keras", [])
         #expect(half.status == Exit.mismatch)
         #expect(half.stdout.contains("--atol 1e-2"), "\(half)")
+        let halfJSON = try await Self.validate("k3_mixed_float16_lstm", "model.keras", ["--json"])
+        #expect(halfJSON.status == Exit.mismatch)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(halfJSON.stdout.utf8)) as? [String: Any], "\(halfJSON)")
+        #expect(document["passed"] as? Bool == false)
+        #expect((document["hints"] as? [String])?.contains { $0.contains("--atol 1e-2") } == true, "\(halfJSON)")
         #expect(try await Self.validate("k3_mixed_float16_lstm", "model.keras", ["--atol", "1e-2"]).status == Exit.success)
     }
 }

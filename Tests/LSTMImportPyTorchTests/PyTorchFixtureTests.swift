@@ -173,7 +173,7 @@ import Testing
         let result = try PyTorchImporter.importFile(at: fixture.pt, options: PyTorchImportOptions(module: "encoder.rnn"))
         #expect(result.model.layers.count == 1)
         #expect(result.ignoredKeys == ["head.weight", "head.bias"])
-        #expect(result.notes.contains { $0.contains("--head head") })
+        #expect(result.warnings.contains { $0.contains("pass --head head to keep it") }, "\(result.warnings)")
     }
 
     @Test func aHeadThatDoesNotFitIsRefused() throws {
