@@ -119,9 +119,16 @@ ATTR void FN(gemm)(size_t m, size_t n, size_t k, const float *a, size_t lda, con
     q = q * x2 + 4.89352518554385e-03f;                                                                                \
     return x * p / q;
 
-INL float FN(tanh1)(float value) { TANH_BODY(float, __builtin_fminf, __builtin_fmaxf) }
+// The clamp drops NaN (min/max return the other operand); NaN is passed through afterwards, as the frameworks do.
+INL float FN(tanh_clamped1)(float value) { TANH_BODY(float, __builtin_fminf, __builtin_fmaxf) }
+INL float FN(tanh1)(float value) { return value != value ? value : FN(tanh_clamped1)(value); }
 INL float FN(sigmoid1)(float x) { return FN(tanh1)(x * 0.5f) * 0.5f + 0.5f; }
-INL vf FN(tanhv)(vf value) { TANH_BODY(vf, __builtin_elementwise_min, __builtin_elementwise_max) }
+typedef int FN(vi) __attribute__((ext_vector_type(W)));
+INL vf FN(tanh_clampedv)(vf value) { TANH_BODY(vf, __builtin_elementwise_min, __builtin_elementwise_max) }
+INL vf FN(tanhv)(vf value) {
+    FN(vi) nan = value != value;  // all ones where NaN
+    return (vf)(((FN(vi))FN(tanh_clampedv)(value) & ~nan) | ((FN(vi))value & nan));
+}
 INL vf FN(sigmoidv)(vf x) { return FN(tanhv)(x * 0.5f) * 0.5f + 0.5f; }
 
 ATTR void FN(tanh_array)(float *x, size_t count) {
