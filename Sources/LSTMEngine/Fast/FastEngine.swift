@@ -18,6 +18,7 @@ public struct FastEngine: ForwardPass {
     /// Validates `model`, then stacks, transposes and packs its weights once.
     ///
     /// - Parameters:
+    ///   - model: the model to run.
     ///   - kernels: the instruction-set path; an unsupported one runs ``KernelPath/best``.
     ///   - threads: threads per product (1…64), split over 32-column panels of large products only.
     public init(_ model: Model, kernels: KernelPath = .default, threads: Int = KernelPath.defaultThreads) throws(EngineError) {
