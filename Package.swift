@@ -3,10 +3,8 @@ import PackageDescription
 
 #if os(Linux)
 let hdf5PkgConfig = "hdf5-serial"
-let blasPkgConfig: String? = "openblas"
 #else
 let hdf5PkgConfig = "hdf5"
-let blasPkgConfig: String? = nil
 #endif
 
 let strict: [SwiftSetting] = [
@@ -36,13 +34,13 @@ let package = Package(
         .systemLibrary(
             name: "CHDF5", pkgConfig: hdf5PkgConfig,
             providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
-        .systemLibrary(
-            name: "CCBLAS", pkgConfig: blasPkgConfig,
-            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         .systemLibrary(name: "CLSTMZlib", providers: [.apt(["zlib1g-dev"])]),
         /// The VERSION file (compiled in) and the git commit scripts/install.sh builds from
         /// (`-Xcc -DLSTMCONV_GIT_COMMIT=…`): `lstmconv --version` and `provenance.converter`.
         .target(name: "CLSTMBuildInfo"),
+        /// The fast engine's kernels: packed GEMM, gate math and the fused LSTM loop per instruction set
+        /// (generic, AVX2, AVX-512; per-function `target` attributes), chosen at run time from CPUID.
+        .target(name: "CLSTMKernels"),
 
         // MARK: - Shared by every module
         /// The one error shape (`LSTMConvError`) and the failure kinds the CLI maps onto exit codes.
@@ -74,8 +72,8 @@ let package = Package(
             name: "NumPyIO",
             dependencies: ["AtomicFileIO", "LSTMErrors", "FileSignatures", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict),
-        /// Forward-pass engines: float64 reference (the oracle) and float32 on CBLAS.
-        .target(name: "LSTMEngine", dependencies: ["LSTMModel", "CCBLAS"], swiftSettings: strict),
+        /// Forward-pass engines: float64 reference (the oracle) and float32 on the packed kernels.
+        .target(name: "LSTMEngine", dependencies: ["LSTMModel", "CLSTMKernels"], swiftSettings: strict),
 
         /// `lstmconv explain`: gate statistics, the text summary and the self-contained HTML report of a gate trace.
         .target(

@@ -6,7 +6,8 @@
 Side 1: Fixtures/bench_frameworks.py (PyTorch nn.LSTM and onnxruntime LSTM; median wall seconds per forward).
 Side 2: Benchmarks' `lstm-bench` (lstmconv's fast engine on a prepared model; median wall seconds per forward),
 built here with `swift build -c release`. Same grid (H in {64, 256, 1024} x B in {1, 32}, T = 100, I = H, float32),
-same thread count (torch.set_num_threads / intra_op_num_threads / openblas_set_num_threads).
+same thread count (torch.set_num_threads / intra_op_num_threads / FastEngine(threads:)). In-process only; the
+whole-process rows of issue 11 (`lstmconv run` as users run it) are Benchmarks/engine_compare.py.
 
 Every cell runs on both sides back to back (frameworks, then lstmconv), cell after cell; with --runs N the whole
 grid repeats N times and every cell reports the median of the N medians. That keeps a burst of load on this
@@ -121,7 +122,7 @@ def report(args, frameworks, ours, sgemm_runs) -> list:
             print(f"| {h} | {b} | {torch_s * 1e3:.3f} | {ort_s * 1e3:.3f} | {ours_s * 1e3:.3f} | {ratio:.2f}x | "
                   f"{', '.join(f'{r:.2f}' for r in paired)} | >= {target:g}x | {'yes' if ratio >= target else 'no'} |")
     print()
-    print(f"sgemm throughput of this machine (OpenBLAS, 2048^3, {meta['threads']} thread(s)): {sgemm:.1f} GFLOP/s "
+    print(f"sgemm throughput of this machine (lstmconv's packed GEMM, 2048^3, {meta['threads']} thread(s)): {sgemm:.1f} GFLOP/s "
           f"(median of {len(sgemm_runs)} probes: {', '.join(f'{g:.1f}' for g in sgemm_runs)})\n")
     print("Recurrent step against a 2048^3 sgemm measured right after it in the same process (paired):\n")
     print("| H | B | recurrent-step GEMM alone | whole recurrent step (GEMM + fused gates) | input projection ms | time loop ms |")

@@ -62,15 +62,19 @@ def build_onnx(lstm, batch, steps, inputs):
     return model.SerializeToString()
 
 
-def median_time(fn, warmup, repeats, min_seconds):
+def median_time(fn, warmup, repeats, min_seconds, cpu=None):
+    """Median wall seconds per call; with a list `cpu`, also appends the median process CPU seconds per call."""
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu_times = [], []
     started = time.perf_counter()
     while len(times) < repeats or (time.perf_counter() - started < min_seconds and len(times) < 100 * repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
+    if cpu is not None:
+        cpu.append(statistics.median(cpu_times))
     return statistics.median(times), len(times)
 
 
@@ -153,9 +157,11 @@ def main():
 
             flops = 2.0 * b * args.steps * 4 * h * (h + h)  # both GEMMs per step, all gates
             for name, fn in (("pytorch", torch_forward), ("onnxruntime", ort_forward)):
-                seconds, n = median_time(fn, args.warmup, args.repeats, args.min_seconds)
+                cpu = []
+                seconds, n = median_time(fn, args.warmup, args.repeats, args.min_seconds, cpu)
                 rows.append({"framework": name, "hidden": h, "batch": b, "steps": args.steps, "input": h,
                              "threads": args.threads, "median_seconds": seconds, "runs": n,
+                             "median_cpu_seconds": cpu[0],
                              "gflops": flops / seconds / 1e9, "max_abs_diff_torch_vs_ort": agreement})
             print(f"H={h:5d} B={b:3d}: pytorch {rows[-2]['median_seconds'] * 1e3:9.3f} ms, "
                   f"onnxruntime {rows[-1]['median_seconds'] * 1e3:9.3f} ms (agree {agreement:.1e})", file=sys.stderr)

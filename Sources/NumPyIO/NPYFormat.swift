@@ -64,10 +64,10 @@ extension NumPyArray {
         let payload = bytes[dataStart..<(dataStart + byteCount)]
         let storage: Storage
         switch header.dtype {
-        case .float32: storage = .float32(ElementCoding.decode(payload, UInt32.self, header.byteOrder).map(Float.init(bitPattern:)))
-        case .float64: storage = .float64(ElementCoding.decode(payload, UInt64.self, header.byteOrder).map(Double.init(bitPattern:)))
-        case .int32: storage = .int32(ElementCoding.decode(payload, UInt32.self, header.byteOrder).map { Int32(bitPattern: $0) })
-        case .int64: storage = .int64(ElementCoding.decode(payload, UInt64.self, header.byteOrder).map { Int64(bitPattern: $0) })
+        case .float32: storage = .float32(ElementCoding.decode(payload, as: Float.self, word: UInt32.self, header.byteOrder))
+        case .float64: storage = .float64(ElementCoding.decode(payload, as: Double.self, word: UInt64.self, header.byteOrder))
+        case .int32: storage = .int32(ElementCoding.decode(payload, as: Int32.self, word: UInt32.self, header.byteOrder))
+        case .int64: storage = .int64(ElementCoding.decode(payload, as: Int64.self, word: UInt64.self, header.byteOrder))
         }
         try self.init(shape: header.shape, storage: storage)
     }
@@ -112,15 +112,16 @@ extension NumPyArray {
         }
         let total = headerLength + padding
         var data = Data(FileSignature.npyMagic + [version, 0])
+        data.reserveCapacity(8 + lengthBytes + total + (NumPyArray.elementCount(of: shape) ?? 0) * dtype.byteWidth)
         for k in 0..<lengthBytes { data.append(UInt8((total >> (8 * k)) & 0xFF)) }
         data.append(contentsOf: Array(header.utf8))
         data.append(contentsOf: [UInt8](repeating: 0x20, count: padding))
         data.append(0x0A)
         switch storage {
-        case .float32(let values): data.append(ElementCoding.encode(values.map(\.bitPattern), byteOrder))
-        case .float64(let values): data.append(ElementCoding.encode(values.map(\.bitPattern), byteOrder))
-        case .int32(let values): data.append(ElementCoding.encode(values.map { UInt32(bitPattern: $0) }, byteOrder))
-        case .int64(let values): data.append(ElementCoding.encode(values.map { UInt64(bitPattern: $0) }, byteOrder))
+        case .float32(let values): data.append(ElementCoding.encode(values, word: UInt32.self, byteOrder))
+        case .float64(let values): data.append(ElementCoding.encode(values, word: UInt64.self, byteOrder))
+        case .int32(let values): data.append(ElementCoding.encode(values, word: UInt32.self, byteOrder))
+        case .int64(let values): data.append(ElementCoding.encode(values, word: UInt64.self, byteOrder))
         }
         return data
     }
@@ -191,17 +192,39 @@ struct NPYHeader {
 
 /// Bulk conversion between typed words and bytes of a stated byte order.
 enum ElementCoding {
-    static func decode<Word: FixedWidthInteger>(_ bytes: ArraySlice<UInt8>, _: Word.Type, _ order: ByteOrder) -> [Word] {
+    /// The byte order of this machine.
+    static let native: ByteOrder = 1.littleEndian == 1 ? .little : .big
+
+    /// `bytes` as `Value`s (`Word` is the same-size integer the file's byte order applies to): one copy, swapped in
+    /// place only when the file's order is not this machine's.
+    static func decode<Value: BitwiseCopyable, Word: FixedWidthInteger>(
+        _ bytes: ArraySlice<UInt8>, as _: Value.Type, word _: Word.Type, _ order: ByteOrder
+    ) -> [Value] {
         let width = MemoryLayout<Word>.size
-        var words = [Word](repeating: 0, count: bytes.count / width)
-        words.withUnsafeMutableBytes { destination in
-            bytes.withUnsafeBytes { source in destination.copyMemory(from: source) }
+        precondition(MemoryLayout<Value>.size == width)
+        let count = bytes.count / width
+        var values = [Value](unsafeUninitializedCapacity: count) { buffer, initialized in
+            bytes.withUnsafeBytes { source in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<(count * width)]))
+            }
+            initialized = count
         }
-        return words.map { order == .little ? Word(littleEndian: $0) : Word(bigEndian: $0) }
+        if order != native { values.withUnsafeMutableBytes { swapWords($0, Word.self) } }
+        return values
     }
 
-    static func encode<Word: FixedWidthInteger>(_ words: [Word], _ order: ByteOrder) -> Data {
-        let ordered = words.map { order == .little ? $0.littleEndian : $0.bigEndian }
-        return ordered.withUnsafeBytes { Data($0) }
+    /// `values` as bytes in `order`.
+    static func encode<Value: BitwiseCopyable, Word: FixedWidthInteger>(_ values: [Value], word _: Word.Type, _ order: ByteOrder) -> Data {
+        precondition(MemoryLayout<Value>.size == MemoryLayout<Word>.size)
+        var data = values.withUnsafeBytes { Data($0) }
+        if order != native { data.withUnsafeMutableBytes { swapWords($0, Word.self) } }
+        return data
+    }
+
+    private static func swapWords<Word: FixedWidthInteger>(_ raw: UnsafeMutableRawBufferPointer, _: Word.Type) {
+        let width = MemoryLayout<Word>.size
+        for offset in stride(from: 0, to: raw.count - width + 1, by: width) {
+            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: offset, as: Word.self).byteSwapped, toByteOffset: offset, as: Word.self)
+        }
     }
 }

@@ -79,7 +79,7 @@ if let runs = options.profileRuns {
     for hidden in hiddens {
         for batch in batches {
             let workload = Workload(hidden: hidden, batch: batch, steps: steps)
-            let prepared = try engine.prepare(workload.model)
+            let prepared: any ForwardPass = engine == .fast ? try FastEngine(workload.model, threads: threads) : try engine.prepare(workload.model)
             for _ in 0..<runs { _ = try prepared.run(workload.input) }
         }
     }
@@ -96,7 +96,7 @@ var rows: [[String: Any]] = []
 for hidden in hiddens {
     for batch in batches {
         let workload = Workload(hidden: hidden, batch: batch, steps: steps)
-        let prepared = try engine.prepare(workload.model)
+        let prepared: any ForwardPass = engine == .fast ? try FastEngine(workload.model, threads: threads) : try engine.prepare(workload.model)
         var inputSeconds: [Double] = []
         var loopSeconds: [Double] = []
         let (median, runs) = try medianSeconds(repeats: repeats, minimumSeconds: minimumSeconds) {
@@ -143,6 +143,7 @@ for hidden in hiddens {
 let report: [String: Any] = [
     "meta": [
         "threads": threads, "blas_threads": BLASThreads.count, "engine": engine.rawValue, "dtype": "float32",
+        "kernel_path": KernelPath.default.description, "cpu": KernelPath.cpuName, "cpu_features": KernelPath.cpuFeatures,
         "workload": "one-layer LSTM, I = H, zero initial states, return_sequences",
         "timed": "median seconds per full forward over T steps (prepared model)",
         "processors": ProcessInfo.processInfo.activeProcessorCount,

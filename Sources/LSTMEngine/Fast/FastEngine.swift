@@ -1,17 +1,30 @@
 import LSTMModel
 
-/// The float32 engine on CBLAS. Same semantics and API as ``ReferenceEngine``; agrees with it to 1e-5.
+/// The float32 engine on the packed kernels of `CLSTMKernels` (spec/engine.md §7). Same semantics and API as
+/// ``ReferenceEngine``; agrees with it to 1e-5.
 ///
 /// Internally every sequence is time-major (`[T, B, F]`), so that one time step of a batch is one contiguous
 /// block: the input projection of all steps is one GEMM and each step's recurrent product is one more.
 public struct FastEngine: ForwardPass {
     /// The model this pass runs.
     public let model: Model
+    /// The instruction-set path its kernels run.
+    public let kernelPath: KernelPath
+    /// How many threads one product may use.
+    public let threads: Int
     private let layers: [FastLayer]
+    private var kernels: KernelSet { KernelSet(path: kernelPath, threads: threads) }
 
-    /// Validates `model`, then stacks and transposes its weights once.
-    public init(_ model: Model) throws(EngineError) {
+    /// Validates `model`, then stacks, transposes and packs its weights once.
+    ///
+    /// - Parameters:
+    ///   - model: the model to run.
+    ///   - kernels: the instruction-set path; an unsupported one runs ``KernelPath/best``.
+    ///   - threads: threads per product (1…64), split over 32-column panels of large products only.
+    public init(_ model: Model, kernels: KernelPath = .default, threads: Int = KernelPath.defaultThreads) throws(EngineError) {
         self.model = try validatedModel(model)
+        kernelPath = kernels.isSupported ? kernels : .best
+        self.threads = min(max(threads, 1), 64)
         var layers: [FastLayer] = []
         for (index, layer) in model.layers.enumerated() {
             do {
@@ -100,10 +113,10 @@ public struct FastEngine: ForwardPass {
                 }
                 flow = .sequence(values, T: T, F: size)
             case (.dense(let dense), .sequence(let values, let T, _)):
-                flow = .sequence(denseRows(dense, input: values, rows: T * B), T: T, F: dense.units)
+                flow = .sequence(denseRows(dense, input: values, rows: T * B, kernels: kernels), T: T, F: dense.units)
             case (.dense(let dense), .vectors(let values, _)):
                 active = nil
-                flow = .vectors(denseRows(dense, input: values, rows: B), F: dense.units)
+                flow = .vectors(denseRows(dense, input: values, rows: B, kernels: kernels), F: dense.units)
             case (.recurrent(let layer, let settings, let cells), .sequence(let values, let T, _)):
                 var outputs: [[Float]] = []
                 var finals: [[Float]] = []
@@ -117,7 +130,7 @@ public struct FastEngine: ForwardPass {
                             ?? [Float](repeating: 0, count: B * layer.hiddenSize)
                     let order = StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards)
                     let run = DirectionRun(
-                        cell: cell, settings: settings, order: order, batch: B,
+                        cell: cell, settings: settings, order: order, batch: B, kernels: kernels,
                         active: active, zeroMasked: stepMask?.zeros(for: layer) ?? false)
                     var record: DirectionRecord? = trace == nil ? nil : DirectionRecord(gates: [], width: 0, traced: [])
                     let phases = run.run(input: values, stm: &stm, ltm: &ltm, record: &record)

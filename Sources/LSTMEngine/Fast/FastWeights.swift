@@ -1,7 +1,7 @@
 import LSTMModel
 
 // The fast engine's prepared weights: every gate of a direction stacked and transposed once, so that one
-// GEMM computes all gates (spec/engine.md §7).
+// GEMM computes all gates, and packed once into the kernels' 32-column panels (spec/engine.md §7).
 
 /// The float32 settings the fused loops read.
 struct FastSettings: Sendable {
@@ -36,10 +36,13 @@ struct FastCell: Sendable {
     /// Projection size, or `nil`.
     let P: Int?
     let storage: [Float]
-    /// `W_x^T [I, G·H]`: the `E` column block of every gate, transposed.
-    let wxT: Int
-    /// `W_h^T [R, G·H]`: the `STM` column block of every gate, transposed.
-    let whT: Int
+    /// `W_x^T [I, G·H]`: the `E` column block of every gate, transposed and packed.
+    let wxT: PackedMatrix
+    /// `W_h^T [R, G·H]`: the `STM` column block of every gate, transposed and packed. GRU: the `z, r` columns
+    /// `[R, 2H]` only; the candidate's are ``whCandidateT``.
+    let whT: PackedMatrix
+    /// GRU: `W_h^T` of the candidate `[R, H]`, packed.
+    let whCandidateT: PackedMatrix?
     /// `[G·H]`: what the input projection starts from. LSTM: `b + bh`, plus `forget_bias` on `f`.
     /// GRU: `b + bh` for `z`, `r`; `b_c (+ bh_c)` for `c` with reset before, `b_c` alone with reset after.
     let bias: Int
@@ -47,12 +50,12 @@ struct FastCell: Sendable {
     let bhCandidate: Int?
     /// Diagonal peepholes `[3H]`: `P_i, P_f, P_v`.
     let peepholeDiagonal: Int?
-    /// Full peepholes `[P_i; P_f]^T [H, 2H]` and `P_v^T [H, H]`.
-    let peepholeInputForgetT: Int?, peepholeUseT: Int?
-    /// Document variant: `W_u^T [H, H]`, `b_u [H]`.
-    let wuT: Int?, bu: Int?
-    /// Projection `W_p^T [H, P]`.
-    let wpT: Int?
+    /// Full peepholes `[P_i; P_f]^T [H, 2H]` and `P_v^T [H, H]`, packed.
+    let peepholeInputForgetT: PackedMatrix?, peepholeUseT: PackedMatrix?
+    /// Document variant: `W_u^T [H, H]` packed, `b_u [H]`.
+    let wuT: PackedMatrix?, bu: Int?
+    /// Projection `W_p^T [H, P]`, packed.
+    let wpT: PackedMatrix?
 
     init(_ set: ParameterSet, layer: RecurrentLayer) throws(ModelError) {
         H = layer.hiddenSize
@@ -68,6 +71,13 @@ struct FastCell: Sendable {
         gates = roles.count
         let width = gates * H
         var storage: [Float] = []
+        // Everything below, reserved once: growing a buffer of tens of MiB by appends would copy it each time.
+        let lstm = layer.cell == .lstm
+        var capacity = packedCount(I, width) + packedCount(R, width) + packedCount(R, H) + width + 4 * H
+        if lstm && layer.peepholes == .full { capacity += packedCount(H, 2 * H) + packedCount(H, H) }
+        if lstm && layer.useGate == .document { capacity += packedCount(H, H) }
+        if let P = layer.projectionSize { capacity += packedCount(H, P) }
+        storage.reserveCapacity(capacity)
 
         func append(_ values: [Float]) -> Int {
             let offset = storage.count
@@ -83,16 +93,20 @@ struct FastCell: Sendable {
             return result
         }
 
-        var wx = [Float](repeating: 0, count: I * width)
-        var wh = [Float](repeating: 0, count: R * width)
+        // W^T blocks packed straight from each gate's `W [H, R + I]` rows (STM columns first, then E).
+        wxT = PackedMatrix(zeros: I, n: width, into: &storage)
+        let gru = layer.cell == .gru
+        whT = PackedMatrix(zeros: R, n: gru ? 2 * H : width, into: &storage)
+        whCandidateT = gru ? PackedMatrix(zeros: R, n: H, into: &storage) : nil
         var bias = [Float](repeating: 0, count: width)
         var bhCandidate: [Float]?
         for (g, role) in roles.enumerated() {
             let W = try set.tensor(role.W).floats()  // [H, R + I]
-            for j in 0..<H {
-                let row = j * (R + I)
-                for k in 0..<R { wh[k * width + g * H + j] = W[row + k] }
-                for k in 0..<I { wx[k * width + g * H + j] = W[row + R + k] }
+            wxT.fillTransposed(W, start: R, column: g * H, rows: H, stride: R + I, in: &storage)
+            if gru && g == 2, let whCandidateT {
+                whCandidateT.fillTransposed(W, column: 0, rows: H, stride: R + I, in: &storage)
+            } else {
+                whT.fillTransposed(W, column: g * H, rows: H, stride: R + I, in: &storage)
             }
             let b = try set.tensor(role.b).doubles()
             let bh = two ? try set.tensor(role.bh).doubles() : [Double](repeating: 0, count: H)
@@ -111,8 +125,6 @@ struct FastCell: Sendable {
             }
             if isCandidate && layer.resetMode == .after { bhCandidate = bh.map(Float.init) }
         }
-        wxT = append(wx)
-        whT = append(wh)
         self.bias = append(bias)
         self.bhCandidate = bhCandidate.map(append)
 
@@ -126,20 +138,20 @@ struct FastCell: Sendable {
             } else {
                 peepholeDiagonal = nil
                 // [P_i; P_f] is [2H, H]; its transpose [H, 2H] lets LTM [B, H] · it land on the i, f columns.
-                peepholeInputForgetT = append(transposed(P_i + P_f, rows: 2 * H, columns: H))
-                peepholeUseT = append(transposed(P_v, rows: H, columns: H))
+                peepholeInputForgetT = PackedMatrix(transposed(P_i + P_f, rows: 2 * H, columns: H), k: H, n: 2 * H, into: &storage)
+                peepholeUseT = PackedMatrix(transposed(P_v, rows: H, columns: H), k: H, n: H, into: &storage)
             }
         } else {
             (peepholeDiagonal, peepholeInputForgetT, peepholeUseT) = (nil, nil, nil)
         }
         if layer.cell == .lstm, layer.useGate == .document {
-            wuT = append(transposed(try set.tensor(.W_u).floats(), rows: H, columns: H))
+            wuT = PackedMatrix(transposed(try set.tensor(.W_u).floats(), rows: H, columns: H), k: H, n: H, into: &storage)
             bu = append(try set.tensor(.b_u).floats())
         } else {
             (wuT, bu) = (nil, nil)
         }
         if let P = layer.projectionSize {
-            wpT = append(transposed(try set.tensor(.W_p).floats(), rows: P, columns: H))
+            wpT = PackedMatrix(transposed(try set.tensor(.W_p).floats(), rows: P, columns: H), k: H, n: P, into: &storage)
         } else {
             wpT = nil
         }
@@ -147,10 +159,11 @@ struct FastCell: Sendable {
     }
 }
 
-/// A dense layer's `W_d^T [F, units]` and bias.
+/// A dense layer's `W_d^T [F, units]` (packed, in `storage`) and bias.
 struct FastDense: Sendable {
     let inputs: Int, units: Int
-    let wdT: [Float]
+    let wdT: PackedMatrix
+    let storage: [Float]
     let bias: [Float]
     let activation: Activation
 
@@ -162,7 +175,9 @@ struct FastDense: Sendable {
         for unit in 0..<units {
             for feature in 0..<inputs { transposed[feature * units + unit] = W[unit * inputs + feature] }
         }
-        wdT = transposed
+        var storage: [Float] = []
+        wdT = PackedMatrix(transposed, k: inputs, n: units, into: &storage)
+        self.storage = storage
         bias = layer.useBias ? try layer.parameters.tensor(.b_d).floats() : [Float](repeating: 0, count: units)
         activation = layer.activation
     }

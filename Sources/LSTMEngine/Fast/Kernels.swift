@@ -1,50 +1,9 @@
-import CCBLAS
+import CLSTMKernels
 import Foundation
 import LSTMModel
 
-// The fast engine's pointer code, in one place: the BLAS calls and the fused, vectorised time loops.
+// The fast engine's pointer code, in one place: the packed kernels' calls and the fused, vectorised time loops.
 // Every buffer is allocated by the caller before a loop starts; nothing inside a time loop allocates.
-
-/// Row-major BLAS calls on float32.
-enum BLAS {
-    /// `C[m, n] = A[m, k]·B[k, n] + beta·C` (no transposes; GEMV when `m == 1`).
-    @inline(__always)
-    static func gemm(
-        _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
-        _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, beta: Float
-    ) {
-        guard m > 0, n > 0 else { return }
-        if m == 1 {
-            // y[n] = B^T·x: row-major `Trans` GEMV walks B [k, n] row by row, the fast direction.
-            if beta == 0 { c.update(repeating: 0, count: n) }
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, b, Int32(ldb), a, 1, beta == 0 ? 1 : beta, c, 1)
-        } else {
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        }
-    }
-}
-
-/// The BLAS library's thread count (OpenBLAS; a no-op on Accelerate, which manages its own threads).
-@_spi(Benchmarks)
-public enum BLASThreads {
-    /// Sets how many threads BLAS calls may use.
-    public static func set(_ count: Int) {
-        #if !canImport(Accelerate)
-        openblas_set_num_threads(Int32(max(1, min(count, 1024))))
-        #endif
-    }
-
-    /// How many threads BLAS calls may use (1 where unknown).
-    public static var count: Int {
-        #if canImport(Accelerate)
-        return 1
-        #else
-        return Int(openblas_get_num_threads())
-        #endif
-    }
-}
 
 /// A float32 array of `count` elements that `fill` initialises completely (saves zeroing large buffers).
 func uninitializedArray(count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
@@ -81,6 +40,8 @@ struct DirectionRun {
     let settings: FastSettings
     let order: StepOrder
     let batch: Int
+    /// The kernel path and thread budget.
+    let kernels: KernelSet
     /// Time-major `[T·B]` (input time order): `false` masks a step (spec/engine.md §5.1). `nil`: every step runs.
     var active: [Bool]? = nil
     /// Masked steps emit zeros instead of the carried STM.
@@ -142,9 +103,23 @@ struct DirectionRun {
                                             STM: base, LTM: lstm ? base + rows * R : nil, U: lstm ? base + rows * (R + H) : nil,
                                             unprojected: lstm ? base + rows * (R + 2 * H) : nil)
                                     }
-                                    BLAS.gemm(rows, width, I, x, I, w + cell.wxT, width, gx, width, beta: 1)
+                                    kernels.gemm(rows, x, I, cell.wxT, in: w, gx, width, accumulate: true)
                                     let projected = clock.now
                                     switch cell.gates {
+                                    case 4 where isStandardLSTM:
+                                        // The common LSTM: the whole time loop in the C kernels (traced there too, so
+                                        // a trace is the run itself).
+                                        var arguments = lstmk_lstm_args(
+                                            steps: T, batch: B, hidden: H, gates: gx, recurrent: w + cell.whT.offset, stm0: h0,
+                                            ltm: ltmBuffer.baseAddress, output: y, traceLTM: trace?.LTM, traceU: trace?.U,
+                                            readsReversed: order.readsReversed ? 1 : 0, writesReversed: order.writesReversed ? 1 : 0)
+                                        lstmk_lstm_standard(kernels.path.code, Int32(kernels.threads), &arguments)
+                                        if let trace {
+                                            for step in 0..<T {
+                                                trace.STM.advanced(by: order.read(step) * B * R)
+                                                    .update(from: y + order.write(step) * B * R, count: B * R)
+                                            }
+                                        }
                                     case 4:
                                         lstmLoop(
                                             w: w, gx: gx, y: y, h0: h0, c: ltmBuffer.baseAddress, work: work, H: H, R: R,
@@ -187,6 +162,17 @@ struct DirectionRun {
         return (output, phases.inputProjection, phases.recurrence)
     }
 
+    /// Sigmoid gates, tanh activations, none of peepholes, clips, projection, masking or the document use gate:
+    /// what ``lstmk_lstm_standard`` runs.
+    private var isStandardLSTM: Bool {
+        let s = settings
+        guard cell.gates == 4, active == nil, cell.P == nil, !s.document, s.peepholes == .none, s.gateClip == nil,
+            s.cellClip == nil
+        else { return false }
+        guard case .sigmoid = s.recurrentActivation, case .tanh = s.activation else { return false }
+        return true
+    }
+
     private func lstmLoop(
         w: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
         h0: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>?, work: UnsafeMutablePointer<Float>,
@@ -205,11 +191,11 @@ struct DirectionRun {
         var cPrev = c
         var cNext = cOther
         let diag = cell.peepholeDiagonal.map { w + $0 }
-        let fullIF = cell.peepholeInputForgetT.map { w + $0 }
-        let fullV = cell.peepholeUseT.map { w + $0 }
-        let wuT = cell.wuT.map { w + $0 }
+        let fullIF = cell.peepholeInputForgetT
+        let fullV = cell.peepholeUseT
+        let wuT = cell.wuT
         let bu = cell.bu.map { w + $0 }
-        let wpT = cell.wpT.map { w + $0 }
+        let wpT = cell.wpT
         let P = cell.P ?? H
         let projected = wpT != nil
 
@@ -220,8 +206,8 @@ struct DirectionRun {
             // Where the unprojected STM goes (row stride H).
             let hOut = projected ? hRaw : slot
             // Recurrent part of every gate: g += STM_{t-1}·W_h^T (+ LTM_{t-1}·[P_i; P_f]^T).
-            BLAS.gemm(B, width, R, hPrev, R, w + cell.whT, width, g, width, beta: 1)
-            if let fullIF { BLAS.gemm(B, 2 * H, H, cPrev, H, fullIF, 2 * H, g, width, beta: 1) }
+            kernels.gemm(B, hPrev, R, cell.whT, in: w, g, width, accumulate: true)
+            if let fullIF { kernels.gemm(B, cPrev, H, fullIF, in: w, g, width, accumulate: true) }
             // learn, forget, remember (rows: i | f | N | V).
             for b in 0..<B {
                 let i = g + b * width, f = i + H, N = i + 2 * H
@@ -239,10 +225,10 @@ struct DirectionRun {
             }
             let traced = order.read(step) * B * H  // this step's rows in the `[T, B, H]` trace buffers
             // use: V_t reads LTM_t (full peepholes need their GEMM first), then STM_t.
-            if let fullV { BLAS.gemm(B, H, H, cNext, H, fullV, H, g + 3 * H, width, beta: 1) }
+            if let fullV { kernels.gemm(B, cNext, H, fullV, in: w, g + 3 * H, width, accumulate: true) }
             if let wuT, let bu {
                 for b in 0..<B { (u + b * H).update(from: bu, count: H) }
-                BLAS.gemm(B, H, H, cf, H, wuT, H, u, H, beta: 1)
+                kernels.gemm(B, cf, H, wuT, in: w, u, H, accumulate: true)
             }
             for b in 0..<B {
                 let V = g + b * width + 3 * H, next = cNext + b * H, out = hOut + b * H
@@ -261,7 +247,7 @@ struct DirectionRun {
             if s.document { trace?.U?.advanced(by: traced).update(from: u, count: B * H) }
             if projected { trace?.unprojected?.advanced(by: traced).update(from: hRaw, count: B * H) }
             if let wpT {
-                BLAS.gemm(B, P, H, hRaw, H, wpT, P, slot, P, beta: 0)
+                kernels.gemm(B, hRaw, H, wpT, in: w, slot, P, accumulate: false)
                 if let limit = s.projectionClip { VectorMath.clip(slot, B * P, limit) }
             }
             carryMasked(step: step, hPrev: hPrev, slot: slot, R: R, cPrev: cPrev, cNext: cNext, H: H)
@@ -299,7 +285,7 @@ struct DirectionRun {
         for step in 0..<T {
             let g = gx + order.read(step) * B * H
             let slot = y + order.write(step) * B * H
-            BLAS.gemm(B, H, H, hPrev, H, w + cell.whT, H, g, H, beta: 1)
+            kernels.gemm(B, hPrev, H, cell.whT, in: w, g, H, accumulate: true)
             if let limit = s.gateClip { VectorMath.clip(g, B * H, limit) }
             s.activation.apply(g, B * H)
             slot.update(from: g, count: B * H)
@@ -318,7 +304,7 @@ struct DirectionRun {
         let act = s.activation, ract = s.recurrentActivation
         let gh = work  // reset after: W_h·STM_{t-1} for all three gates
         let rh = work + B * width  // reset before: r·STM_{t-1}
-        let whT = w + cell.whT
+        guard let whC = cell.whCandidateT else { return }
         let bhc = cell.bhCandidate.map { w + $0 }
         var hPrev = UnsafePointer(h0)
         for step in 0..<T {
@@ -326,7 +312,8 @@ struct DirectionRun {
             let slot = y + order.write(step) * B * H
             switch s.resetMode {
             case .after:
-                BLAS.gemm(B, width, H, hPrev, H, whT, width, gh, width, beta: 0)
+                kernels.gemm(B, hPrev, H, cell.whT, in: w, gh, width, accumulate: false)
+                kernels.gemm(B, hPrev, H, whC, in: w, gh + 2 * H, width, accumulate: false)
                 for b in 0..<B {
                     let z = g + b * width, r = z + H, candidate = z + 2 * H
                     let recurrent = gh + b * width, previous = hPrev + b * H, out = slot + b * H
@@ -343,14 +330,14 @@ struct DirectionRun {
                     for k in 0..<H { out[k] = z[k] * previous[k] + (1 - z[k]) * candidate[k] }
                 }
             case .before:
-                BLAS.gemm(B, 2 * H, H, hPrev, H, whT, width, g, width, beta: 1)
+                kernels.gemm(B, hPrev, H, cell.whT, in: w, g, width, accumulate: true)
                 for b in 0..<B {
                     let z = g + b * width, r = z + H, previous = hPrev + b * H
                     if let limit = s.gateClip { VectorMath.clip(z, 2 * H, limit) }
                     ract.apply(z, 2 * H)  // z, r (z is kept for the output below)
                     for k in 0..<H { rh[b * H + k] = r[k] * previous[k] }
                 }
-                BLAS.gemm(B, H, H, rh, H, whT + 2 * H, width, g + 2 * H, width, beta: 1)
+                kernels.gemm(B, rh, H, whC, in: w, g + 2 * H, width, accumulate: true)
                 for b in 0..<B {
                     let z = g + b * width, candidate = z + 2 * H, previous = hPrev + b * H, out = slot + b * H
                     if let limit = s.gateClip { VectorMath.clip(candidate, H, limit) }
@@ -385,19 +372,19 @@ struct StepTrace {
 }
 
 /// Dense layer rows: `out[rows, units] = activation(x[rows, F]·W_d^T + b_d)`.
-func denseRows(_ dense: FastDense, input: [Float], rows: Int) -> [Float] {
+func denseRows(_ dense: FastDense, input: [Float], rows: Int, kernels: KernelSet) -> [Float] {
     var output = [Float](repeating: 0, count: rows * dense.units)
     guard rows > 0 else { return output }
     let units = dense.units
     output.withUnsafeMutableBufferPointer { outputBuffer in
         input.withUnsafeBufferPointer { inputBuffer in
-            dense.wdT.withUnsafeBufferPointer { weightBuffer in
+            dense.storage.withUnsafeBufferPointer { weightBuffer in
                 dense.bias.withUnsafeBufferPointer { biasBuffer in
                     guard let out = outputBuffer.baseAddress, let x = inputBuffer.baseAddress,
-                        let wdT = weightBuffer.baseAddress, let bias = biasBuffer.baseAddress
+                        let weights = weightBuffer.baseAddress, let bias = biasBuffer.baseAddress
                     else { return }
                     for row in 0..<rows { (out + row * units).update(from: bias, count: units) }
-                    BLAS.gemm(rows, units, dense.inputs, x, dense.inputs, wdT, units, out, units, beta: 1)
+                    kernels.gemm(rows, x, dense.inputs, dense.wdT, in: weights, out, units, accumulate: true)
                 }
             }
         }

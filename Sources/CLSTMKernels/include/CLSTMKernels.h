@@ -1,0 +1,72 @@
+#ifndef CLSTMKERNELS_H
+#define CLSTMKERNELS_H
+
+#include <stddef.h>
+
+// The fast engine's compute kernels: packed float32 GEMM, vectorised gate nonlinearities and the fused LSTM time
+// loop, each compiled for several instruction sets (per-function `target` attributes, no build flags) and chosen at
+// run time from CPUID/XGETBV (x86) — never from a CPU model name. spec/engine.md §7.
+
+/// Kernel paths. `LSTMK_GENERIC` is portable C (SSE2 on x86-64, NEON on arm64 through the compiler's vectors).
+enum {
+    LSTMK_GENERIC = 0,
+    LSTMK_AVX2 = 1,    ///< AVX2 + FMA (Haswell and later, AMD Zen)
+    LSTMK_AVX512 = 2,  ///< AVX-512 F + VL + FMA (Skylake-SP and later, AMD Zen 4/5)
+    LSTMK_PATH_COUNT = 3
+};
+
+/// Columns per packed panel (every path uses the same packed layout).
+#define LSTMK_PANEL 32
+
+/// 1 when this CPU and OS can run `path`.
+int lstmk_path_supported(int path);
+/// The fastest supported path.
+int lstmk_best_path(void);
+/// "generic", "avx2", "avx512" ("neon" for generic on arm64).
+const char *lstmk_path_name(int path);
+/// The CPU features the dispatch looked at, space-separated (e.g. "sse2 avx2 fma avx512f avx512vl").
+const char *lstmk_cpu_features(void);
+/// The CPU's brand string ("" where unknown).
+const char *lstmk_cpu_brand(void);
+
+/// Floats needed to pack a row-major `[k, n]` matrix: `ceil(n / 32) · k · 32`.
+size_t lstmk_packed_count(size_t k, size_t n);
+/// Packs row-major `b [k, n]` (row stride `ldb`) into panels of 32 columns, each `[k][32]`, zero-padded.
+void lstmk_pack(size_t k, size_t n, const float *b, size_t ldb, float *packed);
+
+/// Packs the transpose of `count` rows `rows [count, k]` (row stride `ld`) into columns `column ..< column + count` of
+/// a packed `[k, n]` matrix (zero-filled by the caller): how gate matrices `W [H, ·]` become `W^T` panels directly.
+void lstmk_pack_transposed(size_t k, size_t column, size_t count, const float *rows, size_t ld, float *packed);
+
+/// `c[m, n] = a[m, k] · B + (accumulate ? c : 0)` with `B` packed by `lstmk_pack(k, n, …)`; row-major `a`, `c`.
+/// `threads` > 1 splits the panels over the engine's worker threads when the product is large enough.
+void lstmk_gemm(int path, int threads, size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed,
+                float *c, size_t ldc, int accumulate);
+
+/// In place: logistic sigmoid, tanh (rational approximations, |error| < 5e-7).
+void lstmk_sigmoid(int path, float *x, size_t count);
+void lstmk_tanh(int path, float *x, size_t count);
+
+/// The standard LSTM (sigmoid gates, tanh activations, no peepholes, clips, projection, masking or document use
+/// gate) over a whole direction: per step one packed recurrent GEMM into the step's gate row block, then the gate
+/// math and the remember/use update in one pass over each row.
+typedef struct {
+    size_t steps, batch, hidden;
+    /// Time-major `[T, B, 4H]` (gates i, f, N, V): bias + input projection in; overwritten with activated gates.
+    float *gates;
+    /// `W_h^T [H, 4H]` packed.
+    const float *recurrent;
+    /// Initial STM `[B, H]` and LTM `[B, H]`; the final LTM is written back to `ltm`.
+    const float *stm0;
+    float *ltm;
+    /// Output `[T, B, H]`.
+    float *output;
+    /// Optional (NULL: not recorded): every step's LTM_t and tanh(LTM_t), time-major `[T, B, H]` at the read row.
+    float *traceLTM, *traceU;
+    /// Step `s` reads gate block `readsReversed ? T-1-s : s` and writes output slot `writesReversed ? T-1-s : s`.
+    int readsReversed, writesReversed;
+} lstmk_lstm_args;
+
+void lstmk_lstm_standard(int path, int threads, const lstmk_lstm_args *args);
+
+#endif
