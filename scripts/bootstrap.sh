@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs what lstmconv needs on Debian/Ubuntu when it is missing: libhdf5, OpenBLAS, zlib, pkg-config and
+# Installs what lstmconv needs on Debian/Ubuntu when it is missing: libhdf5, zlib, pkg-config and
 # Chromium (apt; the explain report is rendered in headless Chromium by the tests) and h5py + numpy for the
 # interop tests (pip). Safe to run repeatedly.
 set -euo pipefail
 
-packages=(libhdf5-dev libopenblas-dev zlib1g-dev pkg-config chromium)
+packages=(libhdf5-dev zlib1g-dev pkg-config chromium)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

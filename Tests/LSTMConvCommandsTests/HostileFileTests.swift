@@ -91,7 +91,7 @@ enum HostileCorpus {
 
 /// Runs the CLI as a child under an address-space limit (`ulimit -v`) and a wall-clock bound (`timeout -s KILL`).
 enum LimitedCLI {
-    /// 1 GiB of address space: lstmconv itself needs ~600 MiB of it (runtime, libhdf5, OpenBLAS); a file that
+    /// 1 GiB of address space: lstmconv itself needs ~600 MiB of it (runtime, libhdf5); a file that
     /// made it allocate a gigabyte more fails the run (an abort is exit 134, outside 2…125).
     static let memoryKiB = 1 << 20
     static let seconds = 60
