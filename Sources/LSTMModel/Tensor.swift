@@ -71,6 +71,24 @@ public struct Tensor: Sendable, Equatable {
         }
     }
 
+    /// Calls `body` with the elements as `Float`: a float32 tensor whose bytes are suitably aligned on a
+    /// little-endian host is lent in place (no copy); any other is decoded by ``floats()`` first.
+    public func withFloats<Result>(_ body: (UnsafeBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        #if _endian(little)
+        if dtype == .f32 {
+            let lent: Result? = try bytes.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 else {
+                    return nil
+                }
+                let count = raw.count / MemoryLayout<Float>.size
+                return try body(UnsafeBufferPointer(start: base.assumingMemoryBound(to: Float.self), count: count))
+            }
+            if let lent { return lent }
+        }
+        #endif
+        return try floats().withUnsafeBufferPointer(body)
+    }
+
     /// Elements widened to `Double` (exact for every dtype).
     public func doubles() -> [Double] {
         switch dtype {
