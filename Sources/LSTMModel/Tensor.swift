@@ -64,17 +64,35 @@ public struct Tensor: Sendable, Equatable {
     /// Elements widened (or narrowed, for f64) to `Float`.
     public func floats() -> [Float] {
         switch dtype {
-        case .f32: return load(UInt32.self).map { Float(bitPattern: $0) }
-        case .f64: return load(UInt64.self).map { Float(Double(bitPattern: $0)) }
-        case .f16: return load(UInt16.self).map(FloatBits.float(fromHalf:))
-        case .bf16: return load(UInt16.self).map(FloatBits.float(fromBFloat:))
+        case .f32: return decode(UInt32.self) { Float(bitPattern: $0) }
+        case .f64: return decode(UInt64.self) { Float(Double(bitPattern: $0)) }
+        case .f16: return decode(UInt16.self, FloatBits.float(fromHalf:))
+        case .bf16: return decode(UInt16.self, FloatBits.float(fromBFloat:))
         }
+    }
+
+    /// Calls `body` with the elements as `Float`: a float32 tensor whose bytes are suitably aligned on a
+    /// little-endian host is lent in place (no copy); any other is decoded by ``floats()`` first.
+    public func withFloats<Result>(_ body: (UnsafeBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        #if _endian(little)
+        if dtype == .f32 {
+            let lent: Result? = try bytes.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 else {
+                    return nil
+                }
+                let count = raw.count / MemoryLayout<Float>.size
+                return try body(UnsafeBufferPointer(start: base.assumingMemoryBound(to: Float.self), count: count))
+            }
+            if let lent { return lent }
+        }
+        #endif
+        return try floats().withUnsafeBufferPointer(body)
     }
 
     /// Elements widened to `Double` (exact for every dtype).
     public func doubles() -> [Double] {
         switch dtype {
-        case .f64: return load(UInt64.self).map { Double(bitPattern: $0) }
+        case .f64: return decode(UInt64.self) { Double(bitPattern: $0) }
         default: return floats().map(Double.init)
         }
     }
@@ -99,13 +117,19 @@ public struct Tensor: Sendable, Equatable {
         return count
     }
 
-    private func load<T: FixedWidthInteger>(_: T.Type) -> [T] {
-        let width = MemoryLayout<T>.size
-        var result = [T](repeating: 0, count: bytes.count / width)
-        result.withUnsafeMutableBytes { destination in
-            _ = bytes.copyBytes(to: destination)
+    /// The elements read as little-endian `T` words and converted by `convert`, in one pass into one allocation
+    /// (no zero-filled staging array, no intermediate arrays: this runs over every weight at engine prepare).
+    private func decode<T: FixedWidthInteger, Element>(_: T.Type, _ convert: (T) -> Element) -> [Element] {
+        let count = bytes.count / MemoryLayout<T>.size
+        return bytes.withUnsafeBytes { raw in
+            [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for index in 0..<count {
+                    let word = raw.loadUnaligned(fromByteOffset: index * MemoryLayout<T>.size, as: T.self)
+                    buffer.initializeElement(at: index, to: convert(T(littleEndian: word)))
+                }
+                initialized = count
+            }
         }
-        return result.map { T(littleEndian: $0) }
     }
 
     private static func encode(_ values: [Double], as dtype: DType, fromFloat floats: [Float]?) -> Data {

@@ -101,12 +101,15 @@ struct FastCell: Sendable {
         var bias = [Float](repeating: 0, count: width)
         var bhCandidate: [Float]?
         for (g, role) in roles.enumerated() {
-            let W = try set.tensor(role.W).floats()  // [H, R + I]
-            wxT.fillTransposed(W, start: R, column: g * H, rows: H, stride: R + I, in: &storage)
-            if gru && g == 2, let whCandidateT {
-                whCandidateT.fillTransposed(W, column: 0, rows: H, stride: R + I, in: &storage)
-            } else {
-                whT.fillTransposed(W, column: g * H, rows: H, stride: R + I, in: &storage)
+            // [H, R + I], read in place when it is float32 (no decoded copy of the largest tensors).
+            let (wx, wh, whCandidate, R, I, H) = (wxT, whT, whCandidateT, R, I, H)
+            try set.tensor(role.W).withFloats { W in
+                wx.fillTransposed(W, start: R, column: g * H, rows: H, stride: R + I, in: &storage)
+                if gru && g == 2, let whCandidate {
+                    whCandidate.fillTransposed(W, column: 0, rows: H, stride: R + I, in: &storage)
+                } else {
+                    wh.fillTransposed(W, column: g * H, rows: H, stride: R + I, in: &storage)
+                }
             }
             let b = try set.tensor(role.b).doubles()
             let bh = two ? try set.tensor(role.bh).doubles() : [Double](repeating: 0, count: H)

@@ -103,14 +103,14 @@ extension PackedMatrix {
 
     /// Columns `column ..< column + rows` = the transpose of `rows` rows of `source` (row stride `stride`, first
     /// element at `start`).
-    func fillTransposed(_ source: [Float], start: Int = 0, column: Int, rows: Int, stride: Int, in storage: inout [Float]) {
+    func fillTransposed(
+        _ source: UnsafeBufferPointer<Float>, start: Int = 0, column: Int, rows: Int, stride: Int, in storage: inout [Float]
+    ) {
         guard k > 0, rows > 0 else { return }
         precondition(start + (rows - 1) * stride + k <= source.count && column + rows <= n)
-        source.withUnsafeBufferPointer { from in
-            storage.withUnsafeMutableBufferPointer { to in
-                guard let from = from.baseAddress, let to = to.baseAddress else { return }
-                lstmk_pack_transposed(k, column, rows, from + start, stride, to + offset)
-            }
+        storage.withUnsafeMutableBufferPointer { to in
+            guard let from = source.baseAddress, let to = to.baseAddress else { return }
+            lstmk_pack_transposed(k, column, rows, from + start, stride, to + offset)
         }
     }
 }
