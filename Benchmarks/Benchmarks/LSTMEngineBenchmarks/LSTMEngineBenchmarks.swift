@@ -3,7 +3,7 @@
 // buffers per layer and direction, never inside the time loop, so T = 100 and T = 200 show the same malloc count.
 import Benchmark
 import BenchmarkSupport
-import LSTMEngine
+@_spi(Benchmarks) import LSTMEngine
 
 let benchmarks: @Sendable () -> Void = {
     BLASThreads.set(1)
