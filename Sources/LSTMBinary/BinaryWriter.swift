@@ -40,7 +40,18 @@ public enum BinaryWriter {
         bytes: (Int) throws(BinaryFormatError) -> Data
     ) throws(BinaryFormatError) {
         let plan = try FilePlan(attributes: attributes, tensors: tensors, file: url.path)
-        try write(plan, to: url, overwrite: overwrite, failAfterChunks: nil, bytes: bytes)
+        // The bytes come from another file read while this one is written: a length other than planned (the source
+        // changed under us) is refused here, before `emit` would treat it as a programming error.
+        try write(plan, to: url, overwrite: overwrite, failAfterChunks: nil) { (index: Int) throws(BinaryFormatError) in
+            let data = try bytes(index)
+            let planned = tensors[index]
+            guard data.count == planned.byteCount else {
+                throw BinaryFormatError(
+                    .byteCountMismatch, "the source gave another byte count than its header planned", file: url.path,
+                    tensor: planned.path, expected: "\(planned.byteCount) bytes", found: "\(data.count) bytes")
+            }
+            return data
+        }
     }
 
     private static func write(
@@ -205,8 +216,8 @@ struct FilePlan {
     }
 
     /// Hands the file to `sink` chunk by chunk, in order, asking `bytes` for tensor `index` when it is due.
-    /// Bytes of another length than planned are a programming error of the caller (the streaming converter
-    /// produces exactly the directory's byte counts).
+    /// Bytes of another length than planned are a programming error here: the in-memory callers hand out a validated
+    /// model's tensors, and the streaming path checks each provided tensor's length before it reaches this.
     func emit<E: Error>(bytes: (Int) throws(E) -> Data, _ sink: (Data) throws(E) -> Void) throws(E) {
         try sink(head)
         if headPadding > 0 { try sink(Data(count: headPadding)) }
