@@ -61,6 +61,10 @@ public struct ImportOptions: Sendable {
     /// PyTorch: the `nn.Embedding` prefix in front of the recurrent module (`nil`: found automatically when
     /// unambiguous; `""`: none).
     public var embedding: String?
+    /// A streaming import (``ModelSource/importFile(_:options:)`` then `Checkpoint.saveStreaming`): the result's
+    /// Keras, PyTorch and safetensors tensors are described (deferred) and read from the source file only when
+    /// written. ONNX models are read in memory either way.
+    package var streaming = false
 
     /// Import options; every `nil` means: detect or use the default.
     public init(
@@ -81,6 +85,7 @@ public struct ImportOptions: Sendable {
             module: module, head: head, returnSequences: !(lastStepOnly || finalStatesOnly),
             finalOutput: finalStatesOnly ? .finalState : .lastStep, nonlinearity: nonlinearity)
         options.embedding = embedding
+        if streaming { options.sourceCache = SourceCache() }
         return options
     }
 }
@@ -150,7 +155,9 @@ public enum ModelSource {
         }
         switch format {
         case .keras:
-            return try KerasImporter.importFile(at: url, options: KerasImportOptions(config: options.config))
+            var keras = KerasImportOptions(config: options.config)
+            if options.streaming { keras.sourceCache = SourceCache() }
+            return try KerasImporter.importFile(at: url, options: keras)
         case .onnx:
             return try ONNXImporter.importFile(at: url)
         case .pytorch, .safetensors:

@@ -99,7 +99,12 @@ struct KerasArchive {
     ///
     /// `declaredBytesBound` is what the config justifies (``KerasDeclaredSize/maxWeightFileBytes(_:)``): a member
     /// declared larger is refused before anything is extracted.
-    func withWeights<T>(declaredBytesBound: Int, _ body: (KerasH5) throws(ImportError) -> T) throws(ImportError) -> T {
+    ///
+    /// With `keepOpen` (a streaming import, whose tensors are read after `body` returns) the file is removed when
+    /// the opened ``KerasH5`` is released instead.
+    func withWeights<T>(
+        declaredBytesBound: Int, keepOpen: Bool = false, _ body: (KerasH5) throws(ImportError) -> T
+    ) throws(ImportError) -> T {
         guard hasConfig else { throw noConfig }
         let name = "model.weights.h5"
         guard let entry = archive[name] else {
@@ -115,7 +120,9 @@ struct KerasArchive {
         let limit = min(KerasImporter.maxArchiveMemberBytes, Int64(clamping: declaredBytesBound))
         try Self.checkDeclared(entry, limit: UInt64(limit), name: name)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-keras-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let owner = TemporaryDirectory(directory)
+        var handedOver = false
+        defer { if !handedOver { owner.remove() } }
         let target = directory.appendingPathComponent(name)
         func temporaryFailure(_ reason: String) -> ImportError {
             ImportError(
@@ -171,6 +178,10 @@ struct KerasArchive {
             located.place = name
             throw located
         }
+        if keepOpen {
+            h5.retained = owner
+            handedOver = true
+        }
         do {
             return try body(h5)
         } catch {
@@ -180,6 +191,24 @@ struct KerasArchive {
             throw located
         }
     }
+}
+
+/// A private temporary folder, removed by ``remove()`` or when released.
+final class TemporaryDirectory {
+    let url: URL
+    private var removed = false
+
+    init(_ url: URL) {
+        self.url = url
+    }
+
+    func remove() {
+        guard !removed else { return }
+        removed = true
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    deinit { remove() }
 }
 
 /// Thrown from an extraction consumer when a member grows past its limit.

@@ -53,6 +53,13 @@ extension Tensor {
             throw ImportError(.shapeMismatch, "cannot place \(block.shape) \(block.tensor.dtype) beside \(first.shape) \(dtype)")
         }
         let cols = blocks.reduce(0) { $0 + $1.shape[1] }
+        if blocks.contains(where: { $0.tensor.isDeferred }) {
+            return try deferred(dtype, [rows, cols]) {
+                var loaded = blocks
+                for index in loaded.indices { loaded[index].tensor = try loaded[index].tensor.materialized() }
+                return try sideBySide(loaded)
+            }
+        }
         let out = RawCopy.filled(rows * cols * dtype.byteWidth) { pointer in
             var column = 0
             for block in blocks {

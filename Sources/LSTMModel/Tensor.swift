@@ -3,6 +3,9 @@ import Foundation
 /// A dense, C-ordered tensor whose elements are stored as little-endian bytes of ``dtype``.
 ///
 /// `bytes` may be a slice of a memory-mapped file: the binary reader hands tensors out without copying.
+///
+/// A streaming import describes tensors before it reads them (``isDeferred``): such a tensor's `bytes` are an
+/// inaccessible reservation of the right length, and only ``materialized()`` reads them.
 public struct Tensor: Sendable, Equatable {
     /// The element type of ``bytes``.
     public let dtype: DType
@@ -10,6 +13,8 @@ public struct Tensor: Sendable, Equatable {
     public let shape: [Int]
     /// Exactly `elementCount * dtype.byteWidth` little-endian bytes.
     public let bytes: Data
+    /// How to read the bytes of a tensor described before it is read (``Tensor/init(deferring:shape:_:)``).
+    package internal(set) var deferred: DeferredBytes?
 
     /// Wraps existing bytes, checking that their count matches the shape.
     public init(dtype: DType, shape: [Int], bytes: Data) throws(ModelError) {
@@ -53,6 +58,13 @@ public struct Tensor: Sendable, Equatable {
         self.dtype = dtype
         self.shape = shape
         self.bytes = Tensor.encode(doubles, as: dtype, fromFloat: floats)
+    }
+
+    /// Equal dtype, shape and bytes; a deferred tensor equals only itself (its bytes are not read to compare).
+    public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+        guard lhs.dtype == rhs.dtype, lhs.shape == rhs.shape else { return false }
+        if lhs.deferred != nil || rhs.deferred != nil { return lhs.deferred === rhs.deferred }
+        return lhs.bytes == rhs.bytes
     }
 
     /// Number of elements (product of the shape).
