@@ -115,11 +115,20 @@ final class KerasH5 {
         }
         if let sourceCache {
             do {
-                let tensor = try sourceCache.tensor(dtype: dtype, shape: dataset.shape) { [self] () throws(ImportError) -> Data in
-                    let bytes = try run(path) { () throws(HDF5Error) in try root.dataset(path).readLittleEndianBytes(as: format) }
-                    WorkProgress.advance(bytes.count)
-                    return bytes
-                }
+                let tensor = try sourceCache.tensor(
+                    dtype: dtype, shape: dataset.shape,
+                    read: { [self] () throws(ImportError) -> Data in
+                        let bytes = try run(path) { () throws(HDF5Error) in try root.dataset(path).readLittleEndianBytes(as: format) }
+                        WorkProgress.advance(bytes.count)
+                        return bytes
+                    },
+                    block: { [self] (axis: Int, range: Range<Int>) throws(ImportError) -> Data in
+                        let bytes = try run(path) { () throws(HDF5Error) in
+                            try root.dataset(path).readLittleEndianBytes(as: format, axis: axis, range: range)
+                        }
+                        WorkProgress.advance(bytes.count)
+                        return bytes
+                    })
                 return FoundTensor(tensor, sourceName: path)
             } catch {
                 throw ImportError(.malformedSource, error.description, location: path)

@@ -137,10 +137,12 @@ public enum Safetensors {
             }
             do {
                 if let (file, cache) = deferred {
-                    let (offset, count, name) = (bufferStart + entry.info.data_offsets[0], entry.bytes, entry.name)
-                    let tensor = try cache.tensor(dtype: dtype, shape: entry.info.shape) {
-                        try file.read(offset: offset, count: count, location: name)
-                    }
+                    let (offset, count, name, shape) = (bufferStart + entry.info.data_offsets[0], entry.bytes, entry.name, entry.info.shape)
+                    let tensor = try cache.tensor(
+                        dtype: dtype, shape: shape, read: { try file.read(offset: offset, count: count, location: name) },
+                        block: { axis, range in
+                            try file.read(offset: offset, shape: shape, width: dtype.byteWidth, axis: axis, range: range, location: name)
+                        })
                     entries.append((entry.name, .tensor(tensor)))
                     continue
                 }

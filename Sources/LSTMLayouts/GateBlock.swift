@@ -55,8 +55,16 @@ extension Tensor {
         let cols = blocks.reduce(0) { $0 + $1.shape[1] }
         if blocks.contains(where: { $0.tensor.isDeferred }) {
             return try deferred(dtype, [rows, cols]) {
+                // Each block read alone from its source when the source can (a hyperslab, a byte range), else cut
+                // from the whole source tensor.
                 var loaded = blocks
-                for index in loaded.indices { loaded[index].tensor = try loaded[index].tensor.materialized() }
+                for (index, block) in blocks.enumerated() {
+                    if let part = try block.tensor.materializedBlock(axis: block.axis, range: block.range) {
+                        loaded[index] = GateBlock(tensor: part, axis: block.axis, range: 0..<block.range.count, transposed: block.transposed)
+                    } else {
+                        loaded[index].tensor = try block.tensor.materialized()
+                    }
+                }
                 return try sideBySide(loaded)
             }
         }

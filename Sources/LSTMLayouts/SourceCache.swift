@@ -20,12 +20,17 @@ package final class SourceCache: @unchecked Sendable {
     }
 
     /// A deferred source tensor whose bytes `read` returns, read at most once while it stays in the cache.
-    package func tensor(dtype: DType, shape: [Int], read: @escaping () throws -> Data) throws(ModelError) -> Tensor {
+    ///
+    /// `block`, when the source can read rows or columns of a rank-2 tensor directly: a gate block of a fused
+    /// weight is then read alone (not cached), and the whole tensor is never read for it.
+    package func tensor(
+        dtype: DType, shape: [Int], read: @escaping () throws -> Data, block: ((_ axis: Int, _ range: Range<Int>) throws -> Data)? = nil
+    ) throws(ModelError) -> Tensor {
         lock.lock()
         let id = nextID
         nextID += 1
         lock.unlock()
-        return try Tensor(deferring: dtype, shape: shape) { [self] in try bytes(of: id, read) }
+        return try Tensor(deferring: dtype, shape: shape, { [self] in try bytes(of: id, read) }, block: shape.count == 2 ? block : nil)
     }
 
     private func bytes(of id: Int, _ read: () throws -> Data) throws -> Data {

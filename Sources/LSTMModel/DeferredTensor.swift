@@ -13,10 +13,25 @@ import Darwin
 /// that assumption safe.
 package final class DeferredBytes: @unchecked Sendable {
     private let produce: () throws -> Data
+    private let block: ((_ axis: Int, _ range: Range<Int>) throws -> Data)?
     private let lock = NSLock()
 
-    package init(_ produce: @escaping () throws -> Data) {
+    /// `block`, when the source can read part of a rank-2 tensor directly (a dataset hyperslab, a file range):
+    /// rows (`axis` 0) or columns (`axis` 1) `range`, C-ordered.
+    package init(_ produce: @escaping () throws -> Data, block: ((_ axis: Int, _ range: Range<Int>) throws -> Data)? = nil) {
         self.produce = produce
+        self.block = block
+    }
+
+    /// Whether ``read(axis:range:)`` reads a part without the whole.
+    package var readsBlocks: Bool { block != nil }
+
+    /// Rows or columns `range` only (``readsBlocks``), else `nil`.
+    package func read(axis: Int, range: Range<Int>) throws -> Data? {
+        guard let block else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        return try block(axis, range)
     }
 
     /// Reads (or computes) the bytes now.
@@ -38,7 +53,10 @@ extension Tensor {
     /// Its ``bytes`` are an address-space reservation of the right length that cannot be read (`PROT_NONE`; under
     /// 4 KiB, zeros): shape and byte-count checks work as for any tensor, and a path that forgot to materialise a
     /// large one faults at once instead of writing zeros. No memory is committed for it.
-    package init(deferring dtype: DType, shape: [Int], _ produce: @escaping () throws -> Data) throws(ModelError) {
+    package init(
+        deferring dtype: DType, shape: [Int], _ produce: @escaping () throws -> Data,
+        block: ((_ axis: Int, _ range: Range<Int>) throws -> Data)? = nil
+    ) throws(ModelError) {
         guard let count = Tensor.elementCount(of: shape) else {
             throw ModelError(.invalidHyperparameter, "shape has a negative or overflowing dimension", actualShape: shape)
         }
@@ -47,7 +65,7 @@ extension Tensor {
             throw ModelError(.byteCountMismatch, "\(dtype.rawValue) tensor of shape \(shape) needs too many bytes", actualShape: shape)
         }
         var tensor = try Tensor(dtype: dtype, shape: shape, bytes: Self.reservation(byteCount))
-        tensor.deferred = DeferredBytes(produce)
+        tensor.deferred = DeferredBytes(produce, block: block)
         self = tensor
     }
 
@@ -64,6 +82,18 @@ extension Tensor {
                 .byteCountMismatch, "\(dtype.rawValue) tensor of shape \(shape) needs \(bytes.count) bytes, its source gave \(data.count)")
         }
         return try Tensor(dtype: dtype, shape: shape, bytes: data)
+    }
+
+    /// Rows (`axis` 0) or columns (`axis` 1) `range` of a deferred rank-2 tensor read straight from its source,
+    /// when the source can (``DeferredBytes/readsBlocks``); `nil` otherwise (materialise the whole instead).
+    package func materializedBlock(axis: Int, range: Range<Int>) throws -> Tensor? {
+        guard let deferred, deferred.readsBlocks, shape.count == 2, axis == 0 || axis == 1, range.lowerBound >= 0,
+            range.upperBound <= shape[axis]
+        else { return nil }
+        guard let data = try deferred.read(axis: axis, range: range) else { return nil }
+        let blockShape = axis == 0 ? [range.count, shape[1]] : [shape[0], range.count]
+        let tensor = try Tensor(dtype: dtype, shape: blockShape, bytes: data)
+        return tensor
     }
 
     /// `count` bytes of address space no one may touch, released with the tensor.

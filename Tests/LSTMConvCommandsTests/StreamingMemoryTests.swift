@@ -3,11 +3,11 @@ import LSTMConv
 import LSTMModel
 import Testing
 
-/// `convert` streams: one tensor in memory at a time. A generated 4-layer LSTM(1536) of about 300 MB is
+/// `convert` and `import` stream: one tensor (and the source tensors it is cut from) in memory at a time. A generated 4-layer LSTM(1536) of about 300 MB is
 /// converted `.lstmw → .h5 → .lstmw` and each child's peak RSS (`wait4` in a small python3 parent) must stay under
 /// half the model's size — a converter that holds the model (or the file) in memory needs at least its size.
 /// The round trip must give back the same bytes. No timing is asserted.
-@Suite("Streaming conversion stays in bounded memory", .serialized)
+@Suite("Streaming conversion and import stay in bounded memory", .serialized)
 struct StreamingMemoryTests {
     static let layers = 4, hidden = 1536
 
@@ -79,6 +79,35 @@ struct StreamingMemoryTests {
                 #expect(peak > largest, "the peak (\(peak)) should at least hold one tensor (\(largest)): is RSS measured?")
             }
             #expect(FileManager.default.contentsEqual(atPath: source.path, andPath: back))
+        }
+    }
+
+    /// `import` streams too: the same model exported by our own writers as a Keras legacy `.h5` (kernels
+    /// `[I, 4H]`, transposed on import) and as PyTorch `.safetensors` (`[4H, I]`), imported to `.lstmw` and `.h5`.
+    /// An importer that builds the model in memory before writing needs at least the model's size (the previous
+    /// one: 1.0–1.2× for these files).
+    @Test(.enabled(if: CLI.executable != nil && python != nil, "needs the built lstmconv and python3"))
+    func importPeakRSSIsBelowHalfTheModel() async throws {
+        let executable = try #require(CLI.executable)
+        try await withScratch { scratch in
+            let model = try Self.bigModel()
+            let h5 = scratch.url.appendingPathComponent("big-keras.h5"), safetensors = scratch.url.appendingPathComponent("big.safetensors")
+            try KerasExporter.writeLegacyH5(try KerasExporter.export(model), to: h5)
+            try PyTorchExporter.write(try PyTorchExporter.export(model), to: safetensors)
+            let largest = model.storedTensors.map(\.tensor.bytes.count).max() ?? 0
+            for source in [h5, safetensors] {
+                let size = try #require(try FileManager.default.attributesOfItem(atPath: source.path)[.size] as? Int)
+                #expect(size > 300_000_000, "\(source.lastPathComponent) has \(size) bytes")
+                for output in ["out.lstmw", "out.h5"] {
+                    let target = scratch.path(source.lastPathComponent + "-" + output)
+                    let arguments = ["import", source.path, "-o", target, "--quiet"]
+                    let (status, peak) = try Self.run(arguments, executable: executable)
+                    #expect(status == 0, "\(arguments)")
+                    #expect(peak < size / 2, "\(source.lastPathComponent) → \(output): peak RSS \(peak / 1_000_000) MB for a \(size / 1_000_000) MB source")
+                    #expect(peak > largest, "the peak (\(peak)) should at least hold one tensor (\(largest)): is RSS measured?")
+                    #expect(FileManager.default.fileExists(atPath: target))
+                }
+            }
         }
     }
 }
