@@ -40,7 +40,14 @@ public enum ONNXExporter {
     /// The IR version written (onnxruntime 1.32 and onnx 1.23 read it).
     public static let irVersion: Int64 = 8
 
-    public static func export(_ model: Model) throws(ExportError) -> ONNXExport {
+    public static func export(_ deferredModel: Model) throws(ExportError) -> ONNXExport {
+        // A protobuf is built whole in memory: a streaming export's deferred tensors are all read here.
+        let model: Model
+        do {
+            model = try deferredModel.materialized()
+        } catch {
+            throw ExportError(.invalidModel, "cannot read the model's tensors: \(error)")
+        }
         do {
             try model.validate()
         } catch {

@@ -189,6 +189,17 @@ public enum ModelSource {
             file: url.path)
     }
 
+    /// ``load(_:options:)`` with the tensors deferred (read when materialised): a checkpoint by
+    /// `Checkpoint.loadDeferred`, a framework file by a streaming import (``ImportOptions/streaming``).
+    package static func loadStreaming(_ url: URL, options: ImportOptions = ImportOptions()) throws -> Model {
+        var options = options
+        options.streaming = true
+        if options.from == nil, case .checkpoint = try detect(url) {
+            return try Checkpoint.loadDeferred(url)
+        }
+        return try importFile(url, options: options).model
+    }
+
     /// Loads any model file: an lstmconv checkpoint directly, anything else imported in memory.
     public static func load(_ url: URL, options: ImportOptions = ImportOptions()) throws -> Model {
         if options.from == nil, case .checkpoint(let encoding) = try detect(url) {

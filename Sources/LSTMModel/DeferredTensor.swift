@@ -103,10 +103,22 @@ extension Tensor {
         guard count >= 4096 else { return Data(count: count) }
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
         guard let mapped = mmap(nil, count, PROT_NONE, flags, -1, 0), mapped != MAP_FAILED else {
-            // No address space for a reservation: an empty buffer of the wrong length would hide mistakes less
-            // well, but the tensor is still only ever read through `materialized()`.
-            return Data(count: 0)
+            // No address space for a reservation: zeros (untouched, so not resident either).
+            return Data(count: count)
         }
         return Data(bytesNoCopy: mapped, count: count, deallocator: .custom { pointer, _ in munmap(pointer, count) })
+    }
+}
+
+extension Model {
+    /// The model with every deferred tensor read now (for a writer that needs the whole model in memory anyway,
+    /// such as the ONNX exporter's protobuf).
+    package func materialized() throws -> Model {
+        var model = self
+        for entry in storedTensors where entry.tensor.isDeferred {
+            model.layers[entry.slot.layer].setTensor(
+                try entry.tensor.materialized(), source: entry.source, role: entry.slot.role, direction: entry.slot.direction)
+        }
+        return model
     }
 }

@@ -112,6 +112,9 @@ public struct Tensor: Sendable, Equatable {
     /// The same values stored as another dtype (rounding to nearest even when narrowing).
     public func converted(to target: DType) -> Tensor {
         if target == dtype { return self }
+        if isDeferred, let later = try? Tensor(deferring: target, shape: shape, { try materialized().converted(to: target).bytes }) {
+            return later
+        }
         if dtype == .f64 { return Tensor(convertedFrom: doubles(), floats: nil, shape: shape, dtype: target) }
         let values = floats()
         return Tensor(convertedFrom: values.map(Double.init), floats: values, shape: shape, dtype: target)

@@ -1,5 +1,6 @@
 import Foundation
 import LSTMCheckpoint
+import LSTMExport
 import LSTMImport
 import LSTMImportKeras
 import LSTMImportPyTorch
@@ -88,6 +89,60 @@ struct StreamingImportTests {
             #expect(!FileManager.default.fileExists(atPath: output.path))
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }
             #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+        }
+    }
+}
+
+/// `lstmconv export` streams: the model file's tensors are deferred (`Checkpoint.loadDeferred`) and each is read
+/// when the writer reaches it. Over every Keras and PyTorch fixture (imported, saved as `.lstmw`; as `.h5` for one
+/// target), every export writes the same bytes as from the model in memory, or fails with the same error.
+@Suite("Streaming export writes what the in-memory export writes")
+struct StreamingExportTests {
+    enum Target: String, CaseIterable { case safetensors, keras, kerasH5 = "h5", onnx }
+
+    static func export(_ model: Model, _ target: Target, to url: URL) throws {
+        switch target {
+        case .safetensors: try PyTorchExporter.write(try PyTorchExporter.export(model), to: url)
+        case .keras: try KerasExporter.write(try KerasExporter.export(model), to: url)
+        case .kerasH5: try KerasExporter.writeLegacyH5(try KerasExporter.export(model), to: url)
+        case .onnx: try ONNXExporter.write(try ONNXExporter.export(model), to: url)
+        }
+    }
+
+    @Test("byte-identical exports from a deferred checkpoint", arguments: StreamingImportTests.sources)
+    func streamedEqualsInMemory(_ source: StreamingImportTests.Source) throws {
+        let model = try StreamingImportTests.importFile(source, streaming: false).model
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for encoding in ["lstmw", "h5"] {
+            let checkpoint = folder.appendingPathComponent("m.\(encoding)")
+            try Checkpoint.save(model, to: checkpoint)
+            let loaded = try Checkpoint.load(checkpoint)
+            let deferred = try Checkpoint.loadDeferred(checkpoint)
+            #expect(deferred.storedTensors.allSatisfy { $0.tensor.isDeferred })
+            // Every target from `.lstmw`; from `.h5` (the other deferred reader) one is enough.
+            for target in encoding == "lstmw" ? Target.allCases : [.safetensors] {
+                let expected = folder.appendingPathComponent("eager-\(encoding).\(target.rawValue)")
+                let written = folder.appendingPathComponent("streamed-\(encoding).\(target.rawValue)")
+                let eagerError: (any Error)?
+                do {
+                    try Self.export(loaded, target, to: expected)
+                    eagerError = nil
+                } catch {
+                    eagerError = error
+                }
+                if let eagerError {
+                    #expect(throws: (any Error).self) { try Self.export(deferred, target, to: written) }
+                    do { try Self.export(deferred, target, to: written) } catch {
+                        // The same failure, naming its own output file.
+                        #expect("\(error)".replacingOccurrences(of: written.path, with: expected.path) == "\(eagerError)")
+                    }
+                    continue
+                }
+                try Self.export(deferred, target, to: written)
+                #expect(try Data(contentsOf: written) == Data(contentsOf: expected), "\(encoding) → \(target.rawValue) differs")
+            }
         }
     }
 }
