@@ -115,6 +115,9 @@ public struct Tensor: Sendable, Equatable {
         if isDeferred, let later = try? Tensor(deferring: target, shape: shape, { try materialized().converted(to: target).bytes }) {
             return later
         }
+        if let bytes = FloatConversion.converted(bytes, from: dtype, to: target), let fast = try? Tensor(dtype: target, shape: shape, bytes: bytes) {
+            return fast  // f32 ↔ f16 / bf16 over the raw bytes, same bits as below
+        }
         if dtype == .f64 { return Tensor(convertedFrom: doubles(), floats: nil, shape: shape, dtype: target) }
         let values = floats()
         return Tensor(convertedFrom: values.map(Double.init), floats: values, shape: shape, dtype: target)
