@@ -101,8 +101,7 @@ extension Tensor {
         // Foundation copies a few bytes handed to `Data(bytesNoCopy:)` into its inline storage (reading them): a
         // small tensor gets an ordinary zeroed buffer instead; it is still only read through `materialized()`.
         guard count >= 4096 else { return Data(count: count) }
-        let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
-        guard let mapped = mmap(nil, count, PROT_NONE, flags, -1, 0), mapped != MAP_FAILED else {
+        guard let mapped = mmap(nil, count, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), mapped != MAP_FAILED else {
             // No address space for a reservation: zeros (untouched, so not resident either).
             return Data(count: count)
         }

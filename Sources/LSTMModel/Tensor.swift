@@ -4,8 +4,9 @@ import Foundation
 ///
 /// `bytes` may be a slice of a memory-mapped file: the binary reader hands tensors out without copying.
 ///
-/// A streaming import describes tensors before it reads them (``isDeferred``): such a tensor's `bytes` are an
-/// inaccessible reservation of the right length, and only ``materialized()`` reads them.
+/// Inside lstmconv a streaming import describes tensors before it reads them (deferred tensors): such a tensor's
+/// `bytes` are an inaccessible reservation of the right length until its source is read. Tensors handed to library
+/// users (`Checkpoint.load`, `ModelSource.importFile`) are never deferred.
 public struct Tensor: Sendable, Equatable {
     /// The element type of ``bytes``.
     public let dtype: DType
