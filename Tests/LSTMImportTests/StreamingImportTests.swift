@@ -1,3 +1,4 @@
+import FileSignatures
 import Foundation
 import LSTMCheckpoint
 import LSTMExport
@@ -90,6 +91,33 @@ struct StreamingImportTests {
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }
             #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
         }
+    }
+}
+
+extension StreamingImportTests {
+    @Test("a damaged torch storage (stored member, read by range) fails its CRC-32 when written, leaving no output")
+    func damagedTorchStorage() throws {
+        let fixture = try PyTorchFixtures.Case("lstm_2layer")
+        let members = FileSignature.zipStoredMembers(at: fixture.pt)
+        let storage = try #require(members.filter { $0.key.contains("/data/") && $0.value.size > 0 }.sorted { $0.key < $1.key }.first)
+        var bytes = try Data(contentsOf: fixture.pt)
+        bytes[storage.value.offset + storage.value.size / 2] ^= 0x01
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-stream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let damaged = folder.appendingPathComponent("model.pt")
+        try bytes.write(to: damaged)
+        var options = fixture.options
+        options.sourceCache = SourceCache()
+        let streamed = try PyTorchImporter.importFile(at: damaged, options: options)
+        let output = folder.appendingPathComponent("m.lstmw")
+        let error = #expect(throws: ImportError.self) { try Checkpoint.saveStreaming(streamed.model, to: output) }
+        #expect(error?.code == .malformedSource)
+        #expect(error?.description.contains("CRC-32") == true)
+        #expect(error?.description.contains(storage.key) == true)
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+        // The in-memory import refuses the same file (ZIPFoundation's CRC check).
+        #expect(throws: ImportError.self) { try PyTorchImporter.importFile(at: damaged, options: fixture.options) }
     }
 }
 
