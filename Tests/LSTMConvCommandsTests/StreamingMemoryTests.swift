@@ -3,11 +3,12 @@ import LSTMConv
 import LSTMModel
 import Testing
 
-/// `convert` and `import` stream: one tensor (and the source tensors it is cut from) in memory at a time. A generated 4-layer LSTM(1536) of about 300 MB is
-/// converted `.lstmw → .h5 → .lstmw` and each child's peak RSS (`wait4` in a small python3 parent) must stay under
-/// half the model's size — a converter that holds the model (or the file) in memory needs at least its size.
-/// The round trip must give back the same bytes. No timing is asserted.
-@Suite("Streaming conversion and import stay in bounded memory", .serialized)
+/// `convert`, `export` and `import` stream: one tensor (and the source tensors it is cut from) in memory at a time.
+/// A generated 4-layer LSTM(1536) of about 300 MB is converted `.lstmw → .h5 → .lstmw`, exported to safetensors and
+/// ONNX, and imported from a Keras `.h5` and a `.safetensors`; each child's peak RSS (`wait4` in a small python3
+/// parent) must stay under half the model's size — a converter that holds the model (or the file) in memory needs
+/// at least its size. The round trip must give back the same bytes. No timing is asserted.
+@Suite("Streaming conversion, export and import stay in bounded memory", .serialized)
 struct StreamingMemoryTests {
     static let layers = 4, hidden = 1536
 
@@ -71,11 +72,16 @@ struct StreamingMemoryTests {
             #expect(size > 300_000_000, "the generated model has \(size) bytes")
             let largest = model.storedTensors.map(\.tensor.bytes.count).max() ?? 0
             let h5 = scratch.path("big.h5"), back = scratch.path("back.lstmw")
-            for arguments in [["convert", source.path, "-o", h5, "--quiet"], ["convert", h5, "-o", back, "--quiet"]] {
+            // Export streams too: safetensors written tensor by tensor, ONNX initializers written in place.
+            let exports = [
+                ["export", source.path, "--to", "pytorch", "-o", scratch.path("big.safetensors"), "--quiet"],
+                ["export", source.path, "--to", "onnx", "-o", scratch.path("big.onnx"), "--quiet"],
+            ]
+            for arguments in [["convert", source.path, "-o", h5, "--quiet"], ["convert", h5, "-o", back, "--quiet"]] + exports {
                 let (status, peak) = try Self.run(arguments, executable: executable)
                 #expect(status == 0, "\(arguments)")
                 // Half the model: what a converter holding the whole model or file could never stay under.
-                #expect(peak < size / 2, "\(arguments[1]) → \(arguments[3]): peak RSS \(peak / 1_000_000) MB for a \(size / 1_000_000) MB model")
+                #expect(peak < size / 2, "\(arguments.joined(separator: " ")): peak RSS \(peak / 1_000_000) MB for a \(size / 1_000_000) MB model")
                 #expect(peak > largest, "the peak (\(peak)) should at least hold one tensor (\(largest)): is RSS measured?")
             }
             #expect(FileManager.default.contentsEqual(atPath: source.path, andPath: back))
