@@ -336,9 +336,9 @@ void lstmk_lstm_standard(int path, int threads, const lstmk_lstm_args *args) {
     kernel_table kernels = table_for(path);
     size_t T = args->steps, B = args->batch, H = args->hidden, width = 4 * H;
     const float *previous = args->stm0;
-    for (size_t step = 0; step < T; step++) {
+    for (size_t step = args->first; step < args->last && step < T; step++) {
         size_t row = args->readsReversed ? T - 1 - step : step;
-        float *gates = args->gates + row * B * width;
+        float *gates = args->gates + (row - args->gatesRow) * B * width;
         float *slot = args->output + (args->writesReversed ? T - 1 - step : step) * B * H;
         gemm_with(kernels, threads, B, width, H, previous, H, args->recurrent, gates, width, 1);
         kernels.lstm_rows(B, H, gates, args->ltm, slot, args->traceLTM ? args->traceLTM + row * B * H : NULL,

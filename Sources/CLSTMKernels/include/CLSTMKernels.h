@@ -48,15 +48,20 @@ void lstmk_sigmoid(int path, float *x, size_t count);
 void lstmk_tanh(int path, float *x, size_t count);
 
 /// The standard LSTM (sigmoid gates, tanh activations, no peepholes, clips, projection, masking or document use
-/// gate) over a whole direction: per step one packed recurrent GEMM into the step's gate row block, then the gate
-/// math and the remember/use update in one pass over each row.
+/// gate) over steps `first ..< last` of a direction of `steps` steps: per step one packed recurrent GEMM into the
+/// step's gate row block, then the gate math and the remember/use update in one pass over each row. The caller
+/// runs a direction in chunks of steps (the input projection of one chunk at a time, spec/engine.md §7).
 typedef struct {
     size_t steps, batch, hidden;
-    /// Time-major `[T, B, 4H]` (gates i, f, N, V): bias + input projection in; overwritten with activated gates.
+    /// The steps this call runs: `first ..< last` (`0 ..< steps` for a whole direction).
+    size_t first, last;
+    /// Gate rows `[B, 4H]` (gates i, f, N, V) of input times `gatesRow, gatesRow + 1, …`: bias + input projection
+    /// in; overwritten with activated gates. Step `s` reads time `readsReversed ? steps-1-s : s`.
     float *gates;
+    size_t gatesRow;
     /// `W_h^T [H, 4H]` packed.
     const float *recurrent;
-    /// Initial STM `[B, H]` and LTM `[B, H]`; the final LTM is written back to `ltm`.
+    /// STM `[B, H]` before step `first`, and LTM `[B, H]` (updated in place: the LTM after step `last - 1`).
     const float *stm0;
     float *ltm;
     /// Output `[T, B, H]`.

@@ -70,20 +70,16 @@ struct FastCell: Sendable {
         }
         gates = roles.count
         let width = gates * H
-        var storage: [Float] = []
-        // Everything below, reserved once: growing a buffer of tens of MiB by appends would copy it each time.
+        // Everything below, allocated once and not zero-filled: every packed matrix is written in full (its padding
+        // columns zeroed), every bias appended; what the capacity over-counts is dropped at the end.
         let lstm = layer.cell == .lstm
         var capacity = packedCount(I, width) + packedCount(R, width) + packedCount(R, H) + width + 4 * H
         if lstm && layer.peepholes == .full { capacity += packedCount(H, 2 * H) + packedCount(H, H) }
-        if lstm && layer.useGate == .document { capacity += packedCount(H, H) }
+        if lstm && layer.useGate == .document { capacity += packedCount(H, H) + H }
         if let P = layer.projectionSize { capacity += packedCount(H, P) }
-        storage.reserveCapacity(capacity)
+        var storage = PackedStorage(capacity: capacity)
 
-        func append(_ values: [Float]) -> Int {
-            let offset = storage.count
-            storage += values
-            return offset
-        }
+        func append(_ values: [Float]) -> Int { storage.append(values) }
         /// `matrix [rows, columns]` → its transpose `[columns, rows]`.
         func transposed(_ matrix: [Float], rows: Int, columns: Int) -> [Float] {
             var result = [Float](repeating: 0, count: matrix.count)
@@ -94,10 +90,10 @@ struct FastCell: Sendable {
         }
 
         // W^T blocks packed straight from each gate's `W [H, R + I]` rows (STM columns first, then E).
-        wxT = PackedMatrix(zeros: I, n: width, into: &storage)
+        wxT = PackedMatrix(filledLater: I, n: width, into: &storage)
         let gru = layer.cell == .gru
-        whT = PackedMatrix(zeros: R, n: gru ? 2 * H : width, into: &storage)
-        whCandidateT = gru ? PackedMatrix(zeros: R, n: H, into: &storage) : nil
+        whT = PackedMatrix(filledLater: R, n: gru ? 2 * H : width, into: &storage)
+        whCandidateT = gru ? PackedMatrix(filledLater: R, n: H, into: &storage) : nil
         var bias = [Float](repeating: 0, count: width)
         var bhCandidate: [Float]?
         for (g, role) in roles.enumerated() {
@@ -158,7 +154,7 @@ struct FastCell: Sendable {
         } else {
             wpT = nil
         }
-        self.storage = storage
+        self.storage = storage.finished()
     }
 }
 
@@ -178,9 +174,9 @@ struct FastDense: Sendable {
         for unit in 0..<units {
             for feature in 0..<inputs { transposed[feature * units + unit] = W[unit * inputs + feature] }
         }
-        var storage: [Float] = []
+        var storage = PackedStorage(capacity: packedCount(inputs, units))
         wdT = PackedMatrix(transposed, k: inputs, n: units, into: &storage)
-        self.storage = storage
+        self.storage = storage.finished()
         bias = layer.useBias ? try layer.parameters.tensor(.b_d).floats() : [Float](repeating: 0, count: units)
         activation = layer.activation
     }
