@@ -70,10 +70,13 @@ struct FastCell: Sendable {
         }
         gates = roles.count
         let width = gates * H
-        // Everything below, allocated once and not zero-filled: every packed matrix is written in full (its padding
-        // columns zeroed), every bias appended; what the capacity over-counts is dropped at the end.
-        let lstm = layer.cell == .lstm
-        var capacity = packedCount(I, width) + packedCount(R, width) + packedCount(R, H) + width + 4 * H
+        // Everything below, allocated once at its exact size and not zero-filled: every packed matrix is written in
+        // full (its padding columns zeroed), every bias appended.
+        let lstm = layer.cell == .lstm, gru = layer.cell == .gru
+        var capacity = packedCount(I, width) + packedCount(R, gru ? 2 * H : width) + width
+        if gru { capacity += packedCount(R, H) }
+        if gru && layer.resetMode == .after { capacity += H }
+        if lstm && layer.peepholes == .diagonal { capacity += 3 * H }
         if lstm && layer.peepholes == .full { capacity += packedCount(H, 2 * H) + packedCount(H, H) }
         if lstm && layer.useGate == .document { capacity += packedCount(H, H) + H }
         if let P = layer.projectionSize { capacity += packedCount(H, P) }
@@ -91,7 +94,6 @@ struct FastCell: Sendable {
 
         // W^T blocks packed straight from each gate's `W [H, R + I]` rows (STM columns first, then E).
         wxT = PackedMatrix(filledLater: I, n: width, into: &storage)
-        let gru = layer.cell == .gru
         whT = PackedMatrix(filledLater: R, n: gru ? 2 * H : width, into: &storage)
         whCandidateT = gru ? PackedMatrix(filledLater: R, n: H, into: &storage) : nil
         var bias = [Float](repeating: 0, count: width)
@@ -154,6 +156,7 @@ struct FastCell: Sendable {
         } else {
             wpT = nil
         }
+        assert(storage.isExact, "FastCell planned \(capacity) floats")
         self.storage = storage.finished()
     }
 }

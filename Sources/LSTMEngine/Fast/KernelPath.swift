@@ -136,7 +136,7 @@ struct PackedStorage {
     mutating func reserve(_ count: Int) -> Int {
         let offset = used
         if used + count > values.count {
-            // More than the capacity planned: grow (zero-filled; not expected).
+            // More than the capacity planned: grow (zero-filled; the callers plan the exact size).
             values.append(contentsOf: repeatElement(0, count: used + count - values.count))
         }
         used += count
@@ -162,10 +162,12 @@ struct PackedStorage {
         }
     }
 
-    /// The floats in use (the unused end of the capacity dropped).
+    /// Whether exactly the planned capacity was reserved (checked in debug builds: every variant plans its size).
+    var isExact: Bool { used == values.count }
+
+    /// The buffer. (Any capacity not reserved stays at its end, unused: trimming could copy the whole buffer.)
     consuming func finished() -> [Float] {
-        if used < values.count { values.removeLast(values.count - used) }
-        return values
+        values
     }
 }
 
