@@ -266,7 +266,8 @@ struct DirectionRun {
         let B = batch, width = 4 * H
         let s = settings
         let act = s.activation, ract = s.recurrentActivation
-        // Workspace: LTM ping-pong partner, unprojected STM, LTM_{t-1}·f_t, the U pre-activation, activation(LTM_t).
+        // Workspace: LTM ping-pong partner, unprojected STM, LTM_{t-1}·f_t, the U pre-activations, activation(LTM_t)
+        // (each `[B, H]` at most, in blocks of `B·4H`; the last two share one).
         let cOther = work
         let hRaw = work + B * width
         let cf = work + 2 * B * width
@@ -292,21 +293,13 @@ struct DirectionRun {
             // Recurrent part of every gate: g += STM_{t-1}·W_h^T (+ LTM_{t-1}·[P_i; P_f]^T).
             kernels.gemm(B, hPrev, R, cell.whT, in: w, g, width, accumulate: true)
             if let fullIF { kernels.gemm(B, cPrev, H, fullIF, in: w, g, width, accumulate: true) }
-            // learn, forget, remember (rows: i | f | N | V).
-            for b in 0..<B {
-                let i = g + b * width, f = i + H, N = i + 2 * H
-                let previous = cPrev + b * H, next = cNext + b * H
-                if let diag {
-                    VectorMath.addProduct(i, diag, previous, H)
-                    VectorMath.addProduct(f, diag + H, previous, H)
-                }
-                if let limit = s.gateClip { VectorMath.clip(i, 3 * H, limit) }
-                ract.apply(i, 2 * H)
-                act.apply(N, H)
-                for k in 0..<H { next[k] = previous[k] * f[k] + N[k] * i[k] }
-                if let limit = s.cellClip { VectorMath.clip(next, H, limit) }
-                if s.document { for k in 0..<H { cf[b * H + k] = previous[k] * f[k] } }
-            }
+            // learn, forget, remember (rows: i | f | N | V), in the C kernels.
+            var remember = lstmk_lstm_remember_args(
+                batch: B, hidden: H, gates: g, ltmPrevious: cPrev, ltmNext: cNext, peepholes: diag,
+                hasGateClip: s.gateClip == nil ? 0 : 1, hasCellClip: s.cellClip == nil ? 0 : 1, gateClip: s.gateClip ?? 0,
+                cellClip: s.cellClip ?? 0, activation: act.kernel, recurrentActivation: ract.kernel,
+                forgotten: s.document ? cf : nil)
+            lstmk_lstm_remember(kernels.path.code, &remember)
             let traced = order.read(step) * B * H  // this step's rows in the `[T, B, H]` trace buffers
             // use: V_t reads LTM_t (full peepholes need their GEMM first), then STM_t.
             if let fullV { kernels.gemm(B, cNext, H, fullV, in: w, g + 3 * H, width, accumulate: true) }
@@ -314,25 +307,16 @@ struct DirectionRun {
                 for b in 0..<B { (u + b * H).update(from: bu, count: H) }
                 kernels.gemm(B, cf, H, wuT, in: w, u, H, accumulate: true)
             }
-            for b in 0..<B {
-                let V = g + b * width + 3 * H, next = cNext + b * H, out = hOut + b * H
-                if let diag { VectorMath.addProduct(V, diag + 2 * H, next, H) }
-                if let limit = s.gateClip { VectorMath.clip(V, H, limit) }
-                ract.apply(V, H)
-                if s.document {
-                    act.apply(u + b * H, H)  // U_t
-                    for k in 0..<H { out[k] = u[b * H + k] * V[k] }
-                } else {
-                    act.apply(next, into: squashed, H)  // activation(LTM_t)
-                    for k in 0..<H { out[k] = V[k] * squashed[k] }
-                    trace?.U?.advanced(by: traced + b * H).update(from: squashed, count: H)
-                }
-            }
-            if s.document { trace?.U?.advanced(by: traced).update(from: u, count: B * H) }
+            var use = lstmk_lstm_use_args(
+                batch: B, hidden: H, gates: g, ltm: cNext, peepholes: diag, hasGateClip: s.gateClip == nil ? 0 : 1,
+                gateClip: s.gateClip ?? 0, activation: act.kernel, recurrentActivation: ract.kernel, use: s.document ? u : nil,
+                squashed: squashed, out: hOut, outStride: H)
+            lstmk_lstm_use(kernels.path.code, &use)
+            trace?.U?.advanced(by: traced).update(from: s.document ? u : squashed, count: B * H)
             if projected { trace?.unprojected?.advanced(by: traced).update(from: hRaw, count: B * H) }
             if let wpT {
                 kernels.gemm(B, hRaw, H, wpT, in: w, slot, P, accumulate: false)
-                if let limit = s.projectionClip { VectorMath.clip(slot, B * P, limit) }
+                if let limit = s.projectionClip { lstmk_clip(kernels.path.code, slot, B * P, limit) }
             }
             carryMasked(step: step, hPrev: hPrev, slot: slot, R: R, cPrev: cPrev, cNext: cNext, H: H)
             // The memories after the step (carried over where it is masked).
@@ -369,8 +353,8 @@ struct DirectionRun {
             let g = chunk.gates(order, step, B * H)
             let slot = y + order.write(step) * B * H
             kernels.gemm(B, hPrev, H, cell.whT, in: w, g, H, accumulate: true)
-            if let limit = s.gateClip { VectorMath.clip(g, B * H, limit) }
-            s.activation.apply(g, B * H)
+            if let limit = s.gateClip { lstmk_clip(kernels.path.code, g, B * H, limit) }
+            lstmk_activate(kernels.path.code, s.activation.kernel, g, B * H)
             slot.update(from: g, count: B * H)
             carryMasked(step: step, hPrev: hPrev, slot: slot, R: H)
             trace?.STM.advanced(by: order.read(step) * B * H).update(from: slot, count: B * H)
@@ -384,7 +368,6 @@ struct DirectionRun {
     ) {
         let B = batch, width = 3 * H
         let s = settings
-        let act = s.activation, ract = s.recurrentActivation
         let gh = work  // reset after: W_h·STM_{t-1} for all three gates
         let rh = work + B * width  // reset before: r·STM_{t-1}
         guard let whC = cell.whCandidateT else { return }
@@ -393,40 +376,21 @@ struct DirectionRun {
         for step in chunk.steps {
             let g = chunk.gates(order, step, B * width)
             let slot = y + order.write(step) * B * H
+            // The gate math in the C kernels (update gate, reset gate, candidate, combine).
+            var gates = lstmk_gru_args(
+                batch: B, hidden: H, gates: g, recurrent: gh, candidateBias: bhc, previous: hPrev, out: slot,
+                resetPrevious: rh, hasGateClip: s.gateClip == nil ? 0 : 1, gateClip: s.gateClip ?? 0,
+                activation: s.activation.kernel, recurrentActivation: s.recurrentActivation.kernel)
             switch s.resetMode {
             case .after:
                 kernels.gemm(B, hPrev, H, cell.whT, in: w, gh, width, accumulate: false)
                 kernels.gemm(B, hPrev, H, whC, in: w, gh + 2 * H, width, accumulate: false)
-                for b in 0..<B {
-                    let z = g + b * width, r = z + H, candidate = z + 2 * H
-                    let recurrent = gh + b * width, previous = hPrev + b * H, out = slot + b * H
-                    for k in 0..<(2 * H) { z[k] += recurrent[k] }  // z and r
-                    if let limit = s.gateClip { VectorMath.clip(z, 2 * H, limit) }
-                    ract.apply(z, 2 * H)
-                    if let bhc {
-                        for k in 0..<H { candidate[k] += r[k] * (recurrent[2 * H + k] + bhc[k]) }
-                    } else {
-                        for k in 0..<H { candidate[k] += r[k] * recurrent[2 * H + k] }
-                    }
-                    if let limit = s.gateClip { VectorMath.clip(candidate, H, limit) }
-                    act.apply(candidate, H)
-                    for k in 0..<H { out[k] = z[k] * previous[k] + (1 - z[k]) * candidate[k] }
-                }
+                lstmk_gru_after(kernels.path.code, &gates)
             case .before:
                 kernels.gemm(B, hPrev, H, cell.whT, in: w, g, width, accumulate: true)
-                for b in 0..<B {
-                    let z = g + b * width, r = z + H, previous = hPrev + b * H
-                    if let limit = s.gateClip { VectorMath.clip(z, 2 * H, limit) }
-                    ract.apply(z, 2 * H)  // z, r (z is kept for the output below)
-                    for k in 0..<H { rh[b * H + k] = r[k] * previous[k] }
-                }
+                lstmk_gru_gates(kernels.path.code, &gates)  // z, r activated; rh = r·STM_{t-1}
                 kernels.gemm(B, rh, H, whC, in: w, g + 2 * H, width, accumulate: true)
-                for b in 0..<B {
-                    let z = g + b * width, candidate = z + 2 * H, previous = hPrev + b * H, out = slot + b * H
-                    if let limit = s.gateClip { VectorMath.clip(candidate, H, limit) }
-                    act.apply(candidate, H)
-                    for k in 0..<H { out[k] = z[k] * previous[k] + (1 - z[k]) * candidate[k] }
-                }
+                lstmk_gru_output(kernels.path.code, &gates)
             }
             carryMasked(step: step, hPrev: hPrev, slot: slot, R: H)
             trace?.STM.advanced(by: order.read(step) * B * H).update(from: slot, count: B * H)
@@ -489,7 +453,7 @@ func denseRows(_ dense: FastDense, input: [Float], rows: Int, kernels: KernelSet
     default:
         let activation = LaneActivation(dense.activation)
         output.withUnsafeMutableBufferPointer { buffer in
-            if let base = buffer.baseAddress { activation.apply(base, buffer.count) }
+            if let base = buffer.baseAddress { activation.apply(base, buffer.count, path: kernels.path) }
         }
     }
     return output
