@@ -26,9 +26,8 @@ manual="$(find .build/plugins/GenerateManual/outputs -name lstmconv.1 | head -n 
 cp "$manual" "$staging/lstmconv.1"
 
 # The release binary, with the commit compiled into the C target CLSTMBuildInfo (see BuildInfo.swift).
-build=(swift build -c release --product lstmconv -Xcc "-DLSTMCONV_GIT_COMMIT=\"$commit\"")
-"${build[@]}"
-binary="$("${build[@]}" --show-bin-path)/lstmconv"
+# scripts/build-release.sh links the Swift runtime statically on Linux (faster start-up).
+binary="$(scripts/build-release.sh -Xcc "-DLSTMCONV_GIT_COMMIT=\"$commit\"")"
 
 # Completions: swift-argument-parser generates them from the command tree.
 "$binary" --generate-completion-script bash >"$staging/lstmconv.bash"

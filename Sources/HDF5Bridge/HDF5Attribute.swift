@@ -314,7 +314,7 @@ package final class HDF5Attribute {
             try H5.call("H5Aread", context) { H5Aread(id.raw, memoryType.raw, &pointers) }
         }
         defer {
-            if count > 0 { H5.unchecked { _ = chdf5_reclaim(memoryType.raw, space.raw, &pointers) } }
+            if count > 0 { H5.unchecked(file: context.file) { _ = chdf5_reclaim(memoryType.raw, space.raw, &pointers) } }
         }
         var result: [String] = []
         for pointer in pointers {

@@ -97,7 +97,7 @@ package final class HDF5Dataset {
             }
         }
         let external = try H5.call("H5Pget_external_count", context) { H5Pget_external_count(dcpl.raw) }
-        let stored = H5.unchecked { H5Dget_storage_size(id.raw) }
+        let stored = H5.unchecked(file: context.file) { H5Dget_storage_size(id.raw) }
         return HDF5StorageInfo(
             layout: layout, chunkShape: chunkShape, filters: filters, externalFileCount: Int(external),
             storedByteCount: Int(clamping: stored))

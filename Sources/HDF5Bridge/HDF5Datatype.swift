@@ -241,7 +241,7 @@ extension HDF5Datatype {
                     value = Int64(bitPattern: word)
                     return status
                 }
-                result.enumMembers.append((memberName(raw, index), value))
+                result.enumMembers.append((memberName(raw, index, file: context.file), value))
             }
         default:
             break
@@ -250,8 +250,8 @@ extension HDF5Datatype {
     }
 
     /// An enumeration member's name (the string libhdf5 allocates is copied and freed under the lock).
-    private static func memberName(_ raw: hid_t, _ index: UInt32) -> String {
-        H5.unchecked {
+    private static func memberName(_ raw: hid_t, _ index: UInt32, file: String?) -> String {
+        H5.unchecked(file: file) {
             guard let pointer = H5Tget_member_name(raw, index) else { return "" }
             defer { H5free_memory(pointer) }
             return String(cString: pointer)

@@ -77,41 +77,10 @@ enum CLI {
         await ProcessGate.shared.enter()
         defer { Task { await ProcessGate.shared.leave() } }
 
-        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-cli-logs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: logs) }
-        let outURL = logs.appendingPathComponent("stdout")
-        let errURL = logs.appendingPathComponent("stderr")
-        try Data().write(to: outURL)
-        try Data().write(to: errURL)
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory ?? packageRoot
         var environment = ProcessInfo.processInfo.environment
         environment["COLUMNS"] = "80"
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try out.close()
-        try err.close()
-        return Result(
-            arguments: arguments, status: status,
-            stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        let run = try await Subprocess.capture(executable: binary, arguments, in: directory ?? packageRoot, environment: environment)
+        return Result(arguments: arguments, status: run.status, stdout: run.stdout, stderr: run.stderr)
     }
 
     /// The names in a folder (hidden ones included), to prove a failed command left nothing behind.

@@ -45,8 +45,8 @@ enum H5 {
         _ = setUp
         _ = chdf5_disable_auto_print()
         HDF5CrashGuard.enter(context.file)
+        defer { HDF5CrashGuard.leave() }
         let result = body()
-        HDF5CrashGuard.leave()
         if result < 0 {
             let (stack, truncated) = collectStack()
             let name = "\(function)"
@@ -64,21 +64,25 @@ enum H5 {
         _ body: () -> hid_t
     ) throws(HDF5Error) -> H5ID {
         let raw = try call(function, context, body)
-        return H5ID(raw, close: close)
+        return H5ID(raw, file: context.file, close: close)
     }
 
-    /// Runs `body` under the lock without checking anything: for pure queries and cleanup.
-    static func unchecked<R>(_ body: () -> R) -> R {
+    /// Runs `body` under the lock without checking anything: for pure queries and cleanup. The crash guard is
+    /// armed as for every other call: a damaged file can make libhdf5 fail inside a query or a close too (fuzzing
+    /// found `free(): invalid pointer` in `H5Gclose`, reached from a group's `deinit`).
+    static func unchecked<R>(file: String?, _ body: () -> R) -> R {
         lock.lock()
         defer { lock.unlock() }
         _ = setUp
         _ = chdf5_disable_auto_print()
+        HDF5CrashGuard.enter(file)
+        defer { HDF5CrashGuard.leave() }
         return body()
     }
 
-    /// Closes an identifier, ignoring failure (used from `deinit`).
-    static func close(_ raw: hid_t, _ function: @convention(c) (hid_t) -> herr_t) {
-        unchecked { _ = function(raw) }
+    /// Closes an identifier of `file`, ignoring failure (used from `deinit`).
+    static func close(_ raw: hid_t, file: String?, _ function: @convention(c) (hid_t) -> herr_t) {
+        unchecked(file: file) { _ = function(raw) }
     }
 
     /// Copies and clears the current error stack, and returns its entries as text (the API call first, the innermost cause last) and
@@ -126,11 +130,14 @@ private final class StackCollector {
 /// reference goes away.
 final class H5ID {
     let raw: hid_t
+    /// The file the identifier belongs to (for the crash guard's message), if known.
+    let file: String?
     private let closeFunction: @convention(c) (hid_t) -> herr_t
     private var isOpen = true
 
-    init(_ raw: hid_t, close: @escaping @convention(c) (hid_t) -> herr_t) {
+    init(_ raw: hid_t, file: String?, close: @escaping @convention(c) (hid_t) -> herr_t) {
         self.raw = raw
+        self.file = file
         self.closeFunction = close
     }
 
@@ -142,6 +149,6 @@ final class H5ID {
     }
 
     deinit {
-        if isOpen { H5.close(raw, closeFunction) }
+        if isOpen { H5.close(raw, file: file, closeFunction) }
     }
 }
