@@ -20,8 +20,8 @@ process floor (`/bin/true`, a statically linked C hello-world and `lstmconv --ve
 25) and, once, one core's read bandwidth over 16 MiB (the packed W_h^T a batch-1 H = 1024 step streams: the
 limit of the B = 1 GEMV cells) and 64 MiB (memory) with Benchmarks/probes/bandwidth.c.
 
-The lstmconv binary is the release build of this repository (`swift build -c release --product lstmconv`, built
-here unless --binary is given). Workload files go to --work (default /tmp/lstmconv-engine-bench; never commit
+The lstmconv binary is the release build of this repository as it is installed (`scripts/build-release.sh`: the
+Swift runtime linked statically on Linux; built here unless --binary is given). Workload files go to --work (default /tmp/lstmconv-engine-bench; never commit
 them: H = 1024 is 32 MiB).
 """
 
@@ -181,10 +181,8 @@ def main():
 
     binary = args.binary
     if binary is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "lstmconv"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        binary = Path(subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
-                                     capture_output=True, text=True).stdout.strip()) / "lstmconv"
+        binary = Path(subprocess.run([str(ROOT / "scripts" / "build-release.sh")], cwd=ROOT, check=True,
+                                     capture_output=True, text=True).stdout.strip())
     grid = cells() if not args.only else [tuple(map(int, c.split(":"))) for c in args.only.split(",")]
     measurements, peaks, floor_runs = [], [], []
     meta = {}
