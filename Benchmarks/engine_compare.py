@@ -14,8 +14,14 @@ Every lstmconv run is `--verbose`, so the table also shows the engine's own run 
 in-process figure, same measurement as the peers') and the load / read / write phases.
 The load average is recorded with every measurement (the development machine is shared).
 
-The lstmconv binary is the release build of this repository (`swift build -c release --product lstmconv`, built
-here unless --binary is given). Workload files go to --work (default /tmp/lstmconv-engine-bench; never commit
+Every cell is also run with the same weights stored as `.lstmw` (converted once with `lstmconv convert`: the
+format users convert into), right after the `.h5` runs. Per round and thread count the script also measures the
+process floor (`/bin/true`, a statically linked C hello-world and `lstmconv --version`, exec to exit, median of
+25) and, once, one core's read bandwidth over 16 MiB (the packed W_h^T a batch-1 H = 1024 step streams: the
+limit of the B = 1 GEMV cells) and 64 MiB (memory) with Benchmarks/probes/bandwidth.c.
+
+The lstmconv binary is the release build of this repository as it is installed (`scripts/build-release.sh`: the
+Swift runtime linked statically on Linux; built here unless --binary is given). Workload files go to --work (default /tmp/lstmconv-engine-bench; never commit
 them: H = 1024 is 32 MiB).
 """
 
@@ -73,9 +79,12 @@ def phases(stderr):
     return [float(part.split()[-2]) / 1e3 for part in line.split(":", 1)[1].split(",")]
 
 
-def whole_process(binary, threads, cell, folder, min_seconds, repeats):
+def whole_process(binary, threads, cell, folder, min_seconds, repeats, suffix="h5"):
     h, b, _ = cell
-    model, x, y = folder / f"lstm_H{h}.h5", folder / f"input_H{h}_B{b}.npy", folder / f"out_H{h}_B{b}.npy"
+    model, x, y = folder / f"lstm_H{h}.{suffix}", folder / f"input_H{h}_B{b}.npy", folder / f"out_H{h}_B{b}.npy"
+    if not model.exists():
+        subprocess.run([str(binary), "convert", str(folder / f"lstm_H{h}.h5"), "--output", str(model), "--force"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = dict(os.environ, LSTMCONV_THREADS=str(threads))
     command = [str(binary), "run", str(model), "--input", str(x), "--output", str(y), "--force", "--verbose"]
     times, inside, cpu = [], [], []
@@ -93,6 +102,56 @@ def whole_process(binary, threads, cell, folder, min_seconds, repeats):
     verbose = [l for l in done.stderr.splitlines() if l.startswith("engine:")][0]
     median_phases = [statistics.median(p[i] for p in inside) for i in range(4)]
     return statistics.median(times), len(times), error, verbose, median_phases + [statistics.median(cpu)]
+
+
+def exec_median(command, runs=25):
+    """Median wall seconds of `command` from exec to exit."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def build_probes(work):
+    """Compiles Benchmarks/probes (a static hello-world and the bandwidth probe) into `work`."""
+    work.mkdir(parents=True, exist_ok=True)
+    hello, bandwidth = work / "hello-static", work / "bandwidth"
+    subprocess.run(["cc", "-O2", "-static", "-o", str(hello), str(HERE / "probes" / "hello.c")], check=True)
+    subprocess.run(["cc", "-O2", "-march=native", "-o", str(bandwidth), str(HERE / "probes" / "bandwidth.c")], check=True)
+    return hello, bandwidth
+
+
+def fsync_seconds(folder, size, runs=9):
+    """Median seconds of fsync after writing `size` bytes to a new file in `folder` (what `run` does to its output
+    before the rename)."""
+    data, times = os.urandom(size), []
+    for k in range(runs):
+        path = folder / f".fsync-probe-{k}.tmp"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.write(descriptor, data)
+        t0 = time.perf_counter()
+        os.fsync(descriptor)
+        times.append(time.perf_counter() - t0)
+        os.close(descriptor)
+        os.unlink(path)
+    return statistics.median(times)
+
+
+def floors(binary, hello, work):
+    return {"true": exec_median(["/bin/true"]), "hello_static": exec_median([str(hello)]),
+            "lstmconv_version": exec_median([str(binary), "--version"]),
+            "fsync_2_5MiB": fsync_seconds(work, 2560128), "fsync_12_5MiB": fsync_seconds(work, 13107328),
+            "load": os.getloadavg()[0]}
+
+
+def read_bandwidth(probe):
+    result = {}
+    for size in (16 << 20, 64 << 20):
+        out = subprocess.run([str(probe), str(size), "30"], check=True, capture_output=True, text=True).stdout
+        result[str(size)] = json.loads(out)["gbps"]
+    return result
 
 
 def sgemm_peak(python, threads):
@@ -122,28 +181,33 @@ def main():
 
     binary = args.binary
     if binary is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "lstmconv"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        binary = Path(subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
-                                     capture_output=True, text=True).stdout.strip()) / "lstmconv"
+        binary = Path(subprocess.run([str(ROOT / "scripts" / "build-release.sh")], cwd=ROOT, check=True,
+                                     capture_output=True, text=True).stdout.strip())
     grid = cells() if not args.only else [tuple(map(int, c.split(":"))) for c in args.only.split(",")]
-    measurements, peaks = [], []
+    measurements, peaks, floor_runs = [], [], []
     meta = {}
+    hello, probe = build_probes(args.work / "probes")
+    bandwidth = read_bandwidth(probe)
     for round_ in range(args.rounds):
         for threads in args.threads:
             peaks.append({"round": round_, "threads": threads, "gflops": sgemm_peak(args.python, threads),
                           "load": os.getloadavg()[0]})
+            floor_runs.append(dict(floors(binary, hello, args.work), round=round_, threads=threads))
             for cell in grid:
                 meta, peer, folder = frameworks(args.python, threads, cell, args.work, args.min_seconds)
                 load_before = os.getloadavg()[0]
                 ours, runs, error, verbose, inside = whole_process(binary, threads, cell, folder, args.min_seconds,
                                                                    args.repeats)
+                ours_w, _, error_w, _, inside_w = whole_process(binary, threads, cell, folder, args.min_seconds,
+                                                                args.repeats, suffix="lstmw")
                 row = {"round": round_, "threads": threads, "hidden": cell[0], "batch": cell[1], "steps": cell[2],
                        "pytorch": peer["pytorch"], "onnxruntime": peer["onnxruntime"], "lstmconv_run": ours,
                        "engine_run": inside[2], "load_prepare": inside[0], "read_input": inside[1], "write": inside[3],
                        "lstmconv_run_cpu": inside[4], "pytorch_cpu": peer["pytorch_cpu"],
                        "onnxruntime_cpu": peer["onnxruntime_cpu"],
-                       "runs": runs, "max_abs_diff_vs_pytorch": error, "load": load_before, "verbose": verbose}
+                       "runs": runs, "max_abs_diff_vs_pytorch": max(error, error_w), "load": load_before,
+                       "verbose": verbose, "lstmw_run": ours_w, "lstmw_engine_run": inside_w[2],
+                       "lstmw_load_prepare": inside_w[0], "lstmw_run_cpu": inside_w[4]}
                 measurements.append(row)
                 print(f"round {round_ + 1} threads {threads} H={cell[0]} B={cell[1]} T={cell[2]}: torch "
                       f"{peer['pytorch'] * 1e3:.1f} ms, ort {peer['onnxruntime'] * 1e3:.1f} ms, lstmconv run "
@@ -151,7 +215,7 @@ def main():
                       file=sys.stderr)
     saved = {"meta": dict(meta, cpu=cpu_name(), kernel_line=measurements[-1]["verbose"],
                           platform=platform.platform(), binary=str(binary)),
-             "measurements": measurements, "sgemm_peaks": peaks}
+             "measurements": measurements, "sgemm_peaks": peaks, "floors": floor_runs, "read_bandwidth_gbps": bandwidth}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(saved, indent=2))
@@ -175,6 +239,17 @@ def report(saved):
     print(f"Load average (1 min) during the measurements: {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores.")
     print(f"Peers: torch {meta.get('torch')}, onnxruntime {meta.get('onnxruntime')}, numpy {meta.get('numpy')}, "
           f"Python {meta.get('python')}; lstmconv links no BLAS.")
+    if saved.get("floors"):
+        f = saved["floors"]
+        span = lambda key: f"{min(x[key] for x in f) * 1e3:.1f}–{max(x[key] for x in f) * 1e3:.1f} ms"
+        print(f"Process floor (exec to exit, median of 25, per round): /bin/true {span('true')}, static C hello-world "
+              f"{span('hello_static')}, `lstmconv --version` {span('lstmconv_version')}; fsync of a freshly written "
+              f"2.5 MiB / 12.5 MiB file (what `run` does to its output before the rename): {span('fsync_2_5MiB')} / "
+              f"{span('fsync_12_5MiB')}.")
+    if saved.get("read_bandwidth_gbps"):
+        bw = saved["read_bandwidth_gbps"]
+        print(f"One core's read bandwidth: {bw[str(16 << 20)]:.1f} GB/s over 16 MiB (the packed W_h^T of H = 1024), "
+              f"{bw[str(64 << 20)]:.1f} GB/s over 64 MiB.")
     for threads in sorted({r["threads"] for r in rows}):
         peaks = [p["gflops"] for p in saved["sgemm_peaks"] if p["threads"] == threads]
         print(f"\n**{threads} thread(s)** on every side (sgemm peak, torch.mm 2048³: "
@@ -200,6 +275,20 @@ def report(saved):
                   f"{'yes' if ratio >= target(cell) else 'no'} | {statistics.median(engine_paired):.2f}x | "
                   f"{med('load_prepare'):.1f} / {med('read_input'):.1f} / {med('write'):.1f} | {loads} | "
                   f"{max(r['max_abs_diff_vs_pytorch'] for r in mine):.1e} |")
+        if "lstmw_run" in rows[0]:
+            print(f"\nThe same weights stored as `.lstmw` (`lstmconv convert`), {threads} thread(s), same rounds:\n")
+            print("| H | B | T | faster peer ms | `lstmconv run` .h5 ms | `lstmconv run` .lstmw ms | .lstmw ratio (faster peer / lstmconv) "
+                  "| target | met | load + prepare .h5 / .lstmw ms | CPU ms .h5 / .lstmw |")
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|")
+            for cell in cells_seen:
+                mine = [r for r in rows if r["threads"] == threads and (r["hidden"], r["batch"], r["steps"]) == cell]
+                med = lambda key: statistics.median(r[key] for r in mine) * 1e3
+                peer = statistics.median(min(r["pytorch"], r["onnxruntime"]) for r in mine) * 1e3
+                ratio = statistics.median(min(r["pytorch"], r["onnxruntime"]) / r["lstmw_run"] for r in mine)
+                print(f"| {cell[0]} | {cell[1]} | {cell[2]} | {peer:.1f} | {med('lstmconv_run'):.1f} | {med('lstmw_run'):.1f} | "
+                      f"{ratio:.2f}x | >= {target(cell):g}x | {'yes' if ratio >= target(cell) else 'no'} | "
+                      f"{med('load_prepare'):.1f} / {med('lstmw_load_prepare'):.1f} | "
+                      f"{med('lstmconv_run_cpu'):.1f} / {med('lstmw_run_cpu'):.1f} |")
         if "lstmconv_run_cpu" not in rows[0]:
             continue
         print(f"\nCPU seconds (user + sys) per forward, {threads} thread(s): the load-robust view on a shared machine "

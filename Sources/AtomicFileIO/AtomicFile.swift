@@ -136,6 +136,22 @@ package enum AtomicFile {
         }
     }
 
+    /// Stages the concatenation of `parts` (written from where they are, no copy; see
+    /// ``stage(to:overwrite:mapError:produce:)``).
+    package static func stage<E: Error>(
+        parts: [UnsafeRawBufferPointer], to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E
+    ) throws(E) -> StagedFile {
+        try stage(to: url, overwrite: overwrite, mapError: mapError) { (temporary: String) throws(E) in
+            do throws(AtomicFileError) {
+                let sink = try PosixSink(temporary, target: url.path)
+                defer { sink.close() }
+                for part in parts { try sink.write(part) }
+            } catch {
+                throw mapError(error)
+            }
+        }
+    }
+
     /// Streams chunks into the temporary file through `body`'s sink, then places it.
     package static func stream<E: Error>(
         to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E,
@@ -272,20 +288,28 @@ struct PosixSink {
     }
 
     func write(_ data: Data) throws(AtomicFileError) {
-        var failure: Int32 = 0
+        var failure: AtomicFileError?
         data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < buffer.count {
-                let written = posixWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += written
+            do throws(AtomicFileError) {
+                try write(buffer)
+            } catch {
+                failure = error
             }
         }
-        if failure != 0 { throw AtomicFileError(posix: "cannot write the output", path: target, errno: failure) }
+        if let failure { throw failure }
+    }
+
+    func write(_ buffer: UnsafeRawBufferPointer) throws(AtomicFileError) {
+        guard let base = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < buffer.count {
+            let written = posixWrite(descriptor, base + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw AtomicFileError(posix: "cannot write the output", path: target, errno: errno)
+            }
+            offset += written
+        }
     }
 
     /// Writes `data` at `offset` (`pwrite`), leaving the file position where it was.

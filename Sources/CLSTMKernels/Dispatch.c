@@ -118,10 +118,21 @@ typedef struct {
     void (*tanh_array)(float *, size_t);
     void (*sigmoid_array)(float *, size_t);
     void (*lstm_rows)(size_t, size_t, float *, float *, float *, float *, float *);
+    void (*activate)(lstmk_activation, float *, size_t);
+    void (*clip)(float *, size_t, float);
+    void (*lstm_remember)(const lstmk_lstm_remember_args *);
+    void (*lstm_use)(const lstmk_lstm_use_args *);
+    void (*gru_after)(const lstmk_gru_args *);
+    void (*gru_gates)(const lstmk_gru_args *);
+    void (*gru_output)(const lstmk_gru_args *);
 } kernel_table;
 
 static kernel_table table_for(int path) {
-#define TABLE(SFX) (kernel_table){gemm_##SFX, tanh_array_##SFX, sigmoid_array_##SFX, lstm_rows_##SFX}
+#define TABLE(SFX)                                                                                                     \
+    (kernel_table) {                                                                                                   \
+        gemm_##SFX, tanh_array_##SFX, sigmoid_array_##SFX, lstm_rows_##SFX, activate_##SFX, clip_##SFX,               \
+            lstm_remember_##SFX, lstm_use_##SFX, gru_after_##SFX, gru_gates_##SFX, gru_output_##SFX                    \
+    }
     switch (path) {
 #if defined(__x86_64__) || defined(__i386__)
     case LSTMK_AVX2:
@@ -336,9 +347,9 @@ void lstmk_lstm_standard(int path, int threads, const lstmk_lstm_args *args) {
     kernel_table kernels = table_for(path);
     size_t T = args->steps, B = args->batch, H = args->hidden, width = 4 * H;
     const float *previous = args->stm0;
-    for (size_t step = 0; step < T; step++) {
+    for (size_t step = args->first; step < args->last && step < T; step++) {
         size_t row = args->readsReversed ? T - 1 - step : step;
-        float *gates = args->gates + row * B * width;
+        float *gates = args->gates + (row - args->gatesRow) * B * width;
         float *slot = args->output + (args->writesReversed ? T - 1 - step : step) * B * H;
         gemm_with(kernels, threads, B, width, H, previous, H, args->recurrent, gates, width, 1);
         kernels.lstm_rows(B, H, gates, args->ltm, slot, args->traceLTM ? args->traceLTM + row * B * H : NULL,
@@ -346,3 +357,19 @@ void lstmk_lstm_standard(int path, int threads, const lstmk_lstm_args *args) {
         previous = slot;
     }
 }
+
+void lstmk_activate(int path, lstmk_activation activation, float *x, size_t count) {
+    table_for(path).activate(activation, x, count);
+}
+
+void lstmk_clip(int path, float *x, size_t count, float limit) { table_for(path).clip(x, count, limit); }
+
+void lstmk_lstm_remember(int path, const lstmk_lstm_remember_args *args) { table_for(path).lstm_remember(args); }
+
+void lstmk_lstm_use(int path, const lstmk_lstm_use_args *args) { table_for(path).lstm_use(args); }
+
+void lstmk_gru_after(int path, const lstmk_gru_args *args) { table_for(path).gru_after(args); }
+
+void lstmk_gru_gates(int path, const lstmk_gru_args *args) { table_for(path).gru_gates(args); }
+
+void lstmk_gru_output(int path, const lstmk_gru_args *args) { table_for(path).gru_output(args); }

@@ -184,6 +184,172 @@ ATTR void FN(lstm_rows)(size_t batch, size_t H, float *gates, float *ltm, float 
     }
 }
 
+// MARK: - Gate math of the other variants (NaN passes through every clamp, as in the reference engine)
+
+/// `result` where `x` is a number, `x` (NaN) where it is not.
+INL vf FN(keep_nan)(vf result, vf x) {
+    FN(vi) nan = x != x;
+    return (vf)(((FN(vi))result & ~nan) | ((FN(vi))x & nan));
+}
+/// `min(max(v, lo), hi)` with Swift's `min`/`max` semantics (NaN stays NaN).
+INL float FN(clamp1)(float v, float lo, float hi) {
+    float m = lo >= v ? lo : v;
+    return hi < m ? hi : m;
+}
+INL vf FN(clampv)(vf v, float lo, float hi) {
+    return FN(keep_nan)(__builtin_elementwise_min(__builtin_elementwise_max(v, FN(splat)(lo)), FN(splat)(hi)), v);
+}
+
+INL float FN(act1)(lstmk_activation a, float x) {
+    switch (a.kind) {
+    case LSTMK_ACT_SIGMOID: return FN(sigmoid1)(x);
+    case LSTMK_ACT_HARD_SIGMOID: return FN(clamp1)(a.slope * x + a.offset, 0.0f, 1.0f);
+    case LSTMK_ACT_TANH: return FN(tanh1)(x);
+    case LSTMK_ACT_RELU: return 0.0f >= x ? 0.0f : x;
+    default: return x;
+    }
+}
+
+INL vf FN(actv)(lstmk_activation a, vf x) {
+    switch (a.kind) {
+    case LSTMK_ACT_SIGMOID: return FN(sigmoidv)(x);
+    case LSTMK_ACT_HARD_SIGMOID: return FN(clampv)(x * a.slope + a.offset, 0.0f, 1.0f);
+    case LSTMK_ACT_TANH: return FN(tanhv)(x);
+    case LSTMK_ACT_RELU: return FN(keep_nan)(__builtin_elementwise_max(x, FN(splat)(0.0f)), x);
+    default: return x;
+    }
+}
+
+INL void FN(act_n)(lstmk_activation a, float *x, size_t n) {
+    if (a.kind == LSTMK_ACT_LINEAR) return;
+    size_t k = 0;
+    for (; k + W <= n; k += W) FN(store)(x + k, FN(actv)(a, FN(load)(x + k)));
+    for (; k < n; k++) x[k] = FN(act1)(a, x[k]);
+}
+
+INL void FN(clip_n)(float *x, size_t n, float limit) {
+    size_t k = 0;
+    for (; k + W <= n; k += W) FN(store)(x + k, FN(clampv)(FN(load)(x + k), -limit, limit));
+    for (; k < n; k++) x[k] = FN(clamp1)(x[k], -limit, limit);
+}
+
+/// `x += a·b` over `n` values.
+INL void FN(add_product_n)(float *x, const float *a, const float *b, size_t n) {
+    size_t k = 0;
+    for (; k + W <= n; k += W) FN(store)(x + k, FN(load)(x + k) + FN(load)(a + k) * FN(load)(b + k));
+    for (; k < n; k++) x[k] += a[k] * b[k];
+}
+
+/// `out = z·previous + (1 - z)·candidate` over `n` values.
+INL void FN(gru_mix_n)(float *out, const float *z, const float *previous, const float *candidate, size_t n) {
+    size_t k = 0;
+    for (; k + W <= n; k += W) {
+        vf zv = FN(load)(z + k);
+        FN(store)(out + k, zv * FN(load)(previous + k) + (1.0f - zv) * FN(load)(candidate + k));
+    }
+    for (; k < n; k++) out[k] = z[k] * previous[k] + (1.0f - z[k]) * candidate[k];
+}
+
+ATTR void FN(activate)(lstmk_activation activation, float *x, size_t count) { FN(act_n)(activation, x, count); }
+
+ATTR void FN(clip)(float *x, size_t count, float limit) { FN(clip_n)(x, count, limit); }
+
+ATTR void FN(lstm_remember)(const lstmk_lstm_remember_args *a) {
+    size_t H = a->hidden;
+    for (size_t b = 0; b < a->batch; b++) {
+        float *i = a->gates + b * 4 * H, *f = i + H, *N = i + 2 * H;
+        const float *previous = a->ltmPrevious + b * H;
+        float *next = a->ltmNext + b * H;
+        if (a->peepholes) {
+            FN(add_product_n)(i, a->peepholes, previous, H);
+            FN(add_product_n)(f, a->peepholes + H, previous, H);
+        }
+        if (a->hasGateClip) FN(clip_n)(i, 3 * H, a->gateClip);
+        FN(act_n)(a->recurrentActivation, i, 2 * H);
+        FN(act_n)(a->activation, N, H);
+        float *forgotten = a->forgotten ? a->forgotten + b * H : 0;
+        size_t k = 0;
+        for (; k + W <= H; k += W) {
+            vf kept = FN(load)(previous + k) * FN(load)(f + k);
+            FN(store)(next + k, kept + FN(load)(N + k) * FN(load)(i + k));
+            if (forgotten) FN(store)(forgotten + k, kept);
+        }
+        for (; k < H; k++) {
+            next[k] = previous[k] * f[k] + N[k] * i[k];
+            if (forgotten) forgotten[k] = previous[k] * f[k];
+        }
+        if (a->hasCellClip) FN(clip_n)(next, H, a->cellClip);
+    }
+}
+
+ATTR void FN(lstm_use)(const lstmk_lstm_use_args *a) {
+    size_t H = a->hidden;
+    for (size_t b = 0; b < a->batch; b++) {
+        float *v = a->gates + b * 4 * H + 3 * H, *out = a->out + b * a->outStride;
+        const float *ltm = a->ltm + b * H;
+        if (a->peepholes) FN(add_product_n)(v, a->peepholes + 2 * H, ltm, H);
+        if (a->hasGateClip) FN(clip_n)(v, H, a->gateClip);
+        FN(act_n)(a->recurrentActivation, v, H);
+        float *U;
+        if (a->use) {
+            U = a->use + b * H;
+        } else {
+            U = a->squashed + b * H;
+            __builtin_memcpy(U, ltm, H * sizeof(float));
+        }
+        FN(act_n)(a->activation, U, H);
+        size_t k = 0;
+        for (; k + W <= H; k += W) FN(store)(out + k, FN(load)(v + k) * FN(load)(U + k));
+        for (; k < H; k++) out[k] = v[k] * U[k];
+    }
+}
+
+ATTR void FN(gru_after)(const lstmk_gru_args *a) {
+    size_t H = a->hidden;
+    for (size_t b = 0; b < a->batch; b++) {
+        float *z = a->gates + b * 3 * H, *r = z + H, *candidate = z + 2 * H;
+        const float *recurrent = a->recurrent + b * 3 * H;
+        size_t k = 0;
+        for (; k + W <= 2 * H; k += W) FN(store)(z + k, FN(load)(z + k) + FN(load)(recurrent + k));
+        for (; k < 2 * H; k++) z[k] += recurrent[k];
+        if (a->hasGateClip) FN(clip_n)(z, 2 * H, a->gateClip);
+        FN(act_n)(a->recurrentActivation, z, 2 * H);
+        const float *rc = recurrent + 2 * H, *bias = a->candidateBias;
+        for (k = 0; k + W <= H; k += W) {
+            vf part = FN(load)(rc + k);
+            if (bias) part = part + FN(load)(bias + k);
+            FN(store)(candidate + k, FN(load)(candidate + k) + FN(load)(r + k) * part);
+        }
+        for (; k < H; k++) candidate[k] += r[k] * (bias ? rc[k] + bias[k] : rc[k]);
+        if (a->hasGateClip) FN(clip_n)(candidate, H, a->gateClip);
+        FN(act_n)(a->activation, candidate, H);
+        FN(gru_mix_n)(a->out + b * H, z, a->previous + b * H, candidate, H);
+    }
+}
+
+ATTR void FN(gru_gates)(const lstmk_gru_args *a) {
+    size_t H = a->hidden;
+    for (size_t b = 0; b < a->batch; b++) {
+        float *z = a->gates + b * 3 * H, *r = z + H, *reset = a->resetPrevious + b * H;
+        const float *previous = a->previous + b * H;
+        if (a->hasGateClip) FN(clip_n)(z, 2 * H, a->gateClip);
+        FN(act_n)(a->recurrentActivation, z, 2 * H);
+        size_t k = 0;
+        for (; k + W <= H; k += W) FN(store)(reset + k, FN(load)(r + k) * FN(load)(previous + k));
+        for (; k < H; k++) reset[k] = r[k] * previous[k];
+    }
+}
+
+ATTR void FN(gru_output)(const lstmk_gru_args *a) {
+    size_t H = a->hidden;
+    for (size_t b = 0; b < a->batch; b++) {
+        float *z = a->gates + b * 3 * H, *candidate = z + 2 * H;
+        if (a->hasGateClip) FN(clip_n)(candidate, H, a->gateClip);
+        FN(act_n)(a->activation, candidate, H);
+        FN(gru_mix_n)(a->out + b * H, z, a->previous + b * H, candidate, H);
+    }
+}
+
 #undef vf
 #undef V
 #undef INL

@@ -78,10 +78,11 @@ struct RunCommand: ParsableCommand {
             let computed = clock.now
             // Every output is finished and flushed next to its target before any is moved into place: a failure
             // (disk full, file-size limit, a signal) leaves every existing output as it was.
-            let outputData = try ForwardJob.numpy(result.values).npyData()
+            // The output array's bytes go to the temporary file as they are (one write, no encoded copy).
+            let outputArray = try ForwardJob.numpy(result.values)
             var staged: [StagedFile] = []
             do {
-                staged.append(try AtomicFile.stage(outputData, to: URL(fileURLWithPath: output), overwrite: force, mapError: outputFailure))
+                staged.append(try outputArray.stage(to: URL(fileURLWithPath: output), overwrite: force, mapError: outputFailure))
                 if let states {
                     let statesData = try ForwardJob.statesArchive(result).npzData()
                     staged.append(try AtomicFile.stage(statesData, to: URL(fileURLWithPath: states), overwrite: force, mapError: outputFailure))
@@ -104,6 +105,8 @@ struct RunCommand: ParsableCommand {
                 printError(RunReport.timings(
                     prepare: prepared - started, read: loaded - prepared, run: computed - loaded, write: clock.now - computed))
             }
+            // The process ends with this command: the model, input and output are left to the kernel to reclaim.
+            ExitRetention.keep(pass, x, initial, result, outputArray)
             if json.json {
                 try JSONOutput.write(RunDocument(
                     model: modelOptions.model, input: input, output: output, outputShape: shape, precision: precision,

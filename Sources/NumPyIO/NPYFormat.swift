@@ -12,6 +12,32 @@ extension NumPyArray {
     /// Decodes a `.npy` file's bytes.
     public init(npyData data: Data) throws(NumPyError) {
         let bytes = [UInt8](data)
+        let (header, headerStart, dataStart) = try Self.header(in: bytes)
+        guard let count = NumPyArray.elementCount(of: header.shape) else {
+            throw NumPyError(.badHeader, "shape \(header.shape) has a negative or overflowing dimension", offset: headerStart)
+        }
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: header.dtype.byteWidth)
+        let available = bytes.count - dataStart
+        guard !overflow, byteCount <= available else {
+            throw NumPyError(
+                .truncated,
+                "shape \(header.shape) of \(header.dtype.rawValue) needs \(overflow ? "too many" : String(byteCount)) bytes, the file has \(available)",
+                offset: dataStart)
+        }
+        let payload = bytes[dataStart..<(dataStart + byteCount)]
+        let storage: Storage
+        switch header.dtype {
+        case .float32: storage = .float32(ElementCoding.decode(payload, as: Float.self, word: UInt32.self, header.byteOrder))
+        case .float64: storage = .float64(ElementCoding.decode(payload, as: Double.self, word: UInt64.self, header.byteOrder))
+        case .int32: storage = .int32(ElementCoding.decode(payload, as: Int32.self, word: UInt32.self, header.byteOrder))
+        case .int64: storage = .int64(ElementCoding.decode(payload, as: Int64.self, word: UInt64.self, header.byteOrder))
+        }
+        try self.init(shape: header.shape, storage: storage)
+    }
+
+    /// The header of a `.npy` file whose first bytes are `bytes` (at least the whole header), where its text
+    /// starts and where the data starts.
+    static func header(in bytes: [UInt8]) throws(NumPyError) -> (header: NPYHeader, headerStart: Int, dataStart: Int) {
         let magic = FileSignature.npyMagic
         guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
             throw NumPyError(.badMagic, "expected the magic string \\x93NUMPY", offset: 0)
@@ -47,33 +73,17 @@ extension NumPyArray {
             text = String(headerBytes.map { Character(Unicode.Scalar($0)) })
         }
         var parser = PythonLiteralParser(text, headerOffset: headerStart)
-        let header = try NPYHeader(try parser.parseAll(), offset: headerStart)
-
-        let dataStart = headerStart + headerLength
-        guard let count = NumPyArray.elementCount(of: header.shape) else {
-            throw NumPyError(.badHeader, "shape \(header.shape) has a negative or overflowing dimension", offset: headerStart)
-        }
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: header.dtype.byteWidth)
-        let available = bytes.count - dataStart
-        guard !overflow, byteCount <= available else {
-            throw NumPyError(
-                .truncated,
-                "shape \(header.shape) of \(header.dtype.rawValue) needs \(overflow ? "too many" : String(byteCount)) bytes, the file has \(available)",
-                offset: dataStart)
-        }
-        let payload = bytes[dataStart..<(dataStart + byteCount)]
-        let storage: Storage
-        switch header.dtype {
-        case .float32: storage = .float32(ElementCoding.decode(payload, as: Float.self, word: UInt32.self, header.byteOrder))
-        case .float64: storage = .float64(ElementCoding.decode(payload, as: Double.self, word: UInt64.self, header.byteOrder))
-        case .int32: storage = .int32(ElementCoding.decode(payload, as: Int32.self, word: UInt32.self, header.byteOrder))
-        case .int64: storage = .int64(ElementCoding.decode(payload, as: Int64.self, word: UInt64.self, header.byteOrder))
-        }
-        try self.init(shape: header.shape, storage: storage)
+        return (try NPYHeader(try parser.parseAll(), offset: headerStart), headerStart, headerStart + headerLength)
     }
 
-    /// Reads a `.npy` file.
+    /// Reads a `.npy` file: the header, then the data straight into the array's own storage with one `pread`
+    /// (never mapped). A file the direct read cannot take as it is (malformed, truncated, changing) is read whole
+    /// and decoded by ``init(npyData:)``, which reports exactly what is wrong.
     public init(contentsOf url: URL) throws(NumPyError) {
+        if let array = NPYFileRead.array(at: url.path) {
+            self = array
+            return
+        }
         let data: Data
         do {
             // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS.
@@ -91,6 +101,21 @@ extension NumPyArray {
     /// Encodes the array as `.npy` bytes, exactly as `numpy.save` lays them out (version 1.0 unless the header
     /// needs 2.0; header padded so the data starts on a 64-byte boundary).
     public func npyData(byteOrder: ByteOrder = .little) -> Data {
+        let header = npyHeader(byteOrder: byteOrder)
+        var data = Data(capacity: header.count + count * dtype.byteWidth)
+        data.append(contentsOf: header)
+        switch storage {
+        case .float32(let values): data.append(ElementCoding.encode(values, word: UInt32.self, byteOrder))
+        case .float64(let values): data.append(ElementCoding.encode(values, word: UInt64.self, byteOrder))
+        case .int32(let values): data.append(ElementCoding.encode(values, word: UInt32.self, byteOrder))
+        case .int64(let values): data.append(ElementCoding.encode(values, word: UInt64.self, byteOrder))
+        }
+        return data
+    }
+
+    /// The magic, version, header length and padded header of the array's `.npy` encoding: everything before the
+    /// data (a multiple of 64 bytes).
+    func npyHeader(byteOrder: ByteOrder) -> [UInt8] {
         let orderMark = byteOrder == .little ? "<" : ">"
         let shapeText: String
         switch shape.count {
@@ -111,19 +136,38 @@ extension NumPyArray {
             padding = 64 - ((8 + lengthBytes + headerLength) % 64)
         }
         let total = headerLength + padding
-        var data = Data(FileSignature.npyMagic + [version, 0])
-        data.reserveCapacity(8 + lengthBytes + total + (NumPyArray.elementCount(of: shape) ?? 0) * dtype.byteWidth)
-        for k in 0..<lengthBytes { data.append(UInt8((total >> (8 * k)) & 0xFF)) }
-        data.append(contentsOf: Array(header.utf8))
-        data.append(contentsOf: [UInt8](repeating: 0x20, count: padding))
-        data.append(0x0A)
-        switch storage {
-        case .float32(let values): data.append(ElementCoding.encode(values, word: UInt32.self, byteOrder))
-        case .float64(let values): data.append(ElementCoding.encode(values, word: UInt64.self, byteOrder))
-        case .int32(let values): data.append(ElementCoding.encode(values, word: UInt32.self, byteOrder))
-        case .int64(let values): data.append(ElementCoding.encode(values, word: UInt64.self, byteOrder))
+        var bytes = FileSignature.npyMagic + [version, 0]
+        bytes.reserveCapacity(8 + lengthBytes + total)
+        for k in 0..<lengthBytes { bytes.append(UInt8((total >> (8 * k)) & 0xFF)) }
+        bytes.append(contentsOf: Array(header.utf8))
+        bytes.append(contentsOf: [UInt8](repeating: 0x20, count: padding))
+        bytes.append(0x0A)
+        return bytes
+    }
+
+    /// Writes the array as a `.npy` file in this machine's byte order with no copy of its data: the header and the
+    /// array's own bytes go to a temporary file beside `url`, which is flushed and left staged for
+    /// ``AtomicFile/commit(_:)`` (see ``write(to:overwrite:byteOrder:)`` for the one-file case).
+    package func stage<E: Error>(
+        to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E
+    ) throws(E) -> StagedFile {
+        let header = npyHeader(byteOrder: ElementCoding.native)
+        let result: Result<StagedFile, E> = header.withUnsafeBytes { headerBytes in
+            withUnsafePayload { payload in
+                Result { () throws(E) in try AtomicFile.stage(parts: [headerBytes, payload], to: url, overwrite: overwrite, mapError: mapError) }
+            }
         }
-        return data
+        return try result.get()
+    }
+
+    /// The elements' bytes in this machine's byte order, in place.
+    private func withUnsafePayload<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        switch storage {
+        case .float32(let values): values.withUnsafeBytes(body)
+        case .float64(let values): values.withUnsafeBytes(body)
+        case .int32(let values): values.withUnsafeBytes(body)
+        case .int64(let values): values.withUnsafeBytes(body)
+        }
     }
 
     /// Writes the array as a `.npy` file: to a temporary file beside `url`, then renamed into place.

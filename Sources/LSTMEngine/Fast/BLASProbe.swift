@@ -10,8 +10,9 @@ public enum BLASProbe {
     public static func gemmSeconds(m: Int, n: Int, k: Int, minimumSeconds: Double = 0.5, minimumRepetitions: Int = 5) -> Double {
         let a = (0..<(m * k)).map { Float($0 % 13) * 0.01 - 0.06 }
         let b = (0..<(k * n)).map { Float($0 % 7) * 0.01 - 0.03 }
-        var storage: [Float] = []
-        let packed = PackedMatrix(b, k: k, n: n, into: &storage)
+        var packing = PackedStorage(capacity: packedCount(k, n))
+        let packed = PackedMatrix(b, k: k, n: n, into: &packing)
+        let storage = packing.finished()
         let kernels = KernelSet(path: .default, threads: BLASThreads.count)
         var c = [Float](repeating: 0, count: m * n)
         let clock = ContinuousClock()

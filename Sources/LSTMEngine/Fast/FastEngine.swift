@@ -12,6 +12,8 @@ public struct FastEngine: ForwardPass {
     public let kernelPath: KernelPath
     /// How many threads one product may use.
     public let threads: Int
+    /// Steps per input-projection chunk (tests force small chunks); `nil`: sized by ``DirectionRun/chunkSteps(steps:batch:width:)``.
+    var chunkSteps: Int?
     private let layers: [FastLayer]
     private var kernels: KernelSet { KernelSet(path: kernelPath, threads: threads) }
 
@@ -94,12 +96,14 @@ public struct FastEngine: ForwardPass {
             guard T.multipliedReportingOverflow(by: B).partialValue <= Int(Int32.max) else {
                 throw EngineError(.invalidInput, "batch × time is too large for BLAS", keyPath: "input", actualShape: input.shape)
             }
-            flow = .sequence(timeMajor(input.floats, B: B, T: T, F: F), T: T, F: F)
+            // Read batch-first in place: each projection chunk gathers its rows time-major (B = 1: the same layout).
+            flow = .sequence(input.floats, T: T, F: F, batchFirst: B > 1)
         case .vectors(let input, _, let F):
             flow = .vectors(input.floats, F: F)
         }
 
         var finalStates: [StateKey: CellState] = [:]
+        let scratch = FastScratch()
         for (index, layer) in layers.enumerated() {
             switch (layer, flow) {
             case (.embedding(let table, let size), .tokens(let ids, let T)):
@@ -111,13 +115,14 @@ public struct FastEngine: ForwardPass {
                         values.replaceSubrange(((t * B + b) * size)..<((t * B + b + 1) * size), with: table[(id * size)..<((id + 1) * size)])
                     }
                 }
-                flow = .sequence(values, T: T, F: size)
-            case (.dense(let dense), .sequence(let values, let T, _)):
-                flow = .sequence(denseRows(dense, input: values, rows: T * B, kernels: kernels), T: T, F: dense.units)
+                flow = .sequence(values, T: T, F: size, batchFirst: false)
+            case (.dense(let dense), .sequence(let values, let T, _, let batchFirst)):
+                // Row by row: the layout is kept.
+                flow = .sequence(denseRows(dense, input: values, rows: T * B, kernels: kernels), T: T, F: dense.units, batchFirst: batchFirst)
             case (.dense(let dense), .vectors(let values, _)):
                 active = nil
                 flow = .vectors(denseRows(dense, input: values, rows: B, kernels: kernels), F: dense.units)
-            case (.recurrent(let layer, let settings, let cells), .sequence(let values, let T, _)):
+            case (.recurrent(let layer, let settings, let cells), .sequence(let values, let T, _, let batchFirst)):
                 var outputs: [[Float]] = []
                 var finals: [[Float]] = []
                 for (d, cell) in cells.enumerated() {
@@ -131,9 +136,11 @@ public struct FastEngine: ForwardPass {
                     let order = StepOrder(steps: T, direction: d, goBackwards: layer.goBackwards)
                     let run = DirectionRun(
                         cell: cell, settings: settings, order: order, batch: B, kernels: kernels,
-                        active: active, zeroMasked: stepMask?.zeros(for: layer) ?? false)
+                        active: active, zeroMasked: stepMask?.zeros(for: layer) ?? false, chunk: chunkSteps)
                     var record: DirectionRecord? = trace == nil ? nil : DirectionRecord(gates: [], width: 0, traced: [])
-                    let phases = run.run(input: values, stm: &stm, ltm: &ltm, record: &record)
+                    let phases = run.run(
+                        input: SequenceRows(values: values, batchFirst: batchFirst), stm: &stm, ltm: &ltm, scratch: scratch,
+                        record: &record)
                     if let record {
                         trace?.append(traced(record, layer: layer, key: key, order: order, B: B))
                     }
@@ -148,7 +155,8 @@ public struct FastEngine: ForwardPass {
                 }
                 let R = layer.recurrentSize
                 if layer.returnSequences {
-                    flow = .sequence(merge(outputs, rows: T * B, width: R, mode: layer.mergeMode), T: T, F: layer.outputSize)
+                    flow = .sequence(
+                        merge(outputs, rows: T * B, width: R, mode: layer.mergeMode), T: T, F: layer.outputSize, batchFirst: false)
                 } else if layer.finalOutput == .lastStep {
                     // PyTorch `output[:, -1]`: the merged output's last time-major block (zeros when T = 0).
                     let F = layer.outputSize
@@ -167,8 +175,8 @@ public struct FastEngine: ForwardPass {
 
         let output: ForwardResult.Values
         switch flow {
-        case .sequence(let values, let T, let F):
-            output = .float32(NDArray(unchecked: [B, T, F], swapLeadingAxes(values, T, B, F)))
+        case .sequence(let values, let T, let F, let batchFirst):
+            output = .float32(NDArray(unchecked: [B, T, F], batchFirst ? values : swapLeadingAxes(values, T, B, F)))
         case .vectors(let values, let F):
             output = .float32(NDArray(unchecked: [B, F], values))
         case .tokens(let ids, let T):
@@ -231,16 +239,12 @@ public struct FastEngineTimings: Sendable, Equatable {
     public init() {}
 }
 
-/// What flows between layers: time-major sequences `[T, B, F]` or vectors `[B, F]`.
+/// What flows between layers: sequences (time-major `[T, B, F]`, or batch-first `[B, T, F]` as the caller's input
+/// came) or vectors `[B, F]`.
 private enum Flow {
     case tokens(ids: [Int], T: Int)
-    case sequence([Float], T: Int, F: Int)
+    case sequence([Float], T: Int, F: Int, batchFirst: Bool)
     case vectors([Float], F: Int)
-}
-
-/// `[B, T, F]` → `[T, B, F]`.
-private func timeMajor(_ values: [Float], B: Int, T: Int, F: Int) -> [Float] {
-    swapLeadingAxes(values, B, T, F)
 }
 
 /// `[T, B, F]` → `[B, T, F]`, widened to float64.

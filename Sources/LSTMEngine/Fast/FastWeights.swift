@@ -70,20 +70,19 @@ struct FastCell: Sendable {
         }
         gates = roles.count
         let width = gates * H
-        var storage: [Float] = []
-        // Everything below, reserved once: growing a buffer of tens of MiB by appends would copy it each time.
-        let lstm = layer.cell == .lstm
-        var capacity = packedCount(I, width) + packedCount(R, width) + packedCount(R, H) + width + 4 * H
+        // Everything below, allocated once at its exact size and not zero-filled: every packed matrix is written in
+        // full (its padding columns zeroed), every bias appended.
+        let lstm = layer.cell == .lstm, gru = layer.cell == .gru
+        var capacity = packedCount(I, width) + packedCount(R, gru ? 2 * H : width) + width
+        if gru { capacity += packedCount(R, H) }
+        if gru && layer.resetMode == .after { capacity += H }
+        if lstm && layer.peepholes == .diagonal { capacity += 3 * H }
         if lstm && layer.peepholes == .full { capacity += packedCount(H, 2 * H) + packedCount(H, H) }
-        if lstm && layer.useGate == .document { capacity += packedCount(H, H) }
+        if lstm && layer.useGate == .document { capacity += packedCount(H, H) + H }
         if let P = layer.projectionSize { capacity += packedCount(H, P) }
-        storage.reserveCapacity(capacity)
+        var storage = PackedStorage(capacity: capacity)
 
-        func append(_ values: [Float]) -> Int {
-            let offset = storage.count
-            storage += values
-            return offset
-        }
+        func append(_ values: [Float]) -> Int { storage.append(values) }
         /// `matrix [rows, columns]` → its transpose `[columns, rows]`.
         func transposed(_ matrix: [Float], rows: Int, columns: Int) -> [Float] {
             var result = [Float](repeating: 0, count: matrix.count)
@@ -94,10 +93,9 @@ struct FastCell: Sendable {
         }
 
         // W^T blocks packed straight from each gate's `W [H, R + I]` rows (STM columns first, then E).
-        wxT = PackedMatrix(zeros: I, n: width, into: &storage)
-        let gru = layer.cell == .gru
-        whT = PackedMatrix(zeros: R, n: gru ? 2 * H : width, into: &storage)
-        whCandidateT = gru ? PackedMatrix(zeros: R, n: H, into: &storage) : nil
+        wxT = PackedMatrix(filledLater: I, n: width, into: &storage)
+        whT = PackedMatrix(filledLater: R, n: gru ? 2 * H : width, into: &storage)
+        whCandidateT = gru ? PackedMatrix(filledLater: R, n: H, into: &storage) : nil
         var bias = [Float](repeating: 0, count: width)
         var bhCandidate: [Float]?
         for (g, role) in roles.enumerated() {
@@ -158,7 +156,8 @@ struct FastCell: Sendable {
         } else {
             wpT = nil
         }
-        self.storage = storage
+        assert(storage.isExact, "FastCell planned \(capacity) floats")
+        self.storage = storage.finished()
     }
 }
 
@@ -178,9 +177,9 @@ struct FastDense: Sendable {
         for unit in 0..<units {
             for feature in 0..<inputs { transposed[feature * units + unit] = W[unit * inputs + feature] }
         }
-        var storage: [Float] = []
+        var storage = PackedStorage(capacity: packedCount(inputs, units))
         wdT = PackedMatrix(transposed, k: inputs, n: units, into: &storage)
-        self.storage = storage
+        self.storage = storage.finished()
         bias = layer.useBias ? try layer.parameters.tensor(.b_d).floats() : [Float](repeating: 0, count: units)
         activation = layer.activation
     }

@@ -77,41 +77,97 @@ struct PackedMatrix: Sendable {
     let k: Int, n: Int
 
     /// Packs `values [k, n]` (row-major) onto the end of `storage`.
-    init(_ values: [Float], k: Int, n: Int, into storage: inout [Float]) {
-        offset = storage.count
+    init(_ values: [Float], k: Int, n: Int, into storage: inout PackedStorage) {
+        offset = storage.reserve(lstmk_packed_count(k, n))
         self.k = k
         self.n = n
-        let count = lstmk_packed_count(k, n)
-        storage.append(contentsOf: repeatElement(0, count: count))
         values.withUnsafeBufferPointer { source in
-            storage.withUnsafeMutableBufferPointer { target in
-                guard let from = source.baseAddress, let to = target.baseAddress, count > 0 else { return }
-                lstmk_pack(k, n, from, n, to + offset)
+            storage.withFloats { target in
+                guard let from = source.baseAddress, k > 0, n > 0 else { return }
+                lstmk_pack(k, n, from, n, target + offset)
             }
         }
     }
 }
 
 extension PackedMatrix {
-    /// A zero `[k, n]` packed matrix on the end of `storage`, filled by ``fillTransposed(_:column:rows:stride:in:)``.
-    init(zeros k: Int, n: Int, into storage: inout [Float]) {
-        offset = storage.count
+    /// A `[k, n]` packed matrix on the end of `storage` whose columns ``fillTransposed(_:start:column:rows:stride:in:)``
+    /// writes, every one of them: only the zero padding of the last panel is written here.
+    init(filledLater k: Int, n: Int, into storage: inout PackedStorage) {
+        offset = storage.reserve(lstmk_packed_count(k, n))
         self.k = k
         self.n = n
-        storage.append(contentsOf: repeatElement(0, count: lstmk_packed_count(k, n)))
+        let (offset, width) = (offset, n % Int(LSTMK_PANEL))
+        guard width > 0, k > 0 else { return }
+        storage.withFloats { target in
+            // The last panel's columns `width ..< 32` of every row.
+            let panel = target + offset + (n / Int(LSTMK_PANEL)) * k * Int(LSTMK_PANEL)
+            for row in 0..<k { (panel + row * Int(LSTMK_PANEL) + width).update(repeating: 0, count: Int(LSTMK_PANEL) - width) }
+        }
     }
 
     /// Columns `column ..< column + rows` = the transpose of `rows` rows of `source` (row stride `stride`, first
     /// element at `start`).
     func fillTransposed(
-        _ source: UnsafeBufferPointer<Float>, start: Int = 0, column: Int, rows: Int, stride: Int, in storage: inout [Float]
+        _ source: UnsafeBufferPointer<Float>, start: Int = 0, column: Int, rows: Int, stride: Int, in storage: inout PackedStorage
     ) {
         guard k > 0, rows > 0 else { return }
         precondition(start + (rows - 1) * stride + k <= source.count && column + rows <= n)
-        storage.withUnsafeMutableBufferPointer { to in
-            guard let from = source.baseAddress, let to = to.baseAddress else { return }
+        storage.withFloats { to in
+            guard let from = source.baseAddress else { return }
             lstmk_pack_transposed(k, column, rows, from + start, stride, to + offset)
         }
+    }
+}
+
+/// The one float32 buffer a cell's packed weights live in, allocated once at its final size and not zero-filled:
+/// each region is written in full by whoever reserves it (a 32 MiB model is packed straight from the file's bytes,
+/// with no zeroing pass first).
+struct PackedStorage {
+    private var values: [Float]
+    private var used = 0
+
+    /// Room for `capacity` floats, uninitialised.
+    init(capacity: Int) {
+        values = [Float](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
+    }
+
+    /// The offset of `count` floats the caller writes in full.
+    mutating func reserve(_ count: Int) -> Int {
+        let offset = used
+        if used + count > values.count {
+            // More than the capacity planned: grow (zero-filled; the callers plan the exact size).
+            values.append(contentsOf: repeatElement(0, count: used + count - values.count))
+        }
+        used += count
+        return offset
+    }
+
+    /// Appends `source` and returns its offset.
+    mutating func append(_ source: [Float]) -> Int {
+        let offset = reserve(source.count)
+        values.withUnsafeMutableBufferPointer { target in
+            guard let base = target.baseAddress else { return }
+            source.withUnsafeBufferPointer { from in
+                if let from = from.baseAddress { (base + offset).update(from: from, count: source.count) }
+            }
+        }
+        return offset
+    }
+
+    /// The whole buffer, for the packing kernels.
+    mutating func withFloats(_ body: (UnsafeMutablePointer<Float>) -> Void) {
+        values.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { body(base) }
+        }
+    }
+
+    /// Whether exactly the planned capacity was reserved (checked in debug builds: every variant plans its size).
+    var isExact: Bool { used == values.count }
+
+    /// The buffer. (Any capacity not reserved stays at its end, unused: trimming could copy the whole buffer.)
+    consuming func finished() -> [Float] {
+        values
     }
 }
 
