@@ -72,6 +72,8 @@ def main():
         ("convert .lstmw → .h5", [lstmconv, "convert", "m.lstmw", "-o", "c.h5", "--force", "--quiet"], "lstmw"),
         ("convert .h5 → .lstmw", [lstmconv, "convert", "m.h5", "-o", "c.lstmw", "--force", "--quiet"], "lstmw"),
         ("export .lstmw → PyTorch safetensors", [lstmconv, "export", "m.lstmw", "--to", "pytorch", "-o", "e.safetensors", "--force", "--quiet"], "lstmw"),
+        ("export .lstmw → Keras .h5", [lstmconv, "export", "m.lstmw", "--to", "keras", "-o", "e.h5", "--force", "--quiet"], "lstmw"),
+        ("export .lstmw → ONNX", [lstmconv, "export", "m.lstmw", "--to", "onnx", "-o", "e.onnx", "--force", "--quiet"], "lstmw"),
         ("inspect .lstmw", [lstmconv, "inspect", "m.lstmw"], None),
         ("verify .lstmw", [lstmconv, "verify", "m.lstmw", "--quiet"], None),
     ]

@@ -175,6 +175,35 @@ package enum AtomicFile {
         }
     }
 
+    /// ``stream(to:overwrite:mapError:body:)`` whose body returns bytes to write over the start of the file once
+    /// everything is streamed (a header whose checksums are known only at the end; same length as first written).
+    package static func streamPatchingStart<E: Error>(
+        to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E,
+        body: ((Data) throws(E) -> Void) throws(E) -> Data
+    ) throws(E) {
+        try write(to: url, overwrite: overwrite, mapError: mapError) { (temporary: String) throws(E) in
+            let sink: PosixSink
+            do throws(AtomicFileError) {
+                sink = try PosixSink(temporary, target: url.path)
+            } catch {
+                throw mapError(error)
+            }
+            defer { sink.close() }
+            let start = try body { (chunk: Data) throws(E) in
+                do throws(AtomicFileError) {
+                    try sink.write(chunk)
+                } catch {
+                    throw mapError(error)
+                }
+            }
+            do throws(AtomicFileError) {
+                try sink.write(start, at: 0)
+            } catch {
+                throw mapError(error)
+            }
+        }
+    }
+
     /// Flushes the finished temporary file to disk.
     private static func synchronize(_ temporary: String, target: String) throws(AtomicFileError) {
         let descriptor = open(temporary, O_RDWR | O_CLOEXEC)
@@ -281,6 +310,24 @@ struct PosixSink {
             }
             offset += written
         }
+    }
+
+    /// Writes `data` at `offset` (`pwrite`), leaving the file position where it was.
+    func write(_ data: Data, at offset: Int) throws(AtomicFileError) {
+        var failure: Int32 = 0
+        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var done = 0
+            while done < buffer.count {
+                let written = pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                done += written
+            }
+        }
+        if failure != 0 { throw AtomicFileError(posix: "cannot write the output", path: target, errno: failure) }
     }
 
     func close() { posixClose(descriptor) }

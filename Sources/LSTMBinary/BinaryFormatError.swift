@@ -180,7 +180,7 @@ public struct BinaryFormatError: LSTMConvError, Equatable {
     }
 
     /// Wraps a semantic error, keeping its kind where the binary format has a matching code.
-    init(model error: ModelError, file: String?) {
+    package init(model error: ModelError, file: String?) {
         let code: Code
         switch error.code {
         case .missingTensor: code = .missingTensor

@@ -54,6 +54,41 @@ public enum BinaryWriter {
         }
     }
 
+    /// Streams a file of `tensors` whose checksums are not known yet (a streaming import: each tensor is read from
+    /// the source when it is due): the header is written with the checksums computed on the way and put over the
+    /// first bytes at the end. The bytes equal those of ``write(attributes:tensors:to:overwrite:bytes:)`` given
+    /// the checksums.
+    package static func write(
+        attributes: SchemaAttributes, unchecksummed tensors: [StoredTensorPlan], to url: URL, overwrite: Bool,
+        bytes: (Int) throws(BinaryFormatError) -> Data
+    ) throws(BinaryFormatError) {
+        let target = url.path
+        let draft = try FilePlan(attributes: attributes, tensors: tensors, file: target)
+        try AtomicFile.streamPatchingStart(to: url, overwrite: overwrite, mapError: { failure in
+            BinaryFormatError(failure.kind == .exists ? .fileExists : .cannotWrite, failure.message, file: target)
+        }, body: { (sink: (Data) throws(BinaryFormatError) -> Void) throws(BinaryFormatError) -> Data in
+            var final = tensors
+            try draft.emit(bytes: { (index: Int) throws(BinaryFormatError) -> Data in
+                let data = try bytes(index)
+                guard data.count == tensors[index].byteCount else {
+                    throw BinaryFormatError(
+                        .byteCountMismatch, "the source gave another byte count than planned", file: target,
+                        tensor: tensors[index].path, expected: "\(tensors[index].byteCount) bytes", found: "\(data.count) bytes")
+                }
+                final[index].checksum = Checksum.crc32(of: data)
+                return data
+            }) { (chunk: Data) throws(BinaryFormatError) in
+                try sink(chunk)
+                WorkProgress.advance(chunk.count)
+            }
+            let head = try FilePlan(attributes: attributes, tensors: final, file: target).head
+            guard head.count == draft.head.count else {
+                throw BinaryFormatError(.cannotWrite, "the header changed length when its checksums were filled in", file: target)
+            }
+            return head
+        })
+    }
+
     private static func write(
         _ plan: FilePlan, to url: URL, overwrite: Bool, failAfterChunks: Int?, bytes: (Int) throws(BinaryFormatError) -> Data
     ) throws(BinaryFormatError) {

@@ -100,9 +100,12 @@ struct ExportCommand: ParsableCommand {
             try sourceOptions.requireInputs()
             try FileRules.requireDistinct(output, from: model)
             try FileRules.requireWritable(output, force: force)
-            let options = sourceOptions.importOptions
+            var options = sourceOptions.importOptions
+            options.streaming = true
             try withProgress("export \(model)", files: [model], passes: 1, quiet: quiet) {
-                let loaded = try ModelSource.load(URL(fileURLWithPath: model), options: options)
+                // Streaming: the model's tensors are described first and each is read from the file when the writer
+                // reaches it (ONNX reads them all: its protobuf is built in memory).
+                let loaded = try ModelSource.loadStreaming(URL(fileURLWithPath: model), options: options)
                 switch to {
                 case .pytorch: try exportPyTorch(loaded)
                 case .onnx: try exportONNX(loaded)

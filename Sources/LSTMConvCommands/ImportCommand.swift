@@ -69,12 +69,18 @@ struct ImportCommand: ParsableCommand {
             let chosen = encoding ?? Encoding(pathExtensionOf: destination) ?? .binary
             try FileRules.requireDistinct(destination, from: source)
             try FileRules.requireWritable(destination, force: force)
-            let options = sourceOptions.importOptions
+            var options = sourceOptions.importOptions
+            options.streaming = true
             let result = try withProgress("import \(source)", files: [source], passes: 2, quiet: quiet) {
                 let result = try ModelSource.importFile(URL(fileURLWithPath: source), options: options)
                 try FileRules.writing(destination) {
-                    try Checkpoint.save(
-                        result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
+                    do {
+                        // Each source tensor is read as the writer reaches it: a read error names the source file.
+                        try Checkpoint.saveStreaming(
+                            result.model, to: URL(fileURLWithPath: destination), encoding: chosen, compress: compress, overwrite: force)
+                    } catch let error as ImportError {
+                        throw error.inFile(source)
+                    }
                 }
                 return result
             }

@@ -247,6 +247,7 @@ public enum KerasExporter {
         try AtomicFile.write(to: url, overwrite: overwrite, mapError: { failure in
             ExportError(failure.kind == .exists ? .outputExists : .cannotWrite, failure.message, file: failure.path)
         }) { (temporary: String) throws(ExportError) in
+            var readFailure: ExportError?
             do throws(HDF5Error) {
                 let file = try HDF5File.create(temporary)
                 let root = try file.root()
@@ -272,46 +273,77 @@ public enum KerasExporter {
                         let parent = name.split(separator: "/").dropLast().joined(separator: "/")
                         _ = try subgroup(parent).createDataset(
                             String(name.split(separator: "/").last ?? ""), format: tensor.dtype == .f64 ? .f64 : .f32, shape: tensor.shape,
-                            littleEndianBytes: tensor.bytes)
+                            littleEndianBytes: try loadedBytes(tensor, name, &readFailure))
                     }
                 }
                 try file.close()
             } catch {
+                if let readFailure { throw readFailure }
                 throw ExportError(.cannotWrite, "cannot write the HDF5 file: \(error)", file: url.path)
             }
         }
     }
 
     /// Writes a `.keras` archive atomically (fixed timestamps: the same model gives the same bytes).
+    ///
+    /// Streamed: `model.weights.h5` is written by libhdf5 to a private temporary file (one weight at a time; a
+    /// streaming export's weights are read from the model file only then) and deflated from it into the archive,
+    /// which is written straight to its temporary file: memory holds a chunk, not the model.
     public static func write(_ export: KerasExport, to url: URL, overwrite: Bool = false) throws(ExportError) {
-        let weights = try weightsFile(export)
-        let metadata = Data("{\"keras_version\": \"\(kerasVersion)\", \"date_saved\": \"1980-01-01@00:00:00\"}".utf8)
-        let archiveData: Data
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-keras-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
         do {
-            let archive = try Archive(data: Data(), accessMode: .create)
-            let fixedDate = Date(timeIntervalSince1970: 315_532_800)
-            for (name, bytes) in [("metadata.json", metadata), ("config.json", export.config), ("model.weights.h5", weights)] {
-                try archive.addEntry(
-                    with: name, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: fixedDate, permissions: 0o644,
-                    compressionMethod: .deflate
-                ) { position, size in bytes.subdata(in: Int(position)..<(Int(position) + size)) }
-            }
-            guard let data = archive.data else { throw ExportError(.cannotWrite, "the in-memory archive has no data") }
-            archiveData = data
-        } catch let error as ExportError {
-            throw error
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw ExportError(.cannotWrite, "cannot build the .keras archive: \(error)", file: url.path)
+            throw ExportError(.cannotWrite, "cannot create a temporary folder for model.weights.h5: \(error.localizedDescription)")
         }
-        try AtomicFile.write(archiveData, to: url, overwrite: overwrite) { failure in
+        let weightsURL = folder.appendingPathComponent("model.weights.h5")
+        try writeWeightsFile(export, to: weightsURL)
+        let metadata = Data("{\"keras_version\": \"\(kerasVersion)\", \"date_saved\": \"1980-01-01@00:00:00\"}".utf8)
+        try AtomicFile.write(to: url, overwrite: overwrite, mapError: { failure in
             ExportError(failure.kind == .exists ? .outputExists : .cannotWrite, failure.message, file: failure.path)
+        }) { (temporary: String) throws(ExportError) in
+            do {
+                let weights = try FileHandle(forReadingFrom: weightsURL)
+                defer { try? weights.close() }
+                let weightsSize = try weights.seekToEnd()
+                let archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
+                let fixedDate = Date(timeIntervalSince1970: 315_532_800)
+                for (name, bytes) in [("metadata.json", metadata), ("config.json", export.config)] {
+                    try archive.addEntry(
+                        with: name, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: fixedDate, permissions: 0o644,
+                        compressionMethod: .deflate
+                    ) { position, size in bytes.subdata(in: Int(position)..<(Int(position) + size)) }
+                }
+                try archive.addEntry(
+                    with: "model.weights.h5", type: .file, uncompressedSize: Int64(weightsSize), modificationDate: fixedDate,
+                    permissions: 0o644, compressionMethod: .deflate
+                ) { position, size in
+                    try weights.seek(toOffset: UInt64(position))
+                    return try weights.read(upToCount: size) ?? Data()
+                }
+            } catch let error as ExportError {
+                throw error
+            } catch {
+                throw ExportError(.cannotWrite, "cannot build the .keras archive: \(error)", file: url.path)
+            }
+        }
+    }
+
+    /// A weight's bytes for an HDF5 dataset, read now if the tensor is deferred; a read failure is kept in `failure`
+    /// (and rethrown by the caller) and ends the HDF5 write.
+    private static func loadedBytes(_ tensor: Tensor, _ name: String, _ failure: inout ExportError?) throws(HDF5Error) -> Data {
+        do throws(ExportError) {
+            return try tensor.loaded(name).bytes
+        } catch {
+            failure = error
+            throw HDF5Error(.invalidArgument, "the weight \(name) could not be read")
         }
     }
 
     /// `model.weights.h5`: the groups and datasets Keras 3's `H5IOStore` reads, written with libhdf5.
-    static func weightsFile(_ export: KerasExport) throws(ExportError) -> Data {
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-keras-\(UUID().uuidString).h5")
-        defer { try? FileManager.default.removeItem(at: temporary) }
+    static func writeWeightsFile(_ export: KerasExport, to temporary: URL) throws(ExportError) {
+        var readFailure: ExportError?
         do throws(HDF5Error) {
             let file = try HDF5File.create(temporary.path)
             let root = try file.root()
@@ -328,17 +360,14 @@ public enum KerasExporter {
                 let parent = path.split(separator: "/").dropLast().joined(separator: "/")
                 let format: HDF5FloatFormat = tensor.dtype == .f64 ? .f64 : .f32
                 _ = try group(parent).createDataset(
-                    String(path.split(separator: "/").last ?? ""), format: format, shape: tensor.shape, littleEndianBytes: tensor.bytes)
+                    String(path.split(separator: "/").last ?? ""), format: format, shape: tensor.shape,
+                    littleEndianBytes: try loadedBytes(tensor, path, &readFailure))
             }
             opened.removeAll()
             try file.close()
         } catch {
+            if let readFailure { throw readFailure }
             throw ExportError(.cannotWrite, "cannot write model.weights.h5: \(error)")
-        }
-        do {
-            return try Data(contentsOf: temporary)
-        } catch {
-            throw ExportError(.cannotWrite, "cannot read back model.weights.h5: \(error.localizedDescription)")
         }
     }
 
@@ -375,7 +404,8 @@ public enum KerasExporter {
                     }
                 }
             } else if let bh = set.tensors.removeValue(forKey: second), let b = set.tensors[entry.gate.bias] {
-                set.tensors[entry.gate.bias] = Tensor(doubles: zip(b.doubles(), bh.doubles()).map { $0 + $1 }, shape: [h], dtype: type)
+                let (sum, other) = (try b.loaded(entry.gate.bias.rawValue), try bh.loaded(second.rawValue))
+                set.tensors[entry.gate.bias] = Tensor(doubles: zip(sum.doubles(), other.doubles()).map { $0 + $1 }, shape: [h], dtype: type)
                 folded = true
             }
         }

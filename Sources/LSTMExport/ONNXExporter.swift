@@ -12,9 +12,25 @@ public struct ONNXExport: Sendable {
     public var model: Onnx_ModelProto
     /// Remarks for the user (dtype widening, output form).
     public var notes: [String]
+    /// Initializers (by index in `model.graph.initializer`) whose `raw_data` is left empty in `model` because
+    /// their tensor is deferred (a streaming export): ``ONNXExporter/write(_:to:overwrite:)`` streams their bytes
+    /// into place, ``serialized()`` reads them first.
+    package var deferred: [Int: Tensor] = [:]
+
+    /// An export of `model`.
+    public init(model: Onnx_ModelProto, notes: [String]) {
+        self.model = model
+        self.notes = notes
+    }
 
     /// The serialized file (deterministic: the same model gives the same bytes).
     public func serialized() throws(ExportError) -> Data {
+        var complete = model
+        for (index, tensor) in deferred { complete.graph.initializer[index].rawData = try tensor.loaded(complete.graph.initializer[index].name).bytes }
+        return try Self.serialize(complete)
+    }
+
+    static func serialize(_ model: Onnx_ModelProto) throws(ExportError) -> Data {
         do {
             var options = BinaryEncodingOptions()
             options.useDeterministicOrdering = true
@@ -209,14 +225,32 @@ public enum ONNXExporter {
             entry.value = value
             proto.metadataProps.append(entry)
         }
-        return ONNXExport(model: proto, notes: notes)
+        var export = ONNXExport(model: proto, notes: notes)
+        export.deferred = builder.deferred
+        return export
     }
 
     /// Writes an export as `.onnx` (atomically; an existing file only with `overwrite: true`).
+    ///
+    /// Streamed when initializers are deferred (a streaming export): the protobuf is serialized without their
+    /// `raw_data`, re-framed with the lengths they will have, and each initializer's bytes are read and written in
+    /// place — the same bytes as ``ONNXExport/serialized()``, with one tensor in memory at a time.
     public static func write(_ export: ONNXExport, to url: URL, overwrite: Bool = false) throws(ExportError) {
-        let data = try export.serialized()
-        try AtomicFile.write(data, to: url, overwrite: overwrite) { failure in
+        let mapError = { (failure: AtomicFileError) in
             ExportError(failure.kind == .exists ? .outputExists : .cannotWrite, failure.message, file: failure.path)
+        }
+        guard !export.deferred.isEmpty else {
+            try AtomicFile.write(try export.serialized(), to: url, overwrite: overwrite, mapError: mapError)
+            return
+        }
+        let pieces = try ONNXStreaming.pieces(of: try ONNXExport.serialize(export.model), deferred: export.deferred)
+        try AtomicFile.stream(to: url, overwrite: overwrite, mapError: mapError) { (sink: (Data) throws(ExportError) -> Void) throws(ExportError) in
+            for piece in pieces {
+                switch piece {
+                case .bytes(let bytes): try sink(bytes)
+                case .tensor(let tensor, let name): try sink(try tensor.loaded(name).bytes)
+                }
+            }
         }
     }
 
@@ -290,9 +324,16 @@ public enum ONNXExporter {
             guard let parts = fused[name], let first = parts.first else {
                 throw ExportError(.invalidModel, "no \(name)", layer: index)
             }
-            var bytes = Data()
-            for part in parts { bytes.append(part.bytes) }
             do {
+                if parts.contains(where: \.isDeferred) {
+                    return try Tensor(deferring: first.dtype, shape: [parts.count] + first.shape) {
+                        var bytes = Data()
+                        for part in parts { bytes.append(try part.materialized().bytes) }
+                        return bytes
+                    }
+                }
+                var bytes = Data()
+                for part in parts { bytes.append(part.bytes) }
                 return try Tensor(dtype: first.dtype, shape: [parts.count] + first.shape, bytes: bytes)
             } catch {
                 throw ExportError(.invalidModel, error.description, layer: index)
@@ -444,6 +485,8 @@ enum Attribute {
 struct GraphBuilder {
     var graph = Onnx_GraphProto()
     var counter = 0
+    /// Initializers whose tensor is deferred (their `raw_data` written when the file is streamed), by index.
+    var deferred: [Int: Tensor] = [:]
 
     /// Adds an initializer holding `tensor`'s bytes unchanged; returns its name.
     mutating func initializer(_ name: String, _ tensor: Tensor) -> String {
@@ -457,7 +500,11 @@ struct GraphBuilder {
         case .bf16: .bfloat16
         }
         proto.dataType = Int32(type.rawValue)
-        proto.rawData = tensor.bytes
+        if tensor.isDeferred {
+            deferred[graph.initializer.count] = tensor
+        } else {
+            proto.rawData = tensor.bytes
+        }
         graph.initializer.append(proto)
         return name
     }

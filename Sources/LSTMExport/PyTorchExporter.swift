@@ -413,7 +413,7 @@ public enum PyTorchExporter {
     static func checkZeroBiases(_ layer: RecurrentLayer, index: Int) throws(ExportError) {
         for (direction, set) in layer.directions.enumerated() {
             for (role, tensor) in set.tensors.sorted(by: { $0.key < $1.key }) where isBias(role) {
-                if tensor.doubles().contains(where: { $0 != 0 }) {
+                if try tensor.loaded(role.rawValue).doubles().contains(where: { $0 != 0 }) {
                     throw ExportError(
                         .notExpressible,
                         "bias=False needs every recurrent bias to be zero; \(role.rawValue) (\(Direction.allCases[min(direction, 1)].rawValue)) is not",

@@ -35,6 +35,17 @@ public enum SafetensorsWriter {
 
     /// The whole file for `tensors` (key → tensor) and `metadata`.
     public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) throws(ExportError) -> Data {
+        let (head, ordered, size) = try layout(tensors, metadata: metadata)
+        var file = Data(capacity: size)
+        file.append(head)
+        for (key, tensor) in ordered { file.append(try tensor.loaded(key).bytes) }
+        return file
+    }
+
+    /// The length prefix and JSON header, the tensors in data order, and the file size.
+    static func layout(
+        _ tensors: [String: Tensor], metadata: [String: String]
+    ) throws(ExportError) -> (head: Data, ordered: [(key: String, value: Tensor)], size: Int) {
         for key in tensors.keys {
             guard !key.isEmpty, key != "__metadata__" else {
                 throw ExportError(.invalidName, "a tensor key may not be empty or `__metadata__`", location: key)
@@ -65,26 +76,31 @@ public enum SafetensorsWriter {
         var header = Data(("{" + members.map { "\(jsonString($0.key)):\($0.json)" }.joined(separator: ",") + "}").utf8)
         header.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8))
 
-        var file = Data(capacity: 8 + header.count + position)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { file.append(contentsOf: $0) }
-        file.append(header)
-        for (_, tensor) in ordered { file.append(tensor.bytes) }
-        return file
+        var head = Data(capacity: 8 + header.count)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { head.append(contentsOf: $0) }
+        head.append(header)
+        return (head, ordered.map { (key: $0.key, value: $0.value) }, 8 + header.count + position)
     }
 
-    /// Writes `encode(tensors, metadata:)` to `url` through a temporary file in the same folder and a rename.
+    /// Writes `encode(tensors, metadata:)` to `url` through a temporary file in the same folder and a rename,
+    /// streaming: the header, then one tensor at a time (a deferred tensor is read only when it is due).
     /// An existing file is replaced only with `overwrite: true`.
     public static func write(
         _ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL, overwrite: Bool = false
     ) throws(ExportError) {
-        let data: Data
+        let head: Data, ordered: [(key: String, value: Tensor)]
         do throws(ExportError) {
-            data = try encode(tensors, metadata: metadata)
+            (head, ordered, _) = try layout(tensors, metadata: metadata)
         } catch {
             throw error.inFile(url.path)
         }
-        try AtomicFile.write(data, to: url, overwrite: overwrite) { failure in
+        try AtomicFile.stream(to: url, overwrite: overwrite, mapError: { failure in
             ExportError(failure.kind == .exists ? .outputExists : .cannotWrite, failure.message, file: failure.path)
+        }) { (sink: (Data) throws(ExportError) -> Void) throws(ExportError) in
+            try sink(head)
+            for (key, tensor) in ordered {
+                try sink(try tensor.loaded(key).bytes)
+            }
         }
     }
 

@@ -55,11 +55,11 @@ extension HDF5Encoding {
         package var slot: TensorSlot
         package var dtype: DType
         package var shape: [Int]
-        /// CRC-32 of the bytes that will be written.
-        package var checksum: UInt32
+        /// CRC-32 of the bytes that will be written; `nil`: computed from them as they are written.
+        package var checksum: UInt32?
         package var source: String?
 
-        package init(slot: TensorSlot, dtype: DType, shape: [Int], checksum: UInt32, source: String?) {
+        package init(slot: TensorSlot, dtype: DType, shape: [Int], checksum: UInt32?, source: String?) {
             self.slot = slot
             self.dtype = dtype
             self.shape = shape
@@ -163,7 +163,7 @@ extension HDF5Encoding {
                 slot.role.rawValue, format: tensor.dtype.hdf5Format, shape: tensor.shape,
                 littleEndianBytes: data, layout: layout)
             try dataset.attributes.write("dtype", .string(tensor.dtype.rawValue))
-            try dataset.attributes.write("crc32", .uint32(tensor.checksum))
+            try dataset.attributes.write("crc32", .uint32(tensor.checksum ?? Checksum.crc32(of: data)))
             try dataset.attributes.write("source", .string(tensor.source ?? ""))
             WorkProgress.advance(data.count)
         }

@@ -151,7 +151,7 @@ extension LSTMHDF5Error {
     }
 
     /// Translates a model-level error, keeping its code where both modules have one.
-    init(_ error: ModelError, file: String?) {
+    package init(_ error: ModelError, file: String?) {
         let code: Code =
             switch error.code {
             case .missingAttribute: .missingAttribute

@@ -61,6 +61,10 @@ public struct ImportOptions: Sendable {
     /// PyTorch: the `nn.Embedding` prefix in front of the recurrent module (`nil`: found automatically when
     /// unambiguous; `""`: none).
     public var embedding: String?
+    /// A streaming import (``ModelSource/importFile(_:options:)`` then `Checkpoint.saveStreaming`): the result's
+    /// Keras, PyTorch and safetensors tensors are described (deferred) and read from the source file only when
+    /// written. ONNX models are read in memory either way.
+    package var streaming = false
 
     /// Import options; every `nil` means: detect or use the default.
     public init(
@@ -81,6 +85,7 @@ public struct ImportOptions: Sendable {
             module: module, head: head, returnSequences: !(lastStepOnly || finalStatesOnly),
             finalOutput: finalStatesOnly ? .finalState : .lastStep, nonlinearity: nonlinearity)
         options.embedding = embedding
+        if streaming { options.sourceCache = SourceCache() }
         return options
     }
 }
@@ -150,7 +155,9 @@ public enum ModelSource {
         }
         switch format {
         case .keras:
-            return try KerasImporter.importFile(at: url, options: KerasImportOptions(config: options.config))
+            var keras = KerasImportOptions(config: options.config)
+            if options.streaming { keras.sourceCache = SourceCache() }
+            return try KerasImporter.importFile(at: url, options: keras)
         case .onnx:
             return try ONNXImporter.importFile(at: url)
         case .pytorch, .safetensors:
@@ -180,6 +187,17 @@ public enum ModelSource {
         throw ImportError(
             .sourceFormatMismatch, "--from \(forced.rawValue), but the content is a \(kind); drop --from or pass --from \(actual.rawValue)",
             file: url.path)
+    }
+
+    /// ``load(_:options:)`` with the tensors deferred (read when materialised): a checkpoint by
+    /// `Checkpoint.loadDeferred`, a framework file by a streaming import (``ImportOptions/streaming``).
+    package static func loadStreaming(_ url: URL, options: ImportOptions = ImportOptions()) throws -> Model {
+        var options = options
+        options.streaming = true
+        if options.from == nil, case .checkpoint = try detect(url) {
+            return try Checkpoint.loadDeferred(url)
+        }
+        return try importFile(url, options: options).model
     }
 
     /// Loads any model file: an lstmconv checkpoint directly, anything else imported in memory.

@@ -1,5 +1,9 @@
 import Foundation
 import LSTMLayouts
+import LSTMModel
+#if canImport(Glibc)
+import Glibc
+#endif
 import ZIPFoundation
 import FileSignatures
 
@@ -99,7 +103,12 @@ struct KerasArchive {
     ///
     /// `declaredBytesBound` is what the config justifies (``KerasDeclaredSize/maxWeightFileBytes(_:)``): a member
     /// declared larger is refused before anything is extracted.
-    func withWeights<T>(declaredBytesBound: Int, _ body: (KerasH5) throws(ImportError) -> T) throws(ImportError) -> T {
+    ///
+    /// With `keepOpen` (a streaming import, whose tensors are read after `body` returns) the file is removed when
+    /// the opened ``KerasH5`` is released instead.
+    func withWeights<T>(
+        declaredBytesBound: Int, keepOpen: Bool = false, _ body: (KerasH5) throws(ImportError) -> T
+    ) throws(ImportError) -> T {
         guard hasConfig else { throw noConfig }
         let name = "model.weights.h5"
         guard let entry = archive[name] else {
@@ -115,7 +124,9 @@ struct KerasArchive {
         let limit = min(KerasImporter.maxArchiveMemberBytes, Int64(clamping: declaredBytesBound))
         try Self.checkDeclared(entry, limit: UInt64(limit), name: name)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lstmconv-keras-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let owner = TemporaryDirectory(directory)
+        var handedOver = false
+        defer { if !handedOver { owner.remove() } }
         let target = directory.appendingPathComponent(name)
         func temporaryFailure(_ reason: String) -> ImportError {
             ImportError(
@@ -137,6 +148,14 @@ struct KerasArchive {
                 throw temporaryFailure((error as NSError).localizedFailureReason ?? "the folder is missing or not writable")
             }
             defer { try? handle.close() }
+            if let stored = storedMember(entry, name: name) {
+                // Stored (Keras 3 writes members uncompressed): copied by the kernel, then its CRC-32 checked.
+                try Self.kernelCopy(stored, from: url, to: handle, name: name, failure: temporaryFailure)
+                guard Self.crc32(of: target, size: stored.size) == entry.checksum else {
+                    throw ImportError(.malformedSource, "`\(name)` fails its CRC-32 check", location: name)
+                }
+                return try open(target, name: name, owner: owner, keepOpen: keepOpen, handOver: &handedOver, body)
+            }
             var written: Int64 = 0
             let checksum = try archive.extract(entry, skipCRC32: false) { chunk in
                 written += Int64(chunk.count)
@@ -162,6 +181,14 @@ struct KerasArchive {
         } catch {
             throw ImportError(.malformedSource, "cannot extract `\(name)` (\(error)); the archive may be truncated", location: name)
         }
+        return try open(target, name: name, owner: owner, keepOpen: keepOpen, handOver: &handedOver, body)
+    }
+
+    /// Opens the extracted weights and runs `body` on them.
+    private func open<T>(
+        _ target: URL, name: String, owner: TemporaryDirectory, keepOpen: Bool, handOver handedOver: inout Bool,
+        _ body: (KerasH5) throws(ImportError) -> T
+    ) throws(ImportError) -> T {
         let h5: KerasH5
         do {
             h5 = try KerasH5(path: target.path)
@@ -170,6 +197,10 @@ struct KerasArchive {
             located.message = "`\(name)` inside the archive: " + error.message
             located.place = name
             throw located
+        }
+        if keepOpen {
+            h5.retained = owner
+            handedOver = true
         }
         do {
             return try body(h5)
@@ -180,6 +211,76 @@ struct KerasArchive {
             throw located
         }
     }
+}
+
+extension KerasArchive {
+    /// Where `entry`'s bytes lie in the archive when it is stored uncompressed and the central directory agrees
+    /// with ZIPFoundation's entry (size, CRC-32); `nil` for a compressed member (extracted by inflating).
+    func storedMember(_ entry: Entry, name: String) -> FileSignature.ZipStoredMember? {
+        #if os(Linux)
+        guard !entry.isCompressed, let stored = FileSignature.zipStoredMember(at: url, named: name),
+            UInt64(stored.size) == entry.uncompressedSize, stored.crc32 == entry.checksum
+        else { return nil }
+        return stored
+        #else
+        return nil
+        #endif
+    }
+
+    /// Copies `stored` from the archive into `handle` with `sendfile(2)` (no user-space buffer).
+    static func kernelCopy(
+        _ stored: FileSignature.ZipStoredMember, from url: URL, to handle: FileHandle, name: String,
+        failure: (String) -> ImportError
+    ) throws(ImportError) {
+        #if os(Linux)
+        let source = Glibc.open(url.path, O_RDONLY | O_CLOEXEC)
+        guard source >= 0 else { throw ImportError(.malformedSource, "cannot reopen the archive to copy `\(name)`", location: name) }
+        defer { close(source) }
+        var offset = off_t(stored.offset)
+        var remaining = stored.size
+        while remaining > 0 {
+            let copied = sendfile(handle.fileDescriptor, source, &offset, min(remaining, 1 << 30))
+            if copied < 0, errno == EINTR { continue }
+            guard copied > 0 else {
+                if copied == 0 { throw ImportError(.malformedSource, "the archive ends inside `\(name)`", location: name) }
+                throw failure(String(cString: strerror(errno)))
+            }
+            remaining -= copied
+            WorkProgress.advance(copied)
+        }
+        #endif
+    }
+
+    /// CRC-32 of the first `size` bytes of the file at `url` (read in 4 MiB pieces), `nil` when it cannot be read.
+    static func crc32(of url: URL, size: Int) -> UInt32? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        var running = Checksum.Running()
+        var total = 0
+        while let piece = try? handle.read(upToCount: 4 << 20), !piece.isEmpty {
+            running.update(piece)
+            total += piece.count
+        }
+        return total == size ? running.value : nil
+    }
+}
+
+/// A private temporary folder, removed by ``remove()`` or when released.
+final class TemporaryDirectory {
+    let url: URL
+    private var removed = false
+
+    init(_ url: URL) {
+        self.url = url
+    }
+
+    func remove() {
+        guard !removed else { return }
+        removed = true
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    deinit { remove() }
 }
 
 /// Thrown from an extraction consumer when a member grows past its limit.

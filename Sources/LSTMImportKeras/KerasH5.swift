@@ -12,6 +12,11 @@ final class KerasH5 {
     let root: HDF5Group
     /// The path shown in messages.
     let path: String
+    /// Set for a streaming import: ``tensor(_:maxElements:)`` checks the dataset and describes it, and its data is
+    /// read only when the writer asks for it.
+    var sourceCache: SourceCache?
+    /// Kept alive as long as this file is (a `.keras` archive's extracted weights, removed when released).
+    var retained: AnyObject?
 
     init(path: String) throws(ImportError) {
         self.path = path
@@ -107,6 +112,27 @@ final class KerasH5 {
                 .shapeMismatch,
                 "dataset shape \(dataset.shape) holds \(count) elements, more than the layer's declared sizes allow (\(maxElements)); nothing was read",
                 location: path)
+        }
+        if let sourceCache {
+            do {
+                let tensor = try sourceCache.tensor(
+                    dtype: dtype, shape: dataset.shape,
+                    read: { [self] () throws(ImportError) -> Data in
+                        let bytes = try run(path) { () throws(HDF5Error) in try root.dataset(path).readLittleEndianBytes(as: format) }
+                        WorkProgress.advance(bytes.count)
+                        return bytes
+                    },
+                    block: { [self] (axis: Int, range: Range<Int>) throws(ImportError) -> Data in
+                        let bytes = try run(path) { () throws(HDF5Error) in
+                            try root.dataset(path).readLittleEndianBytes(as: format, axis: axis, range: range)
+                        }
+                        WorkProgress.advance(bytes.count)
+                        return bytes
+                    })
+                return FoundTensor(tensor, sourceName: path)
+            } catch {
+                throw ImportError(.malformedSource, error.description, location: path)
+            }
         }
         let bytes = try run(path) { () throws(HDF5Error) in try dataset.readLittleEndianBytes(as: format) }
         WorkProgress.advance(bytes.count)

@@ -9,6 +9,9 @@ public struct KerasImportOptions: Sendable {
     /// The architecture for weights-only files: a `model.to_json()` document or a `.keras` `config.json`.
     /// When given for a full model file it replaces the file's own config.
     public var config: URL?
+    /// Set for a streaming import: the model's tensors are described (deferred) and each is read from the file
+    /// only when it is materialised; the file stays open as long as the result's tensors are alive.
+    package var sourceCache: SourceCache?
 
     /// Options; `config` is the architecture JSON for a weights-only file.
     public init(config: URL? = nil) {
@@ -108,7 +111,9 @@ public enum KerasImporter {
             let config: KerasModelConfig
             if let external { config = external } else { config = try archive.config() }
             let bound = KerasDeclaredSize.maxWeightFileBytes(config)
-            return try archive.withWeights(declaredBytesBound: bound) { (h5: KerasH5) throws(ImportError) -> ImportResult in
+            return try archive.withWeights(declaredBytesBound: bound, keepOpen: options.sourceCache != nil) {
+                (h5: KerasH5) throws(ImportError) -> ImportResult in
+                h5.sourceCache = options.sourceCache
                 let version = archive.kerasVersion ?? config.kerasVersion
                 var store = try KerasVarsStore(h5: h5, layers: config.layers, formatLabel: ".keras archive")
                 store.inputFeatures = KerasDeclaredSize.inputFeatures(config)
@@ -125,6 +130,7 @@ public enum KerasImporter {
                 offset: 0)
         }
         let h5 = try KerasH5(path: url.path)
+        h5.sourceCache = options.sourceCache
         guard let kind = KerasFileKind.detect(h5) else {
             throw ImportError(
                 .unrecognizedSource,

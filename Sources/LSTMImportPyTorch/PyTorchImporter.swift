@@ -23,6 +23,9 @@ public struct PyTorchImportOptions: Sendable {
     public var nonlinearity: Activation
     /// Size, depth and ratio caps for reading the file.
     public var limits: PyTorchReadLimits
+    /// Set for a streaming import: safetensors tensors and `torch.save` zip storages are described first and each
+    /// is read (its byte range, its member) only when it is materialised.
+    package var sourceCache: SourceCache?
 
     /// Options; every `nil` means: find it when unambiguous.
     public init(
@@ -77,18 +80,42 @@ public enum PyTorchImporter {
     public static func readStateDict(
         at url: URL, limits: PyTorchReadLimits = PyTorchReadLimits()
     ) throws(ImportError) -> (stateDict: StateDict, sha256: String) {
+        try readStateDict(at: url, limits: limits, cache: nil)
+    }
+
+    /// ``readStateDict(at:limits:)``; with `cache`, tensors are deferred (read when materialised).
+    package static func readStateDict(
+        at url: URL, limits: PyTorchReadLimits, cache: SourceCache?
+    ) throws(ImportError) -> (stateDict: StateDict, sha256: String) {
         // Read, never mapped: a file truncated while mapped would kill the process with SIGBUS. A zip archive is
         // only hashed here (ZIPFoundation reads its members); other files are read whole, hashed on the way.
         let fileExtension = url.pathExtension.lowercased()
         let digest: String
         let prefix: Data
         let data: Data
+        var streamedSize: Int?
         do {
             let handle = try FileHandle(forReadingFrom: url)
             let start = try handle.read(upToCount: 64) ?? Data()
             try? handle.close()
             let isSafetensors = Safetensors.looksLikeSafetensors(start) || fileExtension == "safetensors"
-            if !isSafetensors, TorchArchive.looksLikeZip(start) {
+            if cache != nil, isSafetensors || TorchArchive.looksLikeZip(start) {
+                // Streaming: hashed in pieces; only the safetensors header is kept (its tensors are read by range).
+                let size: Int
+                (digest, prefix, size) = try FileDigest.sha256Hex(ofFileAt: url, prefixBytes: 64)
+                if isSafetensors {
+                    let handle = try FileHandle(forReadingFrom: url)
+                    defer { try? handle.close() }
+                    let lengthBytes = try handle.read(upToCount: 8) ?? Data()
+                    var length: UInt64 = 0
+                    for byte in lengthBytes.reversed() { length = length << 8 | UInt64(byte) }
+                    let wanted = lengthBytes.count == 8 && length <= UInt64(limits.maxHeaderBytes) && Int(length) <= size - 8 ? Int(length) : 0
+                    data = lengthBytes + (try handle.read(upToCount: wanted) ?? Data())
+                    streamedSize = size
+                } else {
+                    data = Data()
+                }
+            } else if !isSafetensors, TorchArchive.looksLikeZip(start) {
                 (digest, prefix, _) = try FileDigest.sha256Hex(ofFileAt: url, prefixBytes: 64)
                 data = Data()
             } else {
@@ -101,9 +128,13 @@ public enum PyTorchImporter {
         do throws(ImportError) {
             let dict: StateDict
             if Safetensors.looksLikeSafetensors(prefix) || fileExtension == "safetensors" {
-                dict = try Safetensors.read(data, limits: limits)
+                if let cache, let streamedSize {
+                    dict = try Safetensors.read(data, fileSize: streamedSize, limits: limits, deferred: (try SourceFile(url), cache))
+                } else {
+                    dict = try Safetensors.read(data, limits: limits)
+                }
             } else if TorchArchive.looksLikeZip(prefix) {
-                dict = try TorchArchive.readZip(at: url, limits: limits)
+                dict = try TorchArchive.readZip(at: url, limits: limits, cache: cache)
             } else if TorchArchive.looksLikeLegacy(prefix) || TorchArchive.looksLikePickle(prefix) {
                 dict = try TorchArchive.readStream(data, limits: limits)
             } else if ["pt", "pth", "bin", "ckpt"].contains(fileExtension) {
@@ -119,7 +150,7 @@ public enum PyTorchImporter {
 
     /// Imports the recurrent module (and optional head) of a PyTorch file.
     public static func importFile(at url: URL, options: PyTorchImportOptions = PyTorchImportOptions()) throws(ImportError) -> ImportResult {
-        let (dict, digest) = try readStateDict(at: url, limits: options.limits)
+        let (dict, digest) = try readStateDict(at: url, limits: options.limits, cache: options.sourceCache)
         do throws(ImportError) {
             return try importStateDict(dict, options: options, sourceSHA256: digest)
         } catch {

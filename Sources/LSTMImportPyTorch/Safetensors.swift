@@ -29,7 +29,16 @@ public enum Safetensors {
 
     /// Parses a whole safetensors file.
     public static func read(_ data: Data, limits: PyTorchReadLimits = PyTorchReadLimits()) throws(ImportError) -> StateDict {
-        guard data.count >= 8 else {
+        try read(data, fileSize: data.count, limits: limits, deferred: nil)
+    }
+
+    /// Parses a safetensors file of which `data` holds at least the length and the JSON header. With `deferred`
+    /// (a streaming import) every check runs as for the whole file, and each tensor is described and read from
+    /// `deferred.file` (its byte range only) when it is materialised; without it `data` is the whole file.
+    package static func read(
+        _ data: Data, fileSize: Int, limits: PyTorchReadLimits, deferred: (file: SourceFile, cache: SourceCache)?
+    ) throws(ImportError) -> StateDict {
+        guard fileSize >= 8, data.count >= 8 else {
             throw ImportError(.malformedSource, "a safetensors file starts with an 8-byte header length; the file has \(data.count) bytes", offset: 0)
         }
         let base = data.startIndex
@@ -38,8 +47,8 @@ public enum Safetensors {
         guard length <= UInt64(limits.maxHeaderBytes), let headerLength = Int(exactly: length) else {
             throw ImportError(.malformedSource, "header length \(length) exceeds the limit of \(limits.maxHeaderBytes) bytes", offset: 0)
         }
-        guard headerLength <= data.count - 8 else {
-            throw ImportError(.malformedSource, "header length \(headerLength) runs past the end of the \(data.count)-byte file", offset: 0)
+        guard headerLength <= fileSize - 8, headerLength <= data.count - 8 else {
+            throw ImportError(.malformedSource, "header length \(headerLength) runs past the end of the \(fileSize)-byte file", offset: 0)
         }
         let headerBytes = data[base + 8 ..< base + 8 + headerLength]
         guard String(data: headerBytes, encoding: .utf8) != nil else {
@@ -96,7 +105,7 @@ public enum Safetensors {
         // Offsets tile the buffer: sorted, contiguous from 0, no overlap, no hole, no trailing bytes.
         infos.sort { ($0.info.data_offsets[0], $0.info.data_offsets[1], $0.name) < ($1.info.data_offsets[0], $1.info.data_offsets[1], $1.name) }
         let bufferStart = 8 + headerLength
-        let bufferLength = data.count - bufferStart
+        let bufferLength = fileSize - bufferStart
         var expected = 0
         for entry in infos {
             let begin = entry.info.data_offsets[0]
@@ -127,6 +136,16 @@ public enum Safetensors {
                 continue
             }
             do {
+                if let (file, cache) = deferred {
+                    let (offset, count, name, shape) = (bufferStart + entry.info.data_offsets[0], entry.bytes, entry.name, entry.info.shape)
+                    let tensor = try cache.tensor(
+                        dtype: dtype, shape: shape, read: { try file.read(offset: offset, count: count, location: name) },
+                        block: { axis, range in
+                            try file.read(offset: offset, shape: shape, width: dtype.byteWidth, axis: axis, range: range, location: name)
+                        })
+                    entries.append((entry.name, .tensor(tensor)))
+                    continue
+                }
                 let tensor = try Tensor(dtype: dtype, shape: entry.info.shape, bytes: data[start ..< start + entry.bytes])
                 entries.append((entry.name, .tensor(tensor)))
             } catch {

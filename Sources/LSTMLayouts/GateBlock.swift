@@ -53,6 +53,21 @@ extension Tensor {
             throw ImportError(.shapeMismatch, "cannot place \(block.shape) \(block.tensor.dtype) beside \(first.shape) \(dtype)")
         }
         let cols = blocks.reduce(0) { $0 + $1.shape[1] }
+        if blocks.contains(where: { $0.tensor.isDeferred }) {
+            return try deferred(dtype, [rows, cols]) {
+                // Each block read alone from its source when the source can (a hyperslab, a byte range), else cut
+                // from the whole source tensor.
+                var loaded = blocks
+                for (index, block) in blocks.enumerated() {
+                    if let part = try block.tensor.materializedBlock(axis: block.axis, range: block.range) {
+                        loaded[index] = GateBlock(tensor: part, axis: block.axis, range: 0..<block.range.count, transposed: block.transposed)
+                    } else {
+                        loaded[index].tensor = try block.tensor.materialized()
+                    }
+                }
+                return try sideBySide(loaded)
+            }
+        }
         let out = RawCopy.filled(rows * cols * dtype.byteWidth) { pointer in
             var column = 0
             for block in blocks {

@@ -13,6 +13,11 @@ extension Tensor {
         guard shape.indices.contains(axis), range.lowerBound >= 0, range.upperBound <= shape[axis] else {
             throw ImportError(.shapeMismatch, "cannot take \(range) along axis \(axis) of shape \(shape)")
         }
+        if isDeferred {
+            let outShape = shape.count == 1 ? [range.count] : axis == 0 ? [range.count, shape[1]] : [shape[0], range.count]
+            guard shape.count <= 2 else { throw ImportError(.shapeMismatch, "expected a rank-1 or rank-2 tensor, found shape \(shape)") }
+            return try Self.deferred(dtype, outShape) { try self.materialized().slice(axis: axis, range: range) }
+        }
         let width = dtype.byteWidth
         switch shape.count {
         case 1:
@@ -35,6 +40,7 @@ extension Tensor {
     /// The transpose of a rank-2 tensor.
     package func transposed() throws(ImportError) -> Tensor {
         guard shape.count == 2 else { throw ImportError(.shapeMismatch, "cannot transpose shape \(shape)") }
+        if isDeferred { return try Self.deferred(dtype, [shape[1], shape[0]]) { try self.materialized().transposed() } }
         let out = RawCopy.transposed(bytes, rows: shape[0], cols: shape[1], width: dtype.byteWidth)
         return try Self.make(dtype, [shape[1], shape[0]], out)
     }
@@ -44,6 +50,7 @@ extension Tensor {
         guard Tensor.elementCount(of: newShape) == elementCount else {
             throw ImportError(.shapeMismatch, "cannot reshape \(shape) to \(newShape)")
         }
+        if isDeferred { return try Self.deferred(dtype, newShape) { try self.materialized().reshaped(newShape) } }
         return try Self.make(dtype, newShape, bytes)
     }
 
@@ -52,10 +59,25 @@ extension Tensor {
         guard left.shape.count == 2, right.shape.count == 2, left.shape[0] == right.shape[0], left.dtype == right.dtype else {
             throw ImportError(.shapeMismatch, "cannot place \(left.shape) \(left.dtype) beside \(right.shape) \(right.dtype)")
         }
+        if left.isDeferred || right.isDeferred {
+            return try deferred(left.dtype, [left.shape[0], left.shape[1] + right.shape[1]]) {
+                try columns(try left.materialized(), try right.materialized())
+            }
+        }
         let rows = left.shape[0]
         let (leftRow, rightRow) = (left.shape[1] * left.dtype.byteWidth, right.shape[1] * right.dtype.byteWidth)
         let out = RawCopy.interleavedRows([left.bytes, right.bytes], rows: rows, rowBytes: [leftRow, rightRow])
         return try make(left.dtype, [rows, left.shape[1] + right.shape[1]], out)
+    }
+
+    /// A deferred tensor of `dtype` and `shape` whose bytes are `operation`'s result over materialised inputs:
+    /// a streaming import plans the document tensors with the same code that builds them in memory.
+    static func deferred(_ dtype: DType, _ shape: [Int], _ operation: @escaping () throws -> Tensor) throws(ImportError) -> Tensor {
+        do {
+            return try Tensor(deferring: dtype, shape: shape) { try operation().bytes }
+        } catch {
+            throw ImportError(.shapeMismatch, error.description)
+        }
     }
 
     static func make(_ dtype: DType, _ shape: [Int], _ bytes: Data) throws(ImportError) -> Tensor {
@@ -92,6 +114,9 @@ extension Tensor {
         }
         var shape = first.shape
         shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+        if parts.contains(where: \.isDeferred) {
+            return try deferred(first.dtype, shape) { try concatenated(try parts.map { try $0.materialized() }, axis: axis) }
+        }
         let out: Data
         if axis == 0 {
             out = RawCopy.joined(parts.map(\.bytes))

@@ -3,6 +3,10 @@ import Foundation
 /// A dense, C-ordered tensor whose elements are stored as little-endian bytes of ``dtype``.
 ///
 /// `bytes` may be a slice of a memory-mapped file: the binary reader hands tensors out without copying.
+///
+/// Inside lstmconv a streaming import describes tensors before it reads them (deferred tensors): such a tensor's
+/// `bytes` are an inaccessible reservation of the right length until its source is read. Tensors handed to library
+/// users (`Checkpoint.load`, `ModelSource.importFile`) are never deferred.
 public struct Tensor: Sendable, Equatable {
     /// The element type of ``bytes``.
     public let dtype: DType
@@ -10,6 +14,8 @@ public struct Tensor: Sendable, Equatable {
     public let shape: [Int]
     /// Exactly `elementCount * dtype.byteWidth` little-endian bytes.
     public let bytes: Data
+    /// How to read the bytes of a tensor described before it is read (``Tensor/init(deferring:shape:_:)``).
+    package internal(set) var deferred: DeferredBytes?
 
     /// Wraps existing bytes, checking that their count matches the shape.
     public init(dtype: DType, shape: [Int], bytes: Data) throws(ModelError) {
@@ -53,6 +59,13 @@ public struct Tensor: Sendable, Equatable {
         self.dtype = dtype
         self.shape = shape
         self.bytes = Tensor.encode(doubles, as: dtype, fromFloat: floats)
+    }
+
+    /// Equal dtype, shape and bytes; a deferred tensor equals only itself (its bytes are not read to compare).
+    public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+        guard lhs.dtype == rhs.dtype, lhs.shape == rhs.shape else { return false }
+        if lhs.deferred != nil || rhs.deferred != nil { return lhs.deferred === rhs.deferred }
+        return lhs.bytes == rhs.bytes
     }
 
     /// Number of elements (product of the shape).
@@ -100,6 +113,12 @@ public struct Tensor: Sendable, Equatable {
     /// The same values stored as another dtype (rounding to nearest even when narrowing).
     public func converted(to target: DType) -> Tensor {
         if target == dtype { return self }
+        if isDeferred, let later = try? Tensor(deferring: target, shape: shape, { try materialized().converted(to: target).bytes }) {
+            return later
+        }
+        if let bytes = FloatConversion.converted(bytes, from: dtype, to: target), let fast = try? Tensor(dtype: target, shape: shape, bytes: bytes) {
+            return fast  // f32 ↔ f16 / bf16 over the raw bytes, same bits as below
+        }
         if dtype == .f64 { return Tensor(convertedFrom: doubles(), floats: nil, shape: shape, dtype: target) }
         let values = floats()
         return Tensor(convertedFrom: values.map(Double.init), floats: values, shape: shape, dtype: target)
