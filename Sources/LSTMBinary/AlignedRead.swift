@@ -24,7 +24,6 @@ enum AlignedRead {
         guard (status.st_mode & S_IFMT) == S_IFREG else { throw Failure(message: "not a regular file") }
         let size = Int(status.st_size)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: alignment)
-        LargeBuffer.adviseHugePages(buffer, count: size)
         var filled = 0
         var failure: Int32 = 0
         while filled < size {

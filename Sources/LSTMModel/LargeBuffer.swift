@@ -24,7 +24,6 @@ package enum LargeBuffer {
         if count >= mapThreshold {
             let mapped = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
             if let mapped, mapped != MAP_FAILED {
-                adviseHugePages(mapped, count: count)
                 let filled: Int
                 do {
                     filled = try body(mapped)
@@ -44,21 +43,5 @@ package enum LargeBuffer {
             throw error
         }
         return Data(bytesNoCopy: buffer, count: min(filled, count), deallocator: .custom { pointer, _ in pointer.deallocate() })
-    }
-
-    /// Asks the kernel to back the 2 MiB-aligned interior of a fresh, not yet touched buffer with transparent huge
-    /// pages (Linux with THP in `madvise` or `always` mode; a no-op elsewhere and under 4 MiB). A 32 MiB model read
-    /// into 4 KiB pages takes 8 192 page faults, about a third of `run`'s load time on a 32 MiB model; huge pages
-    /// take 16. The advice changes no contents: the pages are zero-filled either way, and a kernel that refuses
-    /// it keeps 4 KiB pages.
-    package static func adviseHugePages(_ start: UnsafeMutableRawPointer, count: Int) {
-        #if os(Linux)
-        let huge = 2 << 20
-        guard count >= 2 * huge else { return }
-        let first = (Int(bitPattern: start) + huge - 1) & ~(huge - 1)
-        let end = (Int(bitPattern: start) + count) & ~(huge - 1)
-        guard end > first, let aligned = UnsafeMutableRawPointer(bitPattern: first) else { return }
-        _ = madvise(aligned, end - first, MADV_HUGEPAGE)
-        #endif
     }
 }

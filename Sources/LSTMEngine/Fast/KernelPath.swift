@@ -1,5 +1,4 @@
 import CLSTMKernels
-import LSTMModel
 
 #if canImport(Glibc)
 import Glibc
@@ -130,10 +129,7 @@ struct PackedStorage {
 
     /// Room for `capacity` floats, uninitialised.
     init(capacity: Int) {
-        values = [Float](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-            if let base = buffer.baseAddress { LargeBuffer.adviseHugePages(UnsafeMutableRawPointer(base), count: capacity * 4) }
-            initialized = capacity
-        }
+        values = [Float](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
     }
 
     /// The offset of `count` floats the caller writes in full.

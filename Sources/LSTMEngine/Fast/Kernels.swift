@@ -56,7 +56,6 @@ final class FastScratch {
         if let pointer = current.pointer, current.count >= count { return pointer.assumingMemoryBound(to: Float.self) }
         current.pointer?.deallocate()
         let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        LargeBuffer.adviseHugePages(pointer, count: count * MemoryLayout<Float>.stride)
         buffers[slot.rawValue] = (pointer, count)
         return pointer.bindMemory(to: Float.self, capacity: max(count, 1))
     }
