@@ -157,26 +157,15 @@ package enum AtomicFile {
         to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E,
         body: ((Data) throws(E) -> Void) throws(E) -> Void
     ) throws(E) {
-        try write(to: url, overwrite: overwrite, mapError: mapError) { (temporary: String) throws(E) in
-            let sink: PosixSink
-            do throws(AtomicFileError) {
-                sink = try PosixSink(temporary, target: url.path)
-            } catch {
-                throw mapError(error)
-            }
-            defer { sink.close() }
-            try body { (chunk: Data) throws(E) in
-                do throws(AtomicFileError) {
-                    try sink.write(chunk)
-                } catch {
-                    throw mapError(error)
-                }
-            }
+        try streamPatchingStart(to: url, overwrite: overwrite, mapError: mapError) { (sink: (Data) throws(E) -> Void) throws(E) -> Data in
+            try withoutActuallyEscaping(sink) { (sink) throws(E) in try body(sink) }
+            return Data()
         }
     }
 
     /// ``stream(to:overwrite:mapError:body:)`` whose body returns bytes to write over the start of the file once
-    /// everything is streamed (a header whose checksums are known only at the end; same length as first written).
+    /// everything is streamed (a header whose checksums are known only at the end; same length as first written;
+    /// empty: nothing is patched).
     package static func streamPatchingStart<E: Error>(
         to url: URL, overwrite: Bool, mapError: @escaping (AtomicFileError) -> E,
         body: ((Data) throws(E) -> Void) throws(E) -> Data
@@ -196,6 +185,7 @@ package enum AtomicFile {
                     throw mapError(error)
                 }
             }
+            guard !start.isEmpty else { return }
             do throws(AtomicFileError) {
                 try sink.write(start, at: 0)
             } catch {

@@ -1,12 +1,6 @@
 import CHDF5
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension HDF5Dataset {
     /// Rows (`axis` 0) or columns (`axis` 1) `range` of a rank-2 float dataset as C-ordered little-endian bytes of
     /// `format` (the stored format, either byte order): a hyperslab read straight into the returned buffer, so a
@@ -35,26 +29,6 @@ extension HDF5Dataset {
             H5Sselect_hyperslab(fileSpace.raw, H5S_SELECT_SET, &start, nil, &count, nil)
         }
         let memorySpace = try HDF5Dataspace.create([rows, cols], context)
-
-        let buffer: UnsafeMutableRawPointer
-        let release: @Sendable (UnsafeMutableRawPointer, Int) -> Void
-        if byteCount >= 1 << 20, let pages = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-            pages != MAP_FAILED
-        {
-            buffer = pages
-            release = { pointer, count in munmap(pointer, count) }
-        } else {
-            buffer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
-            release = { pointer, _ in pointer.deallocate() }
-        }
-        do throws(HDF5Error) {
-            try H5.call("H5Dread", context) {
-                H5Dread(id.raw, memoryType.raw, memorySpace.raw, fileSpace.raw, chdf5_default(), buffer)
-            }
-        } catch {
-            release(buffer, byteCount)
-            throw error
-        }
-        return Data(bytesNoCopy: buffer, count: byteCount, deallocator: .custom(release))
+        return try readData(byteCount: byteCount, memoryType: memoryType.raw, memorySpace: memorySpace.raw, fileSpace: fileSpace.raw)
     }
 }

@@ -177,7 +177,10 @@ package final class HDF5Dataset {
     /// The whole dataset read by libhdf5 straight into one buffer that becomes the `Data` (no intermediate
     /// array, no second copy). A buffer of 1 MiB or more is its own anonymous mapping, unmapped when freed: glibc
     /// would otherwise serve tensor-sized buffers from a heap that freed ones fragment (LSTMModel's `LargeBuffer`).
-    private func readData(byteCount: Int, memoryType: hid_t) throws(HDF5Error) -> Data {
+    /// `memorySpace`/`fileSpace` select a part (a hyperslab); the default is the whole dataset.
+    func readData(
+        byteCount: Int, memoryType: hid_t, memorySpace: hid_t = chdf5_space_all(), fileSpace: hid_t = chdf5_space_all()
+    ) throws(HDF5Error) -> Data {
         guard byteCount > 0 else { return Data() }
         let buffer: UnsafeMutableRawPointer
         let release: @Sendable (UnsafeMutableRawPointer, Int) -> Void
@@ -192,7 +195,7 @@ package final class HDF5Dataset {
         }
         do throws(HDF5Error) {
             try H5.call("H5Dread", context) {
-                H5Dread(id.raw, memoryType, chdf5_space_all(), chdf5_space_all(), chdf5_default(), buffer)
+                H5Dread(id.raw, memoryType, memorySpace, fileSpace, chdf5_default(), buffer)
             }
         } catch {
             release(buffer, byteCount)

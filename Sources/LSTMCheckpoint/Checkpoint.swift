@@ -112,6 +112,16 @@ public enum Checkpoint {
         }
     }
 
+    /// `encoding`, or the one `url`'s extension names (`.lstmw`, `.h5`, `.hdf5`); neither is an error.
+    static func encoding(_ encoding: Encoding?, for url: URL) throws(CheckpointError) -> Encoding {
+        guard let chosen = encoding ?? Encoding(pathExtensionOf: url.path) else {
+            throw CheckpointError(
+                .unknownEncoding, "cannot tell the encoding from the extension; use .lstmw, .h5 or .hdf5, or pass --encoding",
+                file: url.path)
+        }
+        return chosen
+    }
+
     /// Writes `model` atomically (temporary file, then rename).
     ///
     /// - Parameters:
@@ -123,11 +133,7 @@ public enum Checkpoint {
     public static func save(
         _ model: Model, to url: URL, encoding: Encoding? = nil, compress: Bool = false, overwrite: Bool = false
     ) throws {
-        guard let chosen = encoding ?? Encoding(pathExtensionOf: url.path) else {
-            throw CheckpointError(
-                .unknownEncoding, "cannot tell the encoding from the extension; use .lstmw, .h5 or .hdf5, or pass --encoding",
-                file: url.path)
-        }
+        let chosen = try Checkpoint.encoding(encoding, for: url)
         switch chosen {
         case .binary: try BinaryWriter.write(model, to: url, overwrite: overwrite)
         case .hdf5: try HDF5Encoding.write(model, to: url, options: HDF5WriteOptions(compress: compress), overwrite: overwrite)

@@ -16,11 +16,7 @@ extension Checkpoint {
     public static func convert(
         _ input: URL, to output: URL, encoding: Encoding? = nil, dtype: DType? = nil, compress: Bool = false, overwrite: Bool = false
     ) throws -> Int {
-        guard let chosen = encoding ?? Encoding(pathExtensionOf: output.path) else {
-            throw CheckpointError(
-                .unknownEncoding, "cannot tell the encoding from the extension; use .lstmw, .h5 or .hdf5, or pass --encoding",
-                file: output.path)
-        }
+        let chosen = try Checkpoint.encoding(encoding, for: output)
         let header = try inspectHeader(input)
         guard header.findings.isEmpty, let provenance = header.provenance else {
             // The loader names the problem exactly as `load` reports it.

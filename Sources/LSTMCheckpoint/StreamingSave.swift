@@ -14,11 +14,7 @@ extension Checkpoint {
     package static func saveStreaming(
         _ model: Model, to url: URL, encoding: Encoding? = nil, compress: Bool = false, overwrite: Bool = false
     ) throws {
-        guard let chosen = encoding ?? Encoding(pathExtensionOf: url.path) else {
-            throw CheckpointError(
-                .unknownEncoding, "cannot tell the encoding from the extension; use .lstmw, .h5 or .hdf5, or pass --encoding",
-                file: url.path)
-        }
+        let chosen = try Checkpoint.encoding(encoding, for: url)
         do {
             try model.validate()
         } catch {

@@ -126,14 +126,7 @@ public enum TorchArchive {
         }
         var storageBytes: [String: Data] = [:]
         for (key, storage) in storages.sorted(by: { $0.key < $1.key }) {
-            let path = root + "data/" + key
-            guard let entry = entries[path] else {
-                throw ImportError(.malformedSource, "the pickle references storage \(key) but the archive has no \(path)", location: path)
-            }
-            let needed = storage.count.multipliedReportingOverflow(by: storage.elementType.width)
-            guard !needed.overflow, needed.partialValue <= limits.maxEntryBytes else {
-                throw ImportError(.archiveLimit, "storage \(key) declares \(storage.count) elements, over the limit", location: path)
-            }
+            let (_, entry, _) = try storageEntry(key, storage, root: root, entries: entries, limits: limits)
             storageBytes[key] = try reader.read(entry, cap: limits.maxEntryBytes)
         }
         // Tensors first, so that a short storage is reported with the tensor that needs the missing bytes.
@@ -218,6 +211,22 @@ public enum TorchArchive {
         }
     }
 
+    /// The zip member of storage `key` (`<root>data/<key>`) and the byte count the pickle declares for it, checked
+    /// against the entry limit.
+    private static func storageEntry(
+        _ key: String, _ storage: StorageRef, root: String, entries: [String: Entry], limits: PyTorchReadLimits
+    ) throws(ImportError) -> (path: String, entry: Entry, byteCount: Int) {
+        let path = root + "data/" + key
+        guard let entry = entries[path] else {
+            throw ImportError(.malformedSource, "the pickle references storage \(key) but the archive has no \(path)", location: path)
+        }
+        let needed = storage.count.multipliedReportingOverflow(by: storage.elementType.width)
+        guard !needed.overflow, needed.partialValue <= limits.maxEntryBytes else {
+            throw ImportError(.archiveLimit, "storage \(key) declares \(storage.count) elements, over the limit", location: path)
+        }
+        return (path, entry, needed.partialValue)
+    }
+
     /// The tensors of a zip archive described from the pickle and the members' declared sizes, each reading its
     /// storage member (CRC-checked, size-checked) and cutting its view when materialised.
     private static func deferredZip(
@@ -231,23 +240,16 @@ public enum TorchArchive {
         var total = 0
         var declaredSizes: [String: Int] = [:]
         for (key, storage) in storages.sorted(by: { $0.key < $1.key }) {
-            let path = root + "data/" + key
-            guard let entry = entries[path] else {
-                throw ImportError(.malformedSource, "the pickle references storage \(key) but the archive has no \(path)", location: path)
-            }
-            let needed = storage.count.multipliedReportingOverflow(by: storage.elementType.width)
-            guard !needed.overflow, needed.partialValue <= limits.maxEntryBytes else {
-                throw ImportError(.archiveLimit, "storage \(key) declares \(storage.count) elements, over the limit", location: path)
-            }
+            let (path, entry, needed) = try storageEntry(key, storage, root: root, entries: entries, limits: limits)
             let declared = Int(clamping: entry.uncompressedSize)
             guard declared <= limits.maxEntryBytes, declared <= limits.maxTotalBytes - total else {
                 throw ImportError(.archiveLimit, "entry of \(declared) bytes is over the limit", location: path)
             }
             total += declared
-            guard declared == needed.partialValue else {
+            guard declared == needed else {
                 throw ImportError(
                     .malformedSource,
-                    "storage \(key) holds \(declared) bytes, its declaration says \(storage.count) \(storage.elementType.name) elements (\(needed.partialValue) bytes)",
+                    "storage \(key) holds \(declared) bytes, its declaration says \(storage.count) \(storage.elementType.name) elements (\(needed) bytes)",
                     location: path)
             }
             declaredSizes[key] = declared
